@@ -1,0 +1,56 @@
+// Per-layer, per-reason decode counters. One instance per thread (no atomics on the hot
+// path); threads' copies are summed for reporting.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "bssap/decoders/result.hpp"
+
+namespace bssap::dec {
+
+// Every layer that can refuse input. Append only: the numbers appear in statistics output.
+enum class layer : std::uint8_t {
+  link = 0,  // Ethernet / VLAN / SLL / SLL2 / raw IP framing
+  ipv4,
+  ipv6,
+  sctp,
+  tcp,
+  ipa,
+  m3ua,
+  mtp2,
+  mtp3,
+  sccp,
+  bssap,
+  bssmap,
+  dtap,
+  count_
+};
+
+constexpr std::size_t layer_count = static_cast<std::size_t>(layer::count_);
+
+constexpr std::string_view to_string(layer l) noexcept {
+  constexpr std::array<std::string_view, layer_count> names{"link", "ipv4", "ipv6", "sctp",  "tcp",    "ipa", "m3ua",
+                                                            "mtp2", "mtp3", "sccp", "bssap", "bssmap", "dtap"};
+  const auto i = static_cast<std::size_t>(l);
+  return i < layer_count ? names[i] : std::string_view{"?"};
+}
+
+struct decode_stats {
+  std::array<std::array<std::uint64_t, decode_error_count>, layer_count> errors{};
+
+  void count(layer l, decode_error e) noexcept {
+    errors[static_cast<std::size_t>(l)][static_cast<std::size_t>(e)] += 1;
+  }
+  std::uint64_t get(layer l, decode_error e) const noexcept {
+    return errors[static_cast<std::size_t>(l)][static_cast<std::size_t>(e)];
+  }
+  decode_stats& operator+=(const decode_stats& o) noexcept {
+    for (std::size_t l = 0; l < layer_count; ++l)
+      for (std::size_t e = 0; e < decode_error_count; ++e) errors[l][e] += o.errors[l][e];
+    return *this;
+  }
+};
+
+}  // namespace bssap::dec

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz preset, clang) and runs each for N seconds (default 60)
+# from its committed seed corpus, two at a time. Any crash fails the run; the crasher is
+# left in build/fuzz/crashes/<target>/ for tests/fuzz/regressions/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+mapfile -t targets < <(find build/fuzz/bin -maxdepth 1 -type f -name 'fuzz_*' -executable -printf '%f\n' | sort)
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz: no fuzz targets yet"
+  exit 0
+fi
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+run_one() {
+  local t=$1 corpus work
+  corpus=tests/fuzz/corpus/${t#fuzz_}
+  work=build/fuzz/work/$t
+  mkdir -p "$work" "build/fuzz/crashes/$t"
+  cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+  if build/fuzz/bin/"$t" "$work" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+      -artifact_prefix="build/fuzz/crashes/$t/" -print_final_stats=1 >"build/fuzz/$t.log" 2>&1; then
+    echo "fuzz: $t ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "build/fuzz/$t.log" | grep -o '[0-9]*$') executions in ${seconds}s)"
+  else
+    echo "fuzz: $t FAILED" >&2
+    tail -40 "build/fuzz/$t.log" >&2
+    return 1
+  fi
+}
+status=0
+pids=()
+for t in "${targets[@]}"; do
+  run_one "$t" &
+  pids+=($!)
+  if [ ${#pids[@]} -ge 2 ]; then
+    wait "${pids[0]}" || status=1
+    pids=("${pids[@]:1}")
+  fi
+done
+for p in "${pids[@]}"; do wait "$p" || status=1; done
+exit $status

@@ -1,0 +1,53 @@
+// Helpers shared by the Catch2 tests: hex vectors and paths.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bssap::test {
+
+// "0a 1B:ff" -> bytes. Spaces, colons and newlines are ignored; '#' starts a comment to end of line.
+inline std::vector<std::byte> hex(std::string_view text) {
+  std::vector<std::byte> out;
+  int hi = -1;
+  bool comment = false;
+  for (const char c : text) {
+    if (comment) {
+      comment = c != '\n';
+      continue;
+    }
+    if (c == '#') {
+      comment = true;
+      continue;
+    }
+    int v = -1;
+    if (c >= '0' && c <= '9') v = c - '0';
+    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+    if (v < 0) continue;
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(static_cast<std::byte>(hi << 4 | v));
+      hi = -1;
+    }
+  }
+  return out;
+}
+
+inline std::filesystem::path source_dir() {
+  return BSSAP_SOURCE_DIR;
+}
+inline std::filesystem::path bin_dir() {
+  return BSSAP_BIN_DIR;
+}
+// ../shared/pcaps/real beside the checkout; tests that use it skip (and say so) when absent.
+inline std::filesystem::path real_pcaps_dir() {
+  return source_dir().parent_path() / "shared" / "pcaps" / "real";
+}
+
+}  // namespace bssap::test
