@@ -205,7 +205,10 @@ std::optional<event> parse_json_line(std::string_view line, std::string* error) 
   event e;
   bool have_ts = false, have_type = false;
   bool have_mcc = false, have_mnc = false, have_lac = false;
-  for (const auto& [key, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
+    const std::string& key = item.key();
+    const nlohmann::json& v = item.value();
     auto str = [&](auto& field, event_field bit) {
       if (!v.is_string()) return false;
       if (!field.assign(v.get_ref<const std::string&>())) return false;
