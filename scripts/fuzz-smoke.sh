@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
+mkdir -p build/fuzz/bin
 mapfile -t targets < <(find build/fuzz/bin -maxdepth 1 -type f -name 'fuzz_*' -executable -printf '%f\n' | sort)
 if [ ${#targets[@]} -eq 0 ]; then
   echo "fuzz: no fuzz targets yet"
