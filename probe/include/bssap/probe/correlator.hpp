@@ -1,0 +1,133 @@
+// correlator: turns the A-interface records of every connection into behaviour events.
+// Owns the subscriber state (per IMSI), the TMSI -> IMSI map learned from the wire and the
+// per-connection correlation state (subscriber, cell, calls, messages held until the IMSI is
+// known). Single-threaded: one instance owns its state; records must arrive in capture order.
+// References: ../../../EVENTS.md (the exact semantics), ../../../../../shared/spec/events.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "bssap/event.hpp"
+#include "bssap/probe/a_record.hpp"
+
+namespace bssap::probe {
+
+// Where events go. The correlator calls it in capture order per subscriber.
+class event_sink {
+ public:
+  virtual ~event_sink() = default;
+  virtual void on_event(const event& e) noexcept = 0;
+};
+
+struct correlator_config {
+  std::vector<std::string> home_plmns;  // "460-00": MCC + MNC as the IMSI starts with them
+  bool link_field = false;              // write `link` into events
+  std::size_t max_connections = 1u << 20;
+  std::size_t max_subscribers = 16u << 20;
+  std::size_t max_held_per_connection = 64;
+};
+
+struct correlator_stats {
+  std::uint64_t records = 0;
+  std::array<std::uint64_t, static_cast<std::size_t>(a_kind::count_)> by_kind{};
+  std::array<std::uint64_t, event_type_count> events{};
+  std::uint64_t unresolved_events = 0;      // emitted without an IMSI
+  std::uint64_t held_records = 0;           // records held until their connection's IMSI was known
+  std::uint64_t hold_overflows = 0;         // connections that gave up holding (bound reached)
+  std::uint64_t connection_evictions = 0;   // connections dropped because the table was full
+  std::uint64_t subscriber_table_full = 0;  // records whose subscriber could not be stored
+  std::uint64_t unknown_connection = 0;     // records for a connection never opened (no CL3 seen)
+  std::uint64_t tmsi_resolved = 0;          // connections whose IMSI came from the TMSI map
+  std::uint64_t tmsi_learned = 0;           // TMSI -> IMSI map updates
+  correlator_stats& operator+=(const correlator_stats& o) noexcept;
+};
+
+class correlator {
+ public:
+  correlator(correlator_config config, event_sink& sink);
+
+  // Feeds one record (capture order). tick records are ignored.
+  void feed(const a_record& r) noexcept;
+  // Ends every open connection (end of input): held messages go out unresolved.
+  void close_all() noexcept;
+
+  const correlator_stats& stats() const noexcept { return _stats; }
+  std::size_t subscriber_count() const noexcept { return _subscribers.size(); }
+  std::size_t open_connections() const noexcept { return _connections.size(); }
+
+  // Subscriber state snapshot (--state DIR): a text file written to a temporary name and
+  // renamed, so a crash never leaves half a snapshot. Returns false and sets `error` on failure.
+  bool save_state(const std::filesystem::path& dir, std::string& error) const;
+  bool load_state(const std::filesystem::path& dir, std::string& error);
+
+ private:
+  struct location {
+    bool has_plmn = false, has_lac = false, has_ci = false;
+    fixed_string<3> mcc, mnc;
+    std::uint16_t lac = 0;
+    std::uint32_t ci = 0;
+  };
+  struct subscriber {
+    fixed_string<15> imsi;
+    std::uint8_t attached = 0;  // 0 unknown, 1 attached, 2 detached
+    bool has_location = false;
+    location last;
+    bool has_imei = false;
+    fixed_string<14> imei;
+    bool has_tmsi = false;  // last allocated TMSI (LU Accept, TMSI Reallocation Command)
+    std::uint32_t tmsi = 0;
+    bool has_map_tmsi = false;  // the TMSI this IMSI has in the TMSI map (to replace it)
+    std::uint32_t map_tmsi = 0;
+    bool lu_seen = false;
+  };
+  struct call {
+    std::uint8_t ti = 0;
+    bool answered = false, ended = false;
+    std::int64_t connect_ts_us = 0;
+    bool has_peer = false;
+    fixed_string<184> peer;
+  };
+  struct connection {
+    std::uint64_t imsi_key = 0;  // 0: not known (yet)
+    fixed_string<15> imsi;
+    bool has_tmsi = false;  // the TMSI the mobile identified itself with here
+    std::uint32_t tmsi = 0;
+    bool gave_up = false;  // hold bound reached: the rest goes out unresolved
+    location cell;
+    std::vector<a_record> held;
+    std::vector<call> calls;
+  };
+
+  void on_connection_record(const a_record& r) noexcept;
+  void learn_identity(connection& c, const a_record& r) noexcept;
+  void process(connection& c, const a_record& r) noexcept;
+  void release(std::uint64_t id, connection& c) noexcept;
+  void flush_held(connection& c, bool resolved) noexcept;
+  void learn_tmsi(std::uint32_t tmsi, std::uint64_t imsi_key, subscriber& s) noexcept;
+  subscriber* subscriber_for(std::uint64_t imsi_key, const fixed_string<15>& imsi) noexcept;
+  call& call_for(connection& c, std::uint8_t ti) noexcept;
+  void fill_common(event& e, const connection& c, const subscriber* s, const a_record& r) const noexcept;
+  void emit(event& e, bool resolved) noexcept;
+  void note_imei(const connection& c, subscriber& s, const a_record& r) noexcept;
+  bool is_home(std::string_view imsi, const location& cell) const noexcept;
+  static void set_cell_from(location& cell, const a_record& r) noexcept;
+
+  correlator_config _config;
+  event_sink& _sink;
+  correlator_stats _stats;
+  std::vector<std::string> _home_prefixes;
+  std::unordered_map<std::uint64_t, subscriber> _subscribers;
+  std::unordered_map<std::uint32_t, std::uint64_t> _tmsi_map;
+  std::unordered_map<std::uint64_t, connection> _connections;
+};
+
+// IMSI digits -> a 64-bit key (length in the top byte, decimal value below); 0 when invalid.
+std::uint64_t imsi_key(std::string_view digits) noexcept;
+
+}  // namespace bssap::probe

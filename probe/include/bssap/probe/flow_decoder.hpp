@@ -1,0 +1,109 @@
+// flow_decoder: everything one flow worker does with a frame. Decodes it down to SCCP with
+// dec::packet_stack, reassembles segmented SCCP messages, tracks SCCP connections (which side is
+// the BSC, the connection each DT1 belongs to, release and idle timeout) and reduces every
+// BSSAP message that matters for events to an a_record.
+// One instance per worker thread; it owns all its state. Frames of one flow must always go to
+// the same instance (dec::flow_hash is symmetric): then SCCP connections never cross workers.
+// References: ITU-T Q.713/Q.714 (SCCP connection-oriented procedures), TS 48.008 3.1.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "bssap/decoders/a_message.hpp"
+#include "bssap/decoders/packet_stack.hpp"
+#include "bssap/decoders/sccp.hpp"
+#include "bssap/decoders/stats.hpp"
+#include "bssap/probe/a_record.hpp"
+
+namespace bssap::probe {
+
+struct record_sink {
+  void* ctx = nullptr;
+  void (*fn)(void*, const a_record&) noexcept = nullptr;
+  void operator()(const a_record& r) const noexcept { fn(ctx, r); }
+};
+template <class F>
+record_sink make_record_sink(F& callable) noexcept {
+  return record_sink{static_cast<void*>(&callable),
+                     [](void* ctx, const a_record& r) noexcept { (*static_cast<F*>(ctx))(r); }};
+}
+
+struct flow_decoder_config {
+  dec::stack_config stack;
+  dec::sccp_options sccp;
+  std::size_t max_connections = 1u << 18;                 // SCCP connections tracked per worker
+  std::int64_t connection_idle_timeout_us = 900'000'000;  // 15 min without a message (Q.714 Tiar order)
+};
+
+struct flow_decoder_stats {
+  std::uint64_t sccp_messages = 0;
+  std::uint64_t bssap_messages = 0;
+  std::uint64_t non_bssap_ssn = 0;  // SCCP user data for another subsystem (not decoded)
+  std::uint64_t connections_opened = 0;
+  std::uint64_t connections_released = 0;
+  std::uint64_t connections_timed_out = 0;
+  std::uint64_t connections_evicted = 0;    // refused because the table was full
+  std::uint64_t unknown_connection = 0;     // CC/DT1/RLSD for references never seen in a CR
+  std::uint64_t sccp_segments_pending = 0;  // DT1/XUDT segments stored for reassembly
+  std::uint64_t records = 0;
+  std::array<std::uint64_t, 256> bssmap_by_type{};
+  std::array<std::array<std::uint64_t, 64>, 16> dtap_by_pd_type{};  // [pd][type & 0x3f]
+  flow_decoder_stats& operator+=(const flow_decoder_stats& o) noexcept;
+};
+
+class flow_decoder {
+ public:
+  // `conn_id_base` makes connection ids unique across workers (worker index << 48).
+  flow_decoder(const flow_decoder_config& config, std::uint64_t conn_id_base);
+  ~flow_decoder();
+  flow_decoder(const flow_decoder&) = delete;
+  flow_decoder& operator=(const flow_decoder&) = delete;
+
+  // Decodes one frame; calls `out` for each record, in order, all with sequence number `seq`.
+  void decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, std::uint64_t seq, record_sink out) noexcept;
+  // Ends every connection still open (end of input), emitting their conn_close records.
+  void close_all(std::uint64_t seq, record_sink out) noexcept;
+
+  const dec::decode_stats& stack_errors() const noexcept { return _stack.stats(); }
+  const dec::stack_counters& stack_counters() const noexcept { return _stack.counters(); }
+  const dec::decode_stats& upper_errors() const noexcept { return _errors; }
+  const flow_decoder_stats& stats() const noexcept { return _stats; }
+  std::size_t open_connections() const noexcept { return _conns.size(); }
+
+ private:
+  struct conn {
+    std::uint64_t id = 0;
+    std::uint64_t flow = 0;
+    std::uint8_t bsc_dir = 0;  // sccp_unit::direction of the BSC side
+    bool has_bsc_key = false, has_msc_key = false;
+    std::uint64_t bsc_key = 0, msc_key = 0;  // index keys of both local references
+    bool closed = false;                     // Clear Complete seen: records stop, refs stay
+    std::int64_t last_ts_us = 0;
+  };
+  void on_unit(const dec::sccp_unit& u) noexcept;
+  void on_user_data(const dec::sccp_unit& u, conn* c, dec::bytes data) noexcept;
+  void emit_from_message(const dec::sccp_unit& u, conn* c, bool uplink) noexcept;
+  void emit_l3(a_record& r, const dec::dtap_message& m, bool uplink) noexcept;
+  void close(conn& c, std::int64_t ts_us) noexcept;
+  void expire(std::int64_t now_us) noexcept;
+  void push(const a_record& r) noexcept;
+
+  flow_decoder_config _config;
+  dec::packet_stack _stack;
+  std::unique_ptr<dec::sccp_reassembler> _reasm;
+  std::unique_ptr<dec::a_message> _msg;
+  dec::decode_stats _errors;
+  flow_decoder_stats _stats;
+  std::uint64_t _next_conn;
+  std::unordered_map<std::uint64_t, conn> _conns;            // by connection id
+  std::unordered_map<std::uint64_t, std::uint64_t> _by_ref;  // reference key -> connection id
+  std::int64_t _last_expire_us = 0;
+  // per-frame context
+  std::uint64_t _seq = 0;
+  std::int64_t _ts_us = 0;
+  record_sink _out{};
+};
+
+}  // namespace bssap::probe

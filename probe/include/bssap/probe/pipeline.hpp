@@ -1,0 +1,92 @@
+// pipeline: capture -> flow workers -> correlation -> event sink.
+//
+//   capture thread --packet_ring (SPSC, by dec::flow_hash % N)--> flow worker i (flow_decoder)
+//   flow worker i  --spsc_queue<a_record>--> merge (by capture sequence) --> correlator --> sink
+//
+// The capture side calls push_packet() for each frame (and idle() when it has nothing), and
+// finish() at the end. It never blocks on a worker in `lossy` mode (live capture: a full ring is
+// a counted drop); in lossless mode (replay of files) it waits for room, draining meanwhile.
+// Merge: every record carries the sequence number of its frame; workers forward the capture's
+// tick markers, so the merge always knows how far each worker has got and hands the correlator
+// records in exactly the capture order, whatever the number of workers. With threads == 1 there
+// are no worker threads: frames are decoded and correlated inline in the caller's thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bssap/decoders/link.hpp"
+#include "bssap/probe/correlator.hpp"
+#include "bssap/probe/flow_decoder.hpp"
+
+namespace bssap::probe {
+
+struct pipeline_config {
+  unsigned threads = 1;
+  bool lossless = true;
+  std::size_t ring_bytes = 8u << 20;  // per worker
+  std::size_t record_queue = 16384;   // records per worker -> merge queue
+  flow_decoder_config decoder;
+  correlator_config correlation;
+  std::optional<std::filesystem::path> state_dir;
+  double snapshot_interval_s = 60.0;
+};
+
+struct pipeline_totals {
+  std::uint64_t packets = 0;  // frames handed to push_packet
+  std::uint64_t bytes = 0;
+  std::uint64_t queue_drops = 0;  // frames dropped because a worker's ring was full
+  std::uint64_t records = 0;
+  std::int64_t first_ts_us = 0, last_ts_us = 0;
+};
+
+class pipeline {
+ public:
+  pipeline(pipeline_config config, event_sink& sink);
+  ~pipeline();
+  pipeline(const pipeline&) = delete;
+  pipeline& operator=(const pipeline&) = delete;
+
+  // Restores --state (if configured). Returns false with `error` on a corrupt snapshot.
+  bool start(std::string& error);
+  // Capture side. Returns false when the frame was dropped (lossy mode, ring full).
+  bool push_packet(dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept;
+  // Capture side, nothing arrived for a while: lets workers report progress, drains.
+  void idle() noexcept;
+  // End of input: drains everything, ends open connections, writes the snapshot.
+  bool finish(std::string& error);
+  // Writes the snapshot now if the interval has passed (called from the capture side).
+  void maybe_snapshot() noexcept;
+
+  const pipeline_totals& totals() const noexcept { return _totals; }
+  const correlator& correlation() const noexcept { return *_correlator; }
+  // Valid after finish(): the workers' decoders (summed in the summary).
+  const std::vector<std::unique_ptr<flow_decoder>>& decoders() const noexcept { return _decoders; }
+  unsigned threads() const noexcept { return _config.threads; }
+
+ private:
+  struct worker;
+  void dispatch_ticks(bool all) noexcept;
+  bool drain() noexcept;  // merges what it can; true when every worker has finished
+  void feed(const a_record& r) noexcept;
+
+  pipeline_config _config;
+  event_sink& _sink;
+  std::unique_ptr<correlator> _correlator;
+  std::vector<std::unique_ptr<flow_decoder>> _decoders;
+  std::vector<std::unique_ptr<worker>> _workers;
+  pipeline_totals _totals;
+  std::uint64_t _seq = 0;
+  std::vector<std::uint64_t> _last_sent;  // per worker: last sequence given to it
+  std::chrono::steady_clock::time_point _last_snapshot;
+  bool _finished = false;
+};
+
+}  // namespace bssap::probe

@@ -1,0 +1,587 @@
+// Correlation: records in, behaviour events out, following ../EVENTS.md point by point.
+#include "bssap/probe/correlator.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace bssap::probe {
+
+correlator_stats& correlator_stats::operator+=(const correlator_stats& o) noexcept {
+  records += o.records;
+  for (std::size_t i = 0; i < by_kind.size(); ++i) by_kind[i] += o.by_kind[i];
+  for (std::size_t i = 0; i < events.size(); ++i) events[i] += o.events[i];
+  unresolved_events += o.unresolved_events;
+  held_records += o.held_records;
+  hold_overflows += o.hold_overflows;
+  connection_evictions += o.connection_evictions;
+  subscriber_table_full += o.subscriber_table_full;
+  unknown_connection += o.unknown_connection;
+  tmsi_resolved += o.tmsi_resolved;
+  tmsi_learned += o.tmsi_learned;
+  return *this;
+}
+
+std::uint64_t imsi_key(std::string_view digits) noexcept {
+  if (digits.empty() || digits.size() > 15) return 0;
+  std::uint64_t v = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return std::uint64_t{digits.size()} << 56 | v;
+}
+
+correlator::correlator(correlator_config config, event_sink& sink) : _config(std::move(config)), _sink(sink) {
+  for (const auto& plmn : _config.home_plmns) {
+    std::string prefix;
+    for (const char c : plmn)
+      if (c >= '0' && c <= '9') prefix.push_back(c);
+    if (!prefix.empty()) _home_prefixes.push_back(prefix);
+  }
+  _connections.reserve(1024);
+}
+
+void correlator::feed(const a_record& r) noexcept {
+  if (r.kind == a_kind::tick) return;
+  _stats.records += 1;
+  _stats.by_kind[static_cast<std::size_t>(r.kind)] += 1;
+  if (r.kind == a_kind::paging) {
+    // Connectionless: no event, only an identity pair (EVENTS.md "Identities learned").
+    if (r.has(af_imsi) && r.has(af_tmsi)) {
+      const auto key = imsi_key(r.imsi.view());
+      if (key == 0) return;
+      if (subscriber* s = subscriber_for(key, r.imsi)) learn_tmsi(r.tmsi, key, *s);
+    }
+    return;
+  }
+  if (r.conn == 0) return;
+  on_connection_record(r);
+}
+
+void correlator::on_connection_record(const a_record& r) noexcept {
+  auto it = _connections.find(r.conn);
+  if (it == _connections.end()) {
+    if (r.kind == a_kind::conn_close) return;
+    if (_connections.size() >= _config.max_connections) {
+      _stats.connection_evictions += 1;
+      return;
+    }
+    if (!r.has(af_cl3) && r.kind != a_kind::handover_request) _stats.unknown_connection += 1;
+    it = _connections.try_emplace(r.conn).first;
+  }
+  connection& c = it->second;
+  if (r.kind == a_kind::conn_close) {
+    release(r.conn, c);
+    _connections.erase(it);
+    return;
+  }
+  learn_identity(c, r);
+  if (c.imsi_key == 0 && !c.gave_up) {
+    if (c.held.size() >= _config.max_held_per_connection) {
+      // Bound reached: stop waiting for an identity; what we hold goes out unresolved.
+      _stats.hold_overflows += 1;
+      c.gave_up = true;
+      flush_held(c, false);
+      process(c, r);
+      return;
+    }
+    _stats.held_records += 1;
+    c.held.push_back(r);
+    return;
+  }
+  if (!c.held.empty()) flush_held(c, true);
+  process(c, r);
+}
+
+// Which identity the record brings for its connection (EVENTS.md "IMSI known from the first
+// message"): an IMSI directly, or the TMSI the mobile identified itself with, resolved through
+// the TMSI map while the connection still waits for its IMSI.
+void correlator::learn_identity(connection& c, const a_record& r) noexcept {
+  if (c.imsi_key != 0) return;
+  bool identifies = false;
+  switch (r.kind) {
+    case a_kind::lu_request:
+    case a_kind::imsi_detach:
+    case a_kind::cm_service_request:
+    case a_kind::paging_response:
+    case a_kind::identity_response:
+    case a_kind::common_id:
+    case a_kind::handover_request:
+      identifies = true;
+      break;
+    default:
+      break;
+  }
+  if (identifies && r.has(af_imsi)) {
+    c.imsi_key = imsi_key(r.imsi.view());
+    if (c.imsi_key != 0) {
+      c.imsi = r.imsi;
+      return;
+    }
+  }
+  if (identifies && r.has(af_tmsi) && !c.has_tmsi && r.kind != a_kind::identity_response &&
+      r.kind != a_kind::common_id) {
+    c.has_tmsi = true;
+    c.tmsi = r.tmsi;
+  }
+  if (c.has_tmsi) {
+    const auto m = _tmsi_map.find(c.tmsi);
+    if (m != _tmsi_map.end()) {
+      const auto s = _subscribers.find(m->second);
+      if (s != _subscribers.end()) {
+        c.imsi_key = m->second;
+        c.imsi = s->second.imsi;
+        _stats.tmsi_resolved += 1;
+      }
+    }
+  }
+}
+
+void correlator::flush_held(connection& c, bool resolved) noexcept {
+  (void)resolved;
+  // process() reads c.imsi_key: resolved or not is already decided by it.
+  std::vector<a_record> held;
+  held.swap(c.held);
+  for (const auto& h : held) process(c, h);
+}
+
+void correlator::release(std::uint64_t id, connection& c) noexcept {
+  (void)id;
+  if (!c.held.empty()) flush_held(c, false);
+}
+
+void correlator::close_all() noexcept {
+  for (auto& [id, c] : _connections) release(id, c);
+  _connections.clear();
+}
+
+correlator::subscriber* correlator::subscriber_for(std::uint64_t key, const fixed_string<15>& imsi) noexcept {
+  auto it = _subscribers.find(key);
+  if (it != _subscribers.end()) return &it->second;
+  if (_subscribers.size() >= _config.max_subscribers) {
+    _stats.subscriber_table_full += 1;
+    return nullptr;
+  }
+  subscriber& s = _subscribers[key];
+  s.imsi = imsi;
+  return &s;
+}
+
+void correlator::learn_tmsi(std::uint32_t tmsi, std::uint64_t key, subscriber& s) noexcept {
+  // A new TMSI for an IMSI replaces its old one (EVENTS.md "Identities learned").
+  if (s.has_map_tmsi && s.map_tmsi != tmsi) {
+    const auto old = _tmsi_map.find(s.map_tmsi);
+    if (old != _tmsi_map.end() && old->second == key) _tmsi_map.erase(old);
+  }
+  _tmsi_map[tmsi] = key;
+  s.has_map_tmsi = true;
+  s.map_tmsi = tmsi;
+  _stats.tmsi_learned += 1;
+}
+
+correlator::call& correlator::call_for(connection& c, std::uint8_t ti) noexcept {
+  for (auto& k : c.calls)
+    if (k.ti == ti) return k;
+  call& k = c.calls.emplace_back();
+  k.ti = ti;
+  return k;
+}
+
+void correlator::set_cell_from(location& cell, const a_record& r) noexcept {
+  cell = location{};
+  cell.has_plmn = r.has(af_cell_plmn);
+  cell.has_lac = r.has(af_cell_lac);
+  cell.has_ci = r.has(af_cell_ci);
+  cell.mcc = r.cell_mcc;
+  cell.mnc = r.cell_mnc;
+  cell.lac = r.cell_lac;
+  cell.ci = r.cell_ci;
+  // A Cell Identifier without PLMN takes it from the L3 message's LAI when the LAC agrees.
+  if (!cell.has_plmn && cell.has_lac && r.has(af_lai) && r.lai_lac == cell.lac) {
+    cell.has_plmn = true;
+    cell.mcc = r.lai_mcc;
+    cell.mnc = r.lai_mnc;
+  }
+}
+
+bool correlator::is_home(std::string_view imsi, const location& cell) const noexcept {
+  if (cell.has_plmn) {
+    const auto mcc = cell.mcc.view();
+    const auto mnc = cell.mnc.view();
+    if (imsi.size() >= mcc.size() + mnc.size() && imsi.substr(0, mcc.size()) == mcc &&
+        imsi.substr(mcc.size(), mnc.size()) == mnc)
+      return true;
+  }
+  for (const auto& p : _home_prefixes)
+    if (imsi.starts_with(p)) return true;
+  return false;
+}
+
+void correlator::fill_common(event& e, const connection& c, const subscriber* s, const a_record& r) const noexcept {
+  e.ts_us = r.ts_us;
+  if (s != nullptr) {
+    e.imsi = s->imsi;
+    e.set(f_imsi);
+  }
+  if (c.has_tmsi) {
+    e.tmsi = c.tmsi;
+    e.set(f_tmsi);
+  } else if (s != nullptr && s->has_tmsi) {
+    e.tmsi = s->tmsi;
+    e.set(f_tmsi);
+  }
+  if (s != nullptr && s->has_imei) {
+    e.imei = s->imei;
+    e.set(f_imei);
+  }
+  if (c.cell.has_plmn && c.cell.has_lac) {
+    e.mcc = c.cell.mcc;
+    e.mnc = c.cell.mnc;
+    e.lac = c.cell.lac;
+    e.set(f_lai);
+  }
+  if (c.cell.has_ci) {
+    e.cell = c.cell.ci;
+    e.set(f_cell);
+  }
+  if (_config.link_field) {
+    char buf[24];
+    const auto n = std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(r.link));
+    e.link.assign(std::string_view(buf, n > 0 ? static_cast<std::size_t>(n) : 0));
+    e.set(f_link);
+  }
+}
+
+void correlator::emit(event& e, bool resolved) noexcept {
+  _stats.events[static_cast<std::size_t>(e.type)] += 1;
+  if (!resolved) _stats.unresolved_events += 1;
+  _sink.on_event(e);
+}
+
+void correlator::note_imei(const connection& c, subscriber& s, const a_record& r) noexcept {
+  if (!r.has(af_imei)) return;
+  if (s.has_imei && s.imei.view() != r.imei.view()) {
+    event e;
+    e.type = event_type::imei_change;
+    fill_common(e, c, &s, r);
+    e.prev_imei = s.imei;
+    e.set(f_prev_imei);
+    e.imei = r.imei;
+    e.set(f_imei);
+    emit(e, true);
+  }
+  s.imei = r.imei;
+  s.has_imei = true;
+}
+
+void correlator::process(connection& c, const a_record& r) noexcept {
+  subscriber* s = c.imsi_key != 0 ? subscriber_for(c.imsi_key, c.imsi) : nullptr;
+  const bool resolved = s != nullptr;
+  if (r.has(af_cl3) || r.kind == a_kind::handover_request) set_cell_from(c.cell, r);
+  event e;
+  switch (r.kind) {
+    case a_kind::lu_request: {
+      switch (r.lu_type) {
+        case 1:
+          e.type = event_type::periodic_update;
+          break;
+        case 2:
+          e.type = event_type::power_on;
+          break;
+        default:
+          e.type = event_type::location_update;
+          break;
+      }
+      fill_common(e, c, s, r);
+      if (e.type == event_type::location_update) {
+        if (s != nullptr && s->has_location) {
+          if (s->last.has_lac) {
+            e.prev_lac = s->last.lac;
+            e.set(f_prev_lac);
+          }
+          if (s->last.has_ci) {
+            e.prev_cell = s->last.ci;
+            e.set(f_prev_cell);
+          }
+        } else if (r.has(af_lai) && r.lai_lac != 0x0000 && r.lai_lac != 0xFFFE) {
+          // No location recorded: the LAI the mobile reports (TS 24.008 10.5.1.3 reserved LACs).
+          e.prev_lac = r.lai_lac;
+          e.set(f_prev_lac);
+        }
+      }
+      emit(e, resolved);
+      if (s != nullptr) {
+        if (!s->lu_seen && !is_home(s->imsi.view(), c.cell)) {
+          event roam = e;
+          roam.type = event_type::roaming_in;
+          emit(roam, true);
+        }
+        s->lu_seen = true;
+        s->attached = 1;
+      }
+      break;
+    }
+    case a_kind::lu_accept:
+      if (s != nullptr && r.has(af_tmsi)) {
+        s->tmsi = r.tmsi;
+        s->has_tmsi = true;
+        learn_tmsi(r.tmsi, c.imsi_key, *s);
+      }
+      break;
+    case a_kind::tmsi_realloc:
+      if (s != nullptr && r.has(af_tmsi)) {
+        s->tmsi = r.tmsi;
+        s->has_tmsi = true;
+        learn_tmsi(r.tmsi, c.imsi_key, *s);
+      }
+      break;
+    case a_kind::lu_reject:
+      e.type = event_type::lu_reject;
+      fill_common(e, c, s, r);
+      if (r.has(af_cause)) {
+        e.cause = r.cause;
+        e.set(f_cause);
+      }
+      emit(e, resolved);
+      break;
+    case a_kind::imsi_detach:
+      e.type = event_type::power_off;
+      fill_common(e, c, s, r);
+      emit(e, resolved);
+      if (s != nullptr) s->attached = 2;
+      break;
+    case a_kind::identity_response:
+      if (s != nullptr) {
+        if (r.has(af_imsi) && c.has_tmsi) learn_tmsi(c.tmsi, c.imsi_key, *s);
+        note_imei(c, *s, r);
+      }
+      break;
+    case a_kind::common_id:
+      if (s != nullptr && r.has(af_imsi) && c.has_tmsi) learn_tmsi(c.tmsi, c.imsi_key, *s);
+      break;
+    case a_kind::cipher_complete:
+      if (s != nullptr) note_imei(c, *s, r);
+      break;
+    case a_kind::cc_setup: {
+      call& k = call_for(c, r.ti);
+      if (r.has(af_peer)) {
+        k.peer = r.peer;
+        k.has_peer = true;
+      }
+      e.type = r.uplink ? event_type::call_mo : event_type::call_mt;
+      fill_common(e, c, s, r);
+      if (k.has_peer) {
+        e.peer = k.peer;
+        e.set(f_peer);
+      }
+      emit(e, resolved);
+      break;
+    }
+    case a_kind::cc_connect: {
+      call& k = call_for(c, r.ti);
+      if (k.answered || k.ended) break;
+      k.answered = true;
+      k.connect_ts_us = r.ts_us;
+      e.type = event_type::call_answered;
+      fill_common(e, c, s, r);
+      if (k.has_peer) {
+        e.peer = k.peer;
+        e.set(f_peer);
+      }
+      emit(e, resolved);
+      break;
+    }
+    case a_kind::cc_clearing: {
+      call& k = call_for(c, r.ti);
+      if (k.ended) break;
+      k.ended = true;
+      e.type = event_type::call_end;
+      fill_common(e, c, s, r);
+      if (r.has(af_cause)) {
+        e.cause = r.cause;
+        e.set(f_cause);
+      }
+      const std::int64_t d = k.answered ? (r.ts_us - k.connect_ts_us) : 0;
+      e.duration_ms = d > 0 ? d / 1000 : 0;
+      e.set(f_duration);
+      if (k.has_peer) {
+        e.peer = k.peer;
+        e.set(f_peer);
+      }
+      emit(e, resolved);
+      break;
+    }
+    case a_kind::sms_mo:
+    case a_kind::sms_mt:
+    case a_kind::ussd:
+      e.type = r.kind == a_kind::sms_mo   ? event_type::sms_mo
+               : r.kind == a_kind::sms_mt ? event_type::sms_mt
+                                          : event_type::ussd;
+      fill_common(e, c, s, r);
+      if (r.has(af_peer)) {
+        e.peer = r.peer;
+        e.set(f_peer);
+      }
+      emit(e, resolved);
+      break;
+    case a_kind::handover_performed: {
+      const location before = c.cell;
+      set_cell_from(c.cell, r);
+      e.type = event_type::handover;
+      fill_common(e, c, s, r);
+      if (before.has_lac) {
+        e.prev_lac = before.lac;
+        e.set(f_prev_lac);
+      }
+      if (before.has_ci) {
+        e.prev_cell = before.ci;
+        e.set(f_prev_cell);
+      }
+      emit(e, resolved);
+      if (s != nullptr) {
+        s->last = c.cell;
+        s->has_location = true;
+      }
+      break;
+    }
+    case a_kind::handover_complete: {
+      e.type = event_type::handover;
+      fill_common(e, c, s, r);
+      // The cell before is the subscriber's last recorded location (its old connection's).
+      if (s != nullptr && s->has_location) {
+        if (s->last.has_lac) {
+          e.prev_lac = s->last.lac;
+          e.set(f_prev_lac);
+        }
+        if (s->last.has_ci) {
+          e.prev_cell = s->last.ci;
+          e.set(f_prev_cell);
+        }
+      }
+      emit(e, resolved);
+      if (s != nullptr) {
+        s->last = c.cell;
+        s->has_location = true;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  // The Complete Layer 3 cell becomes the subscriber's last location after its events.
+  if (s != nullptr && r.has(af_cl3)) {
+    s->last = c.cell;
+    s->has_location = true;
+  }
+}
+
+// ---- state snapshot ------------------------------------------------------------------------
+
+namespace {
+constexpr std::string_view state_file = "subscribers.txt";
+constexpr std::string_view state_header = "# bssap-probe subscriber state v1";
+
+std::string_view or_dash(std::string_view s) {
+  return s.empty() ? std::string_view("-") : s;
+}
+std::string_view undash(std::string_view s) {
+  return s == "-" ? std::string_view() : s;
+}
+}  // namespace
+
+bool correlator::save_state(const std::filesystem::path& dir, std::string& error) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = fmt::format("cannot create state directory {}: {}", dir.string(), ec.message());
+    return false;
+  }
+  const auto final_path = dir / state_file;
+  const auto tmp_path = dir / (std::string(state_file) + ".tmp");
+  std::FILE* f = std::fopen(tmp_path.c_str(), "w");
+  if (f == nullptr) {
+    error = fmt::format("cannot write {}", tmp_path.string());
+    return false;
+  }
+  std::string line = std::string(state_header) + "\n";
+  std::fwrite(line.data(), 1, line.size(), f);
+  for (const auto& [key, s] : _subscribers) {
+    line.clear();
+    // imsi attached loc plmn lac ci mcc mnc lac ci imei tmsi map_tmsi lu_seen
+    fmt::format_to(std::back_inserter(line), "{} {} {} {} {} {} {} {} {} {} {} {} {} {}\n", s.imsi.view(), s.attached,
+                   s.has_location ? 1 : 0, s.last.has_plmn ? 1 : 0, s.last.has_lac ? 1 : 0, s.last.has_ci ? 1 : 0,
+                   or_dash(s.last.mcc.view()), or_dash(s.last.mnc.view()), s.last.lac, s.last.ci,
+                   or_dash(s.has_imei ? s.imei.view() : std::string_view()),
+                   s.has_tmsi ? fmt::format("{:08x}", s.tmsi) : std::string("-"),
+                   s.has_map_tmsi ? fmt::format("{:08x}", s.map_tmsi) : std::string("-"), s.lu_seen ? 1 : 0);
+    std::fwrite(line.data(), 1, line.size(), f);
+  }
+  const bool ok = std::fflush(f) == 0 && std::ferror(f) == 0;
+  std::fclose(f);
+  if (!ok) {
+    error = fmt::format("cannot write {}", tmp_path.string());
+    return false;
+  }
+  std::filesystem::rename(tmp_path, final_path, ec);
+  if (ec) {
+    error = fmt::format("cannot rename {}: {}", tmp_path.string(), ec.message());
+    return false;
+  }
+  return true;
+}
+
+bool correlator::load_state(const std::filesystem::path& dir, std::string& error) {
+  const auto path = dir / state_file;
+  std::ifstream in(path);
+  if (!in) return true;  // first run: nothing to restore
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string imsi, mcc, mnc, imei, tmsi, map_tmsi;
+    int attached = 0, has_loc = 0, has_plmn = 0, has_lac = 0, has_ci = 0, lu_seen = 0;
+    unsigned lac = 0;
+    std::uint32_t ci = 0;
+    if (!(fields >> imsi >> attached >> has_loc >> has_plmn >> has_lac >> has_ci >> mcc >> mnc >> lac >> ci >> imei >>
+          tmsi >> map_tmsi >> lu_seen)) {
+      error = fmt::format("{}:{}: malformed state line", path.string(), line_no);
+      return false;
+    }
+    const auto key = imsi_key(imsi);
+    if (key == 0) {
+      error = fmt::format("{}:{}: bad IMSI", path.string(), line_no);
+      return false;
+    }
+    subscriber s;
+    s.imsi.assign(imsi);
+    s.attached = static_cast<std::uint8_t>(attached);
+    s.has_location = has_loc != 0;
+    s.last.has_plmn = has_plmn != 0;
+    s.last.has_lac = has_lac != 0;
+    s.last.has_ci = has_ci != 0;
+    s.last.mcc.assign(undash(mcc));
+    s.last.mnc.assign(undash(mnc));
+    s.last.lac = static_cast<std::uint16_t>(lac);
+    s.last.ci = ci;
+    s.has_imei = imei != "-";
+    s.imei.assign(undash(imei));
+    s.has_tmsi = tmsi != "-";
+    if (s.has_tmsi) s.tmsi = static_cast<std::uint32_t>(std::stoul(tmsi, nullptr, 16));
+    s.has_map_tmsi = map_tmsi != "-";
+    if (s.has_map_tmsi) {
+      s.map_tmsi = static_cast<std::uint32_t>(std::stoul(map_tmsi, nullptr, 16));
+      _tmsi_map[s.map_tmsi] = key;
+    }
+    s.lu_seen = lu_seen != 0;
+    _subscribers[key] = s;
+  }
+  return true;
+}
+
+}  // namespace bssap::probe

@@ -1,0 +1,527 @@
+// Frame -> SCCP -> BSSAP -> a_record, with SCCP connection tracking.
+// References: ITU-T Q.713 4.2-4.6 (CR, CC, CREF, RLSD, RLC), 4.7 (DT1), Q.714 3.3 (the local
+// reference pair of a connection); TS 48.008 3.1.1 (the BSC opens connections with Complete
+// Layer 3 Information, the MSC with Handover Request); TS 48.006 (SSN 254 BSSAP).
+#include "bssap/probe/flow_decoder.hpp"
+
+#include <string_view>
+
+namespace bssap::probe {
+
+namespace {
+
+constexpr std::uint8_t ssn_bssap = 254;
+
+constexpr std::uint64_t mix(std::uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// The key of a local reference: the flow, which endpoint owns the reference, its point code
+// (one association may carry several signalling relations) and the 24-bit reference.
+constexpr std::uint64_t ref_key(std::uint64_t flow, std::uint8_t owner_dir, std::uint32_t owner_pc,
+                                std::uint32_t ref) noexcept {
+  return mix(flow ^
+             mix(std::uint64_t{owner_dir} << 60 | std::uint64_t{owner_pc & 0xFFFFFFu} << 24 | (ref & 0xFFFFFFu)));
+}
+
+void set_identity(a_record& r, const dec::mobile_identity& id) noexcept {
+  switch (id.type) {
+    case dec::identity_type::imsi:
+      if (!id.digits.empty()) {
+        r.imsi.assign(id.digits.view());
+        r.set(af_imsi);
+      }
+      break;
+    case dec::identity_type::tmsi:
+      r.tmsi = id.tmsi;
+      r.set(af_tmsi);
+      break;
+    case dec::identity_type::imei:
+    case dec::identity_type::imeisv:
+      // TAC + SNR: the first 14 digits (no check digit, no software version).
+      if (id.digits.size() >= 14) {
+        r.imei.assign(id.digits.view().substr(0, 14));
+        r.set(af_imei);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void set_cell(a_record& r, const dec::cell_identifier& cell) noexcept {
+  if (cell.has_plmn) {
+    r.cell_mcc.assign(cell.plmn.mcc.view());
+    r.cell_mnc.assign(cell.plmn.mnc.view());
+    r.set(af_cell_plmn);
+  }
+  if (cell.has_lac) {
+    r.cell_lac = cell.lac;
+    r.set(af_cell_lac);
+  }
+  if (cell.has_ci) {
+    r.cell_ci = cell.ci;
+    r.set(af_cell_ci);
+  }
+}
+
+template <std::size_t N>
+void set_peer(a_record& r, const dec::fixed_string<N>& s) noexcept {
+  if (s.empty()) return;
+  r.peer.assign(s.view());
+  r.set(af_peer);
+}
+
+}  // namespace
+
+flow_decoder_stats& flow_decoder_stats::operator+=(const flow_decoder_stats& o) noexcept {
+  sccp_messages += o.sccp_messages;
+  bssap_messages += o.bssap_messages;
+  non_bssap_ssn += o.non_bssap_ssn;
+  connections_opened += o.connections_opened;
+  connections_released += o.connections_released;
+  connections_timed_out += o.connections_timed_out;
+  connections_evicted += o.connections_evicted;
+  unknown_connection += o.unknown_connection;
+  sccp_segments_pending += o.sccp_segments_pending;
+  records += o.records;
+  for (std::size_t i = 0; i < bssmap_by_type.size(); ++i) bssmap_by_type[i] += o.bssmap_by_type[i];
+  for (std::size_t p = 0; p < dtap_by_pd_type.size(); ++p)
+    for (std::size_t t = 0; t < dtap_by_pd_type[p].size(); ++t) dtap_by_pd_type[p][t] += o.dtap_by_pd_type[p][t];
+  return *this;
+}
+
+flow_decoder::flow_decoder(const flow_decoder_config& config, std::uint64_t conn_id_base)
+    : _config(config),
+      _stack(config.stack),
+      _reasm(std::make_unique<dec::sccp_reassembler>()),
+      _msg(std::make_unique<dec::a_message>()),
+      _next_conn(conn_id_base + 1) {
+  _conns.reserve(4096);
+  _by_ref.reserve(8192);
+}
+
+flow_decoder::~flow_decoder() = default;
+
+void flow_decoder::push(const a_record& r) noexcept {
+  _stats.records += 1;
+  _out(r);
+}
+
+void flow_decoder::decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, std::uint64_t seq,
+                          record_sink out) noexcept {
+  _seq = seq;
+  _ts_us = ts_us;
+  _out = out;
+  if (ts_us - _last_expire_us >= 1'000'000 || ts_us < _last_expire_us) {
+    if (_last_expire_us != 0) {
+      _stack.expire(ts_us);
+      _reasm->expire(static_cast<std::uint64_t>(ts_us > 30'000'000 ? ts_us - 30'000'000 : 0));
+      expire(ts_us);
+    }
+    _last_expire_us = ts_us;
+  }
+  auto on_unit = [this](const dec::sccp_unit& u) noexcept { this->on_unit(u); };
+  _stack.decode(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+}
+
+void flow_decoder::close(conn& c, std::int64_t ts_us) noexcept {
+  if (!c.closed) {
+    a_record r;
+    r.seq = _seq;
+    r.ts_us = ts_us;
+    r.conn = c.id;
+    r.link = c.flow;
+    r.kind = a_kind::conn_close;
+    push(r);
+    c.closed = true;
+  }
+  if (c.has_bsc_key) _by_ref.erase(c.bsc_key);
+  if (c.has_msc_key) _by_ref.erase(c.msc_key);
+}
+
+void flow_decoder::expire(std::int64_t now_us) noexcept {
+  for (auto it = _conns.begin(); it != _conns.end();) {
+    if (now_us - it->second.last_ts_us > _config.connection_idle_timeout_us) {
+      _stats.connections_timed_out += 1;
+      close(it->second, now_us);
+      it = _conns.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void flow_decoder::close_all(std::uint64_t seq, record_sink out) noexcept {
+  _seq = seq;
+  _out = out;
+  for (auto& [id, c] : _conns) close(c, _ts_us);
+  _conns.clear();
+  _by_ref.clear();
+}
+
+void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
+  _stats.sccp_messages += 1;
+  const auto m = dec::decode_sccp(u.sccp, _config.sccp, &_errors);
+  if (!m) return;
+  const std::uint8_t dir = u.direction;
+  const std::uint8_t other = static_cast<std::uint8_t>(dir ^ 1u);
+  auto find_by_dlr = [&]() -> conn* {
+    if (!m->has_dlr) return nullptr;
+    const auto k = _by_ref.find(ref_key(u.flow_id, other, u.dpc, m->dlr));
+    if (k == _by_ref.end()) return nullptr;
+    const auto c = _conns.find(k->second);
+    return c == _conns.end() ? nullptr : &c->second;
+  };
+
+  switch (m->type) {
+    case dec::sccp_msg_type::cr: {
+      if (m->called.has_ssn && m->called.ssn != ssn_bssap) {
+        _stats.non_bssap_ssn += 1;
+        return;
+      }
+      if (!m->has_slr) return;
+      if (_conns.size() >= _config.max_connections) {
+        _stats.connections_evicted += 1;
+        return;
+      }
+      // Who opened it: the MSC with Handover Request, otherwise (Complete Layer 3) the BSC.
+      bool decoded = false;
+      bool sender_is_bsc = true;
+      if (m->has_data) {
+        decoded =
+            dec::decode_bssap_into(m->data, dec::link_direction::unknown, *_msg, &_errors) == dec::decode_error::none;
+        if (decoded) {
+          _stats.bssap_messages += 1;
+          if (_msg->kind == dec::a_kind::bssmap && _msg->bssmap.type == dec::bssmap_msg_type::handover_request)
+            sender_is_bsc = false;
+        }
+      }
+      conn c;
+      c.id = _next_conn++;
+      c.flow = u.flow_id;
+      c.bsc_dir = sender_is_bsc ? dir : other;
+      c.last_ts_us = u.ts_us;
+      const std::uint64_t key = ref_key(u.flow_id, dir, u.opc, m->slr);
+      if (sender_is_bsc) {
+        c.has_bsc_key = true;
+        c.bsc_key = key;
+      } else {
+        c.has_msc_key = true;
+        c.msc_key = key;
+      }
+      const auto old = _by_ref.find(key);
+      if (old != _by_ref.end()) {
+        // The reference was reused before we saw its release: the old connection is over.
+        const auto oc = _conns.find(old->second);
+        if (oc != _conns.end()) {
+          _stats.connections_released += 1;
+          close(oc->second, u.ts_us);
+          _conns.erase(oc);
+        }
+      }
+      _by_ref[key] = c.id;
+      auto& stored = _conns.emplace(c.id, c).first->second;
+      _stats.connections_opened += 1;
+      if (decoded) {
+        // The CR is built before the DTAP direction is known: re-decode with the direction.
+        if (sender_is_bsc) (void)dec::decode_bssap_into(m->data, dec::link_direction::uplink, *_msg, nullptr);
+        emit_from_message(u, &stored, sender_is_bsc);
+      }
+      return;
+    }
+    case dec::sccp_msg_type::cc: {
+      conn* c = find_by_dlr();
+      if (c == nullptr) {
+        _stats.unknown_connection += 1;
+        return;
+      }
+      c->last_ts_us = u.ts_us;
+      if (m->has_slr) {
+        const std::uint64_t key = ref_key(u.flow_id, dir, u.opc, m->slr);
+        if (dir == c->bsc_dir) {
+          c->has_bsc_key = true;
+          c->bsc_key = key;
+        } else {
+          c->has_msc_key = true;
+          c->msc_key = key;
+        }
+        _by_ref[key] = c->id;
+      }
+      if (m->has_data) on_user_data(u, c, m->data);
+      return;
+    }
+    case dec::sccp_msg_type::dt1: {
+      conn* c = find_by_dlr();
+      if (c == nullptr) {
+        _stats.unknown_connection += 1;
+        return;
+      }
+      c->last_ts_us = u.ts_us;
+      const auto link = mix(u.flow_id ^ (std::uint64_t{dir} << 40 | u.dpc));
+      const auto o = _reasm->add(link, *m, static_cast<std::uint64_t>(u.ts_us), &_errors);
+      if (o.state == dec::sccp_reassembler::status::pending) {
+        _stats.sccp_segments_pending += 1;
+        return;
+      }
+      if (o.state != dec::sccp_reassembler::status::complete) return;
+      on_user_data(u, c, o.message);
+      return;
+    }
+    case dec::sccp_msg_type::rlsd:
+    case dec::sccp_msg_type::rlc:
+    case dec::sccp_msg_type::cref: {
+      conn* c = find_by_dlr();
+      if (c == nullptr) return;  // RLC after RLSD: already released
+      _stats.connections_released += 1;
+      const auto id = c->id;
+      close(*c, u.ts_us);
+      _conns.erase(id);
+      return;
+    }
+    case dec::sccp_msg_type::udt:
+    case dec::sccp_msg_type::xudt: {
+      if (m->called.has_ssn && m->called.ssn != ssn_bssap) {
+        _stats.non_bssap_ssn += 1;
+        return;
+      }
+      if (!m->has_data) return;
+      dec::bytes data = m->data;
+      if (m->type == dec::sccp_msg_type::xudt) {
+        const auto link = mix(u.flow_id ^ (std::uint64_t{dir} << 40 | u.dpc) ^ 0x5555);
+        const auto o = _reasm->add(link, *m, static_cast<std::uint64_t>(u.ts_us), &_errors);
+        if (o.state != dec::sccp_reassembler::status::complete) return;
+        data = o.message;
+      }
+      if (dec::decode_bssap_into(data, dec::link_direction::unknown, *_msg, &_errors) != dec::decode_error::none)
+        return;
+      _stats.bssap_messages += 1;
+      emit_from_message(u, nullptr, false);
+      return;
+    }
+    default: {
+      if (conn* c = find_by_dlr()) c->last_ts_us = u.ts_us;
+      return;
+    }
+  }
+}
+
+void flow_decoder::on_user_data(const dec::sccp_unit& u, conn* c, dec::bytes data) noexcept {
+  const bool uplink = u.direction == c->bsc_dir;
+  if (dec::decode_bssap_into(data, uplink ? dec::link_direction::uplink : dec::link_direction::downlink, *_msg,
+                             &_errors) != dec::decode_error::none)
+    return;
+  _stats.bssap_messages += 1;
+  emit_from_message(u, c, uplink);
+}
+
+void flow_decoder::emit_from_message(const dec::sccp_unit& u, conn* c, bool uplink) noexcept {
+  const dec::a_message& a = *_msg;
+  if (c != nullptr && c->closed) return;  // after Clear Complete: nothing more for events
+  a_record r;
+  r.seq = _seq;
+  r.ts_us = u.ts_us;
+  r.conn = c != nullptr ? c->id : 0;
+  r.link = u.flow_id;
+  r.uplink = uplink;
+  if (a.kind == dec::a_kind::dtap) {
+    emit_l3(r, a.l3, uplink);
+    if (r.kind != a_kind::other && r.kind != a_kind::tick && c != nullptr) push(r);
+    return;
+  }
+  const auto& b = a.bssmap;
+  _stats.bssmap_by_type[static_cast<std::uint8_t>(b.type)] += 1;
+  switch (b.type) {
+    case dec::bssmap_msg_type::complete_layer3_information:
+      if (c == nullptr) return;
+      r.set(af_cl3);
+      if (b.has_cell) set_cell(r, b.cell);
+      r.kind = a_kind::other;
+      if (a.has_l3) emit_l3(r, a.l3, true);
+      push(r);
+      return;
+    case dec::bssmap_msg_type::common_id:
+      if (c == nullptr || !b.has_imsi) return;
+      r.kind = a_kind::common_id;
+      set_identity(r, b.imsi);
+      push(r);
+      return;
+    case dec::bssmap_msg_type::cipher_mode_complete:
+      if (c == nullptr) return;
+      r.kind = a_kind::cipher_complete;
+      if (a.has_l3 && a.l3.has_identity) set_identity(r, a.l3.identity);
+      if (r.has(af_imei)) push(r);
+      return;
+    case dec::bssmap_msg_type::handover_performed:
+      if (c == nullptr) return;
+      r.kind = a_kind::handover_performed;
+      if (b.has_cell) set_cell(r, b.cell);
+      push(r);
+      return;
+    case dec::bssmap_msg_type::handover_request:
+      if (c == nullptr) return;
+      r.kind = a_kind::handover_request;
+      if (b.has_target_cell) set_cell(r, b.target_cell);
+      if (b.has_imsi) set_identity(r, b.imsi);
+      push(r);
+      return;
+    case dec::bssmap_msg_type::handover_complete:
+      if (c == nullptr) return;
+      r.kind = a_kind::handover_complete;
+      push(r);
+      return;
+    case dec::bssmap_msg_type::clear_complete:
+      if (c == nullptr) return;
+      r.kind = a_kind::conn_close;
+      c->closed = true;
+      push(r);
+      return;
+    case dec::bssmap_msg_type::paging:
+      r.conn = 0;
+      r.kind = a_kind::paging;
+      if (b.has_imsi) set_identity(r, b.imsi);
+      if (b.has_tmsi) {
+        r.tmsi = b.tmsi;
+        r.set(af_tmsi);
+      }
+      push(r);
+      return;
+    default:
+      return;
+  }
+}
+
+void flow_decoder::emit_l3(a_record& r, const dec::dtap_message& m, bool uplink) noexcept {
+  const auto pd = static_cast<std::uint8_t>(m.pd) & 0x0F;
+  _stats.dtap_by_pd_type[pd][m.message_type & 0x3F] += 1;
+  switch (m.pd) {
+    case dec::protocol_discriminator::mm:
+      switch (static_cast<dec::mm_msg>(m.message_type)) {
+        case dec::mm_msg::location_updating_request:
+          r.kind = a_kind::lu_request;
+          r.lu_type = static_cast<std::uint8_t>(m.lu);
+          if (m.has_lai) {
+            r.lai_mcc.assign(m.lai.plmn.mcc.view());
+            r.lai_mnc.assign(m.lai.plmn.mnc.view());
+            r.lai_lac = m.lai.lac;
+            r.set(af_lai);
+          }
+          if (m.has_identity) set_identity(r, m.identity);
+          return;
+        case dec::mm_msg::location_updating_accept:
+          r.kind = a_kind::lu_accept;
+          if (m.has_identity && m.identity.type == dec::identity_type::tmsi) set_identity(r, m.identity);
+          return;
+        case dec::mm_msg::location_updating_reject:
+          r.kind = a_kind::lu_reject;
+          if (m.has_reject_cause) {
+            r.cause = m.reject_cause;
+            r.set(af_cause);
+          }
+          return;
+        case dec::mm_msg::imsi_detach_indication:
+          r.kind = a_kind::imsi_detach;
+          if (m.has_identity) set_identity(r, m.identity);
+          return;
+        case dec::mm_msg::identity_response:
+          r.kind = a_kind::identity_response;
+          if (m.has_identity) set_identity(r, m.identity);
+          return;
+        case dec::mm_msg::tmsi_reallocation_command:
+          r.kind = a_kind::tmsi_realloc;
+          if (m.has_identity && m.identity.type == dec::identity_type::tmsi) set_identity(r, m.identity);
+          return;
+        case dec::mm_msg::cm_service_request:
+        case dec::mm_msg::cm_reestablishment_request:
+          r.kind = a_kind::cm_service_request;
+          if (m.has_identity) set_identity(r, m.identity);
+          return;
+        default:
+          return;
+      }
+    case dec::protocol_discriminator::rr:
+      if (m.message_type == static_cast<std::uint8_t>(dec::rr_msg::paging_response)) {
+        r.kind = a_kind::paging_response;
+        if (m.has_identity) set_identity(r, m.identity);
+      } else if (m.message_type == static_cast<std::uint8_t>(dec::rr_msg::ciphering_mode_complete)) {
+        r.kind = a_kind::cipher_complete;
+        if (m.has_identity) set_identity(r, m.identity);
+        if (!r.has(af_imei)) r.kind = a_kind::other;
+      }
+      return;
+    case dec::protocol_discriminator::cc: {
+      if (!m.has_ti) return;
+      // TS 24.007 11.2.3.1.3: flag 0 = sent by the side that allocated the TI. Normalise to
+      // "who originated the transaction" so both directions of one call share a key.
+      const bool network_originated = uplink ? m.ti_flag : !m.ti_flag;
+      r.ti = static_cast<std::uint8_t>((m.ti_value & 0x7F) | (network_originated ? 0x80 : 0));
+      r.set(af_ti);
+      switch (static_cast<dec::cc_msg>(m.message_type)) {
+        case dec::cc_msg::setup:
+          r.kind = a_kind::cc_setup;
+          if (uplink && m.has_called) set_peer(r, m.called.digits);
+          if (!uplink && m.has_calling) set_peer(r, m.calling.digits);
+          return;
+        case dec::cc_msg::connect:
+          r.kind = a_kind::cc_connect;
+          return;
+        case dec::cc_msg::disconnect:
+        case dec::cc_msg::release:
+        case dec::cc_msg::release_complete:
+          r.kind = a_kind::cc_clearing;
+          if (m.has_cc_cause) {
+            r.cause = m.cause.value;
+            r.set(af_cause);
+          }
+          return;
+        default:
+          return;
+      }
+    }
+    case dec::protocol_discriminator::sms: {
+      const auto& s = m.sms;
+      if (s.cp_type != dec::cp_msg::cp_data || !s.has_rp) return;
+      if (s.rp_type == dec::rp_mti::data_ms_to_net && s.tpdu == dec::tpdu_kind::sms_submit) {
+        r.kind = a_kind::sms_mo;
+        if (s.has_tp_address) {
+          if (s.tp_address.alphanumeric)
+            set_peer(r, s.tp_address.text);
+          else
+            set_peer(r, s.tp_address.digits);
+        }
+      } else if (s.rp_type == dec::rp_mti::data_net_to_ms && s.tpdu == dec::tpdu_kind::sms_deliver) {
+        r.kind = a_kind::sms_mt;
+        if (s.has_tp_address) {
+          if (s.tp_address.alphanumeric)
+            set_peer(r, s.tp_address.text);
+          else
+            set_peer(r, s.tp_address.digits);
+        }
+      }
+      return;
+    }
+    case dec::protocol_discriminator::ss: {
+      if (!uplink) return;
+      const auto type = static_cast<dec::ss_msg>(m.message_type);
+      if (type != dec::ss_msg::register_ && type != dec::ss_msg::facility) return;
+      const auto& s = m.ss;
+      if (!s.has_ussd || !s.ussd_text_decoded) return;
+      const bool request = s.component == dec::ss_component::invoke && s.has_opcode &&
+                           s.opcode == dec::ss_opcode::process_unstructured_ss_request;
+      const bool result = s.component == dec::ss_component::return_result;
+      if (!request && !result) return;
+      r.kind = a_kind::ussd;
+      set_peer(r, s.ussd_text);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+}  // namespace bssap::probe

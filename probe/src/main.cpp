@@ -1,0 +1,229 @@
+// bssap-probe: GSM A-interface signalling to subscriber behaviour events.
+//   bssap-probe replay FILE... [--speed X | --fast] --events OUT.jsonl
+//   bssap-probe live -i IFACE [-i IFACE2] [-f BPF] --events OUT.jsonl
+//   bssap-probe dpdk [EAL args] -- --events OUT.jsonl
+// Common: --threads N, --stats S, --state DIR, --home-plmns LIST, --pc24, --link-field.
+// A mistake a user can make ends with one line on stderr and a non-zero status.
+#include <fmt/format.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bssap/probe/capture.hpp"
+#include "bssap/probe/pipeline.hpp"
+#include "bssap/probe/summary.hpp"
+
+using namespace bssap;
+using namespace bssap::probe;
+
+namespace {
+
+// JSON lines to a file or stdout through a large reused buffer (no allocation per event).
+class event_log final : public event_sink {
+ public:
+  bool open(const std::string& path, std::string& error) {
+    if (path == "-") {
+      _file = stdout;
+      return true;
+    }
+    _file = std::fopen(path.c_str(), "w");
+    if (_file == nullptr) {
+      error = fmt::format("{}: cannot write: {}", path, std::strerror(errno));
+      return false;
+    }
+    _owned = true;
+    return true;
+  }
+  void on_event(const event& e) noexcept override {
+    append_json_line(e, _buffer);
+    if (_buffer.size() >= (1u << 20)) flush();
+  }
+  void flush() noexcept {
+    if (_file != nullptr && !_buffer.empty()) {
+      if (std::fwrite(_buffer.data(), 1, _buffer.size(), _file) != _buffer.size()) _write_error = true;
+      _buffer.clear();
+    }
+    if (_file != nullptr) std::fflush(_file);
+  }
+  bool close() noexcept {
+    flush();
+    if (_owned && std::fclose(_file) != 0) _write_error = true;
+    _file = nullptr;
+    return !_write_error;
+  }
+  event_log() { _buffer.reserve(2u << 20); }
+
+ private:
+  std::FILE* _file = nullptr;
+  bool _owned = false;
+  bool _write_error = false;
+  std::string _buffer;
+};
+
+void on_signal(int) {
+  if (g_stop_requested.exchange(true)) _exit(130);  // second signal: leave at once
+}
+
+struct common_options {
+  std::string events;
+  unsigned threads = 1;
+  double stats = 0;
+  std::string state;
+  std::string home_plmns;
+  bool pc24 = false;
+  bool link_field = false;
+  bool no_summary = false;
+};
+
+void add_common(CLI::App& app, common_options& o) {
+  app.add_option("--events", o.events, "event log (JSON lines); - for stdout")->required();
+  app.add_option("--threads", o.threads, "flow worker threads (1: everything in one thread)")
+      ->check(CLI::Range(1u, 64u));
+  app.add_option("--stats", o.stats, "print a statistics line to stderr every SECONDS")->check(CLI::NonNegativeNumber);
+  app.add_option("--state", o.state, "subscriber state directory: restored at start, saved periodically and at exit");
+  app.add_option("--home-plmns", o.home_plmns, "equivalent home PLMNs for roaming_in, e.g. 460-00,460-02");
+  app.add_flag("--pc24", o.pc24, "24-bit signalling point codes (MTP3 routing label and SCCP addresses)");
+  app.add_flag("--link-field", o.link_field, "write the capture link of each event (`link`)");
+  app.add_flag("--no-summary", o.no_summary, "do not print the final summary");
+}
+
+bool valid_plmn(const std::string& s) {
+  // MCC-MNC: 3 digits, '-', 2 or 3 digits.
+  if (s.size() != 6 && s.size() != 7) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == 3) {
+      if (s[i] != '-') return false;
+    } else if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool make_config(const common_options& o, bool lossless, pipeline_config& cfg, std::string& error) {
+  cfg.threads = o.threads;
+  cfg.lossless = lossless;
+  cfg.correlation.link_field = o.link_field;
+  if (o.pc24) {
+    cfg.decoder.stack.pc_format = dec::point_code_format::china24;
+    cfg.decoder.sccp.pc24 = true;
+  }
+  std::string rest = o.home_plmns;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string item = rest.substr(0, comma);
+    if (!valid_plmn(item)) {
+      error = fmt::format("--home-plmns: \"{}\" is not MCC-MNC (e.g. 460-00)", item);
+      return false;
+    }
+    cfg.correlation.home_plmns.push_back(item);
+    rest = comma == std::string::npos ? std::string() : rest.substr(comma + 1);
+  }
+  if (!o.state.empty()) cfg.state_dir = o.state;
+  return true;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "bssap-probe: error: %s\n", message.c_str());
+  return 1;
+}
+
+// Runs one capture source through a pipeline; shared by the three subcommands.
+template <class Capture>
+int run(const common_options& o, bool lossless, bool progress, Capture&& capture) {
+  pipeline_config cfg;
+  std::string error;
+  if (!make_config(o, lossless, cfg, error)) return fail(error);
+  event_log log;
+  if (!log.open(o.events, error)) return fail(error);
+  pipeline p(cfg, log);
+  if (!p.start(error)) return fail(error);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  status_reporter status(o.stats, progress && isatty(STDERR_FILENO) != 0);
+  capture_counters counters;
+  const bool ok = capture(p, status, counters, error);
+  status.finish();
+  std::string finish_error;
+  const bool finished = p.finish(finish_error);
+  const bool written = log.close();
+  if (!o.no_summary) print_summary(stderr, p, counters);
+  if (!ok) return fail(error);
+  if (!finished) return fail(finish_error);
+  if (!written) return fail(fmt::format("{}: write error", o.events));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // dpdk: EAL arguments come first and end at "--"; ours follow.
+  if (argc >= 2 && std::strcmp(argv[1], "dpdk") == 0) {
+    std::vector<char*> eal{argv[0]};
+    int i = 2;
+    for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) eal.push_back(argv[i]);
+    std::vector<char*> ours{argv[0]};
+    for (++i; i < argc; ++i) ours.push_back(argv[i]);
+    CLI::App app{"bssap-probe dpdk [EAL args] -- --events OUT.jsonl [options]"};
+    app.name("bssap-probe dpdk");
+    common_options o;
+    dpdk_options d;
+    add_common(app, o);
+    app.add_option("--idle-exit", d.idle_exit_s,
+                   "stop after SECONDS without packets (default: 2 with net_pcap ports only, else never)");
+    app.add_option("--rx-queues", d.rx_queues, "RX queues per port (default: --threads, capped by the device)");
+    try {
+      app.parse(static_cast<int>(ours.size()), ours.data());
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      return fail(e.what());
+    }
+    return run(o, false, false, [&](pipeline& p, status_reporter& s, capture_counters& c, std::string& err) {
+      return run_dpdk(eal, d, p, s, c, err);
+    });
+  }
+
+  CLI::App app{"bssap-probe: GSM A-interface (BSSAP) signalling to subscriber behaviour events"};
+  app.require_subcommand(1);
+  common_options replay_common, live_common;
+  replay_options r;
+  bool fast = false;
+  auto* replay = app.add_subcommand("replay", "read pcap / pcapng files (gzip too), merged in time order");
+  replay->add_option("files", r.files, "capture files")->required();
+  auto* speed = replay->add_option("--speed", r.speed, "pace at X times capture speed (1 = real time)")
+                    ->check(CLI::PositiveNumber);
+  replay->add_flag("--fast", fast, "as fast as possible (default)")->excludes(speed);
+  add_common(*replay, replay_common);
+
+  live_options l;
+  auto* live = app.add_subcommand("live", "capture on network interfaces with libpcap (promiscuous)");
+  live->add_option("-i,--interface", l.interfaces, "interface (repeat for several)")->required();
+  live->add_option("-f,--filter", l.filter, "BPF filter");
+  live->add_option("--snaplen", l.snaplen, "bytes captured per frame")->check(CLI::Range(64, 262144));
+  live->add_option("--buffer-mb", l.buffer_mb, "kernel capture buffer per interface, MiB")->check(CLI::Range(1, 4096));
+  add_common(*live, live_common);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(e.what());
+  }
+  if (replay->parsed()) {
+    for (const auto& f : r.files)
+      if (access(f.c_str(), R_OK) != 0) return fail(fmt::format("{}: {}", f, std::strerror(errno)));
+    return run(replay_common, true, true, [&](pipeline& p, status_reporter& s, capture_counters& c, std::string& err) {
+      return run_replay(r, p, s, c, err);
+    });
+  }
+  return run(live_common, false, false, [&](pipeline& p, status_reporter& s, capture_counters& c, std::string& err) {
+    return run_live(l, p, s, c, err);
+  });
+}

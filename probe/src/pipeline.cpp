@@ -1,0 +1,229 @@
+// The threads of the probe and the order-preserving merge between them (see pipeline.hpp).
+#include "bssap/probe/pipeline.hpp"
+
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include <limits>
+
+#include "bssap/decoders/packet_stack.hpp"
+#include "bssap/probe/packet_ring.hpp"
+
+namespace bssap::probe {
+
+namespace {
+constexpr std::uint64_t eof_seq = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t tick_every = 64;  // frames between progress ticks to a lagging worker
+
+// Spin briefly, then yield, then sleep: idle threads must not steal a core from busy ones
+// (the machine may have fewer cores than threads).
+struct backoff {
+  unsigned n = 0;
+  void wait() noexcept {
+    if (n < 64) {
+      ++n;
+    } else if (n < 256) {
+      ++n;
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+  void reset() noexcept { n = 0; }
+};
+}  // namespace
+
+struct pipeline::worker {
+  worker(std::size_t ring_bytes, std::size_t queue) : ring(ring_bytes), out(queue) {}
+  packet_ring ring;
+  boost::lockfree::spsc_queue<a_record> out;
+  std::thread thread;
+  bool done = false;  // merge side: its eof record was consumed
+};
+
+pipeline::pipeline(pipeline_config config, event_sink& sink) : _config(std::move(config)), _sink(sink) {
+  if (_config.threads == 0) _config.threads = 1;
+  _correlator = std::make_unique<correlator>(_config.correlation, _sink);
+  for (unsigned i = 0; i < _config.threads; ++i)
+    _decoders.push_back(std::make_unique<flow_decoder>(_config.decoder, std::uint64_t{i} << 48));
+  _last_sent.assign(_config.threads, 0);
+}
+
+pipeline::~pipeline() {
+  // finish() joins; if it was never called (error path), stop the workers here.
+  if (!_finished) {
+    std::string ignored;
+    (void)finish(ignored);
+  }
+}
+
+bool pipeline::start(std::string& error) {
+  if (_config.state_dir && !_correlator->load_state(*_config.state_dir, error)) return false;
+  _last_snapshot = std::chrono::steady_clock::now();
+  if (_config.threads == 1) return true;
+  for (unsigned i = 0; i < _config.threads; ++i)
+    _workers.push_back(std::make_unique<worker>(_config.ring_bytes, _config.record_queue));
+  for (unsigned i = 0; i < _config.threads; ++i) {
+    worker* w = _workers[i].get();
+    flow_decoder* d = _decoders[i].get();
+    w->thread = std::thread([w, d] {
+      backoff wait_in, wait_out;
+      auto push_out = [&](const a_record& r) noexcept {
+        while (!w->out.push(r)) wait_out.wait();
+        wait_out.reset();
+      };
+      auto sink = make_record_sink(push_out);
+      for (;;) {
+        const ring_header* h = w->ring.peek();
+        if (h == nullptr) {
+          wait_in.wait();
+          continue;
+        }
+        wait_in.reset();
+        a_record marker;
+        switch (h->kind) {
+          case ring_item::packet:
+            d->decode(static_cast<dec::linktype>(h->linktype), h->data(), h->ts_us, h->seq, sink);
+            break;
+          case ring_item::tick:
+            marker.kind = a_kind::tick;
+            marker.seq = h->seq;
+            push_out(marker);
+            break;
+          case ring_item::eof:
+            d->close_all(h->seq, sink);
+            marker.kind = a_kind::tick;
+            marker.seq = eof_seq;
+            push_out(marker);
+            w->ring.pop();
+            return;
+          case ring_item::pad:
+            break;
+        }
+        w->ring.pop();
+      }
+    });
+  }
+  return true;
+}
+
+void pipeline::feed(const a_record& r) noexcept {
+  _totals.records += 1;
+  _correlator->feed(r);
+}
+
+bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept {
+  _totals.packets += 1;
+  _totals.bytes += frame.size();
+  if (_totals.first_ts_us == 0) _totals.first_ts_us = ts_us;
+  _totals.last_ts_us = ts_us;
+  const std::uint64_t seq = ++_seq;
+  if (_config.threads == 1) {
+    auto on_record = [this](const a_record& r) noexcept { feed(r); };
+    _decoders[0]->decode(lt, frame, ts_us, seq, make_record_sink(on_record));
+    return true;
+  }
+  const auto w = static_cast<std::size_t>(dec::flow_hash(lt, frame, _config.decoder.stack.pc_format) % _config.threads);
+  worker& wk = *_workers[w];
+  bool pushed = wk.ring.try_push(ring_item::packet, static_cast<std::uint16_t>(lt), seq, ts_us, frame);
+  if (!pushed && _config.lossless) {
+    backoff b;
+    while (!pushed) {
+      // Workers may be waiting for us to take their records: tick everyone, merge, retry.
+      dispatch_ticks(true);
+      (void)drain();
+      b.wait();
+      pushed = wk.ring.try_push(ring_item::packet, static_cast<std::uint16_t>(lt), seq, ts_us, frame);
+    }
+  }
+  if (!pushed) {
+    _totals.queue_drops += 1;
+    return false;
+  }
+  _last_sent[w] = seq;
+  if ((seq & (tick_every - 1)) == 0) {
+    dispatch_ticks(false);
+    (void)drain();
+  }
+  return true;
+}
+
+void pipeline::dispatch_ticks(bool all) noexcept {
+  for (std::size_t i = 0; i < _workers.size(); ++i) {
+    if (!all && _seq - _last_sent[i] < tick_every) continue;
+    if (_workers[i]->ring.try_push(ring_item::tick, 0, _seq, 0, {})) _last_sent[i] = _seq;
+  }
+}
+
+bool pipeline::drain() noexcept {
+  if (_workers.empty()) return true;
+  for (;;) {
+    // The head with the smallest (sequence, record-before-tick) goes next; every unfinished
+    // worker must show a head, else we cannot know that nothing smaller is still coming.
+    std::size_t best = _workers.size();
+    std::uint64_t best_key = eof_seq;
+    bool all_done = true;
+    for (std::size_t i = 0; i < _workers.size(); ++i) {
+      worker& w = *_workers[i];
+      if (w.done) continue;
+      all_done = false;
+      if (w.out.read_available() == 0) return false;
+      const a_record& head = w.out.front();
+      const std::uint64_t key = head.seq == eof_seq ? eof_seq : head.seq * 2 + (head.kind == a_kind::tick ? 1 : 0);
+      if (best == _workers.size() || key < best_key) {
+        best = i;
+        best_key = key;
+      }
+    }
+    if (all_done) return true;
+    worker& w = *_workers[best];
+    const a_record& head = w.out.front();
+    if (head.kind == a_kind::tick) {
+      if (head.seq == eof_seq) w.done = true;
+    } else {
+      feed(head);
+    }
+    w.out.pop();
+  }
+}
+
+void pipeline::idle() noexcept {
+  if (_workers.empty()) return;
+  dispatch_ticks(true);
+  (void)drain();
+}
+
+void pipeline::maybe_snapshot() noexcept {
+  if (!_config.state_dir) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - _last_snapshot).count() < _config.snapshot_interval_s) return;
+  _last_snapshot = now;
+  std::string error;
+  (void)_correlator->save_state(*_config.state_dir, error);
+}
+
+bool pipeline::finish(std::string& error) {
+  if (_finished) return true;
+  _finished = true;
+  if (_workers.empty()) {
+    auto on_record = [this](const a_record& r) noexcept { feed(r); };
+    _decoders[0]->close_all(_seq + 1, make_record_sink(on_record));
+  } else {
+    for (auto& w : _workers) {
+      backoff b;
+      while (!w->ring.try_push(ring_item::eof, 0, _seq + 1, 0, {})) {
+        dispatch_ticks(true);
+        (void)drain();
+        b.wait();
+      }
+    }
+    backoff b;
+    while (!drain()) b.wait();
+    for (auto& w : _workers)
+      if (w->thread.joinable()) w->thread.join();
+  }
+  _correlator->close_all();
+  if (_config.state_dir) return _correlator->save_state(*_config.state_dir, error);
+  return true;
+}
+
+}  // namespace bssap::probe
