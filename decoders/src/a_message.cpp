@@ -1,0 +1,118 @@
+// The combined A-interface decoder: BSSAP framing, BSSMAP or DTAP, and the layer-3 message that
+// a BSSMAP message embeds. References: TS 48.006 9.3; TS 48.008 3.2.1.32 (Complete Layer 3
+// Information: Layer 3 Information), 3.2.1.31 (Cipher Mode Complete: Layer 3 Message Contents),
+// 3.2.1.10 / 3.2.1.11 (Handover Request Acknowledge / Handover Command: Layer 3 Information).
+#include "bssap/decoders/a_message.hpp"
+
+namespace bssap::dec {
+
+namespace {
+
+void summarise(const bssmap_message& b, bssmap_summary& s) noexcept {
+  s.type = b.type;
+  s.known_type = b.known_type;
+  s.has_cause = b.has_cause;
+  s.cause = b.cause;
+  s.has_cell = b.has_cell;
+  s.cell = b.cell;
+  s.has_target_cell = b.has_target_cell;
+  s.target_cell = b.target_cell;
+  s.has_cell_list = b.has_cell_list;
+  s.cell_list = b.cell_list;
+  s.has_imsi = b.has_imsi;
+  s.imsi = b.imsi;
+  s.has_tmsi = b.has_tmsi;
+  s.tmsi = b.tmsi;
+  s.has_imei = b.has_imei;
+  s.imei = b.imei;
+  s.has_chosen_encryption_algorithm = b.has_chosen_encryption_algorithm;
+  s.chosen_encryption_algorithm = b.chosen_encryption_algorithm;
+  s.has_rr_cause = b.has_rr_cause;
+  s.rr_cause = b.rr_cause;
+  s.has_cic = b.has_cic;
+  s.cic = b.cic;
+}
+
+// The direction a BSSMAP message type implies (TS 48.008 3.2.1: each message's "direction").
+link_direction bssmap_direction(bssmap_msg_type t, link_direction given) noexcept {
+  using m = bssmap_msg_type;
+  switch (t) {
+    case m::complete_layer3_information:
+    case m::assignment_complete:
+    case m::assignment_failure:
+    case m::cipher_mode_complete:
+    case m::cipher_mode_reject:
+    case m::clear_request:
+    case m::clear_complete:
+    case m::classmark_update:
+    case m::handover_required:
+    case m::handover_request_acknowledge:
+    case m::handover_complete:
+    case m::handover_failure:
+    case m::handover_performed:
+    case m::handover_detect:
+      return link_direction::uplink;
+    case m::assignment_request:
+    case m::cipher_mode_command:
+    case m::clear_command:
+    case m::common_id:
+    case m::paging:
+    case m::handover_request:
+    case m::handover_command:
+    case m::classmark_request:
+      return link_direction::downlink;
+    default:
+      return given;  // Reset, Reset Acknowledge, Confusion...: either side
+  }
+}
+
+decode_error decode_into(bytes data, link_direction direction, a_message& out, decode_stats* stats) noexcept {
+  out = a_message{};
+  out.direction = direction;
+  const auto pdu = decode_bssap_pdu(data, stats);
+  if (!pdu) return pdu.error();
+  if (pdu->discriminator == bssap_discriminator::dtap) {
+    out.kind = a_kind::dtap;
+    out.dlci = pdu->dlci;
+    auto dtap = decode_dtap(pdu->payload, direction, stats);
+    if (!dtap) return dtap.error();
+    out.has_l3 = true;
+    out.l3 = *dtap;
+    out.direction = out.l3.direction;
+    return decode_error::none;
+  }
+  out.kind = a_kind::bssmap;
+  const auto map = decode_bssmap(pdu->payload, stats);
+  if (!map) return map.error();
+  summarise(*map, out.bssmap);
+  out.direction = bssmap_direction(map->type, direction);
+  bytes l3{};
+  if (map->has_layer3_information) l3 = map->layer3_information;
+  if (map->has_layer3_message_contents) l3 = map->layer3_message_contents;
+  if (!l3.empty()) {
+    auto dtap = decode_dtap(l3, out.direction, stats);
+    if (dtap) {
+      out.has_l3 = true;
+      out.l3 = *dtap;
+    } else {
+      out.l3_error = dtap.error();
+    }
+  }
+  return decode_error::none;
+}
+
+}  // namespace
+
+decode_error decode_bssap_into(bytes sccp_user_data, link_direction direction, a_message& out,
+                               decode_stats* stats) noexcept {
+  return decode_into(sccp_user_data, direction, out, stats);
+}
+
+result<a_message> decode_bssap(bytes sccp_user_data, link_direction direction, decode_stats* stats) noexcept {
+  a_message m;
+  const decode_error e = decode_into(sccp_user_data, direction, m, stats);
+  if (e != decode_error::none) return e;
+  return m;
+}
+
+}  // namespace bssap::dec
