@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -572,10 +573,10 @@ bool correlator::load_state(const std::filesystem::path& dir, std::string& error
     s.has_imei = imei != "-";
     s.imei.assign(undash(imei));
     s.has_tmsi = tmsi != "-";
-    if (s.has_tmsi) s.tmsi = static_cast<std::uint32_t>(std::stoul(tmsi, nullptr, 16));
+    if (s.has_tmsi) s.tmsi = static_cast<std::uint32_t>(std::strtoul(tmsi.c_str(), nullptr, 16));
     s.has_map_tmsi = map_tmsi != "-";
     if (s.has_map_tmsi) {
-      s.map_tmsi = static_cast<std::uint32_t>(std::stoul(map_tmsi, nullptr, 16));
+      s.map_tmsi = static_cast<std::uint32_t>(std::strtoul(map_tmsi.c_str(), nullptr, 16));
       _tmsi_map[s.map_tmsi] = key;
     }
     s.lu_seen = lu_seen != 0;

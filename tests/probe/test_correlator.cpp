@@ -1,0 +1,277 @@
+// Correlation semantics (probe/EVENTS.md) on hand-built records: each case is one rule.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bssap/probe/correlator.hpp"
+
+using namespace bssap;
+using namespace bssap::probe;
+
+namespace {
+
+struct collect final : event_sink {
+  std::vector<event> events;
+  void on_event(const event& e) noexcept override { events.push_back(e); }
+};
+
+std::uint64_t g_seq = 0;
+
+a_record rec(a_kind kind, std::uint64_t conn, std::int64_t ts_us, bool uplink = true) {
+  a_record r;
+  r.kind = kind;
+  r.conn = conn;
+  r.ts_us = ts_us;
+  r.uplink = uplink;
+  r.seq = ++g_seq;
+  return r;
+}
+
+void cgi(a_record& r, std::string_view mcc, std::string_view mnc, std::uint16_t lac, std::uint32_t ci) {
+  r.set(af_cl3);
+  r.cell_mcc.assign(mcc);
+  r.cell_mnc.assign(mnc);
+  r.set(af_cell_plmn);
+  r.cell_lac = lac;
+  r.set(af_cell_lac);
+  r.cell_ci = ci;
+  r.set(af_cell_ci);
+}
+
+a_record lu(std::uint64_t conn, std::int64_t ts, std::uint8_t type, std::string_view imsi, std::uint32_t tmsi = 0) {
+  a_record r = rec(a_kind::lu_request, conn, ts);
+  r.lu_type = type;
+  cgi(r, "460", "00", 100, 1001);
+  r.lai_mcc.assign("460");
+  r.lai_mnc.assign("00");
+  r.lai_lac = 99;
+  r.set(af_lai);
+  if (!imsi.empty()) {
+    r.imsi.assign(imsi);
+    r.set(af_imsi);
+  } else {
+    r.tmsi = tmsi;
+    r.set(af_tmsi);
+  }
+  return r;
+}
+
+std::string json(const event& e) {
+  std::string s;
+  append_json_line(e, s);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("attach of a foreign IMSI gives power_on then roaming_in with the same fields", "[correlator]") {
+  collect out;
+  correlator c({}, out);
+  c.feed(lu(1, 1'000'000, 2, "262011234567890"));
+  c.feed(rec(a_kind::conn_close, 1, 1'100'000));
+  REQUIRE(out.events.size() == 2);
+  CHECK(json(out.events[0]) ==
+        "{\"ts\":\"1970-01-01T00:00:01.000000Z\",\"type\":\"power_on\",\"imsi\":\"262011234567890\",\"mcc\":\"460\","
+        "\"mnc\":\"00\",\"lac\":100,\"cell\":1001}\n");
+  event roam = out.events[0];
+  roam.type = event_type::roaming_in;
+  CHECK(out.events[1] == roam);
+  // The second LU of the same IMSI is not a first one: no roaming_in, and prev_* from state.
+  c.feed(lu(2, 2'000'000, 0, "262011234567890"));
+  REQUIRE(out.events.size() == 3);
+  CHECK(out.events[2].type == event_type::location_update);
+  CHECK(out.events[2].prev_lac == 100);
+  CHECK(out.events[2].prev_cell == 1001);
+}
+
+TEST_CASE("home IMSIs: the cell's PLMN or a configured equivalent PLMN is not roaming", "[correlator]") {
+  collect out;
+  correlator_config cfg;
+  cfg.home_plmns = {"460-02"};
+  correlator c(cfg, out);
+  c.feed(lu(1, 1, 2, "460001234567890"));  // same PLMN as the cell
+  c.feed(lu(2, 2, 2, "460021234567890"));  // configured equivalent
+  c.feed(lu(3, 3, 2, "460071234567890"));  // foreign
+  REQUIRE(out.events.size() == 4);
+  CHECK(out.events[3].type == event_type::roaming_in);
+  CHECK(out.events[3].imsi.view() == "460071234567890");
+}
+
+TEST_CASE("location_update without recorded location takes prev_lac from the request, not a reserved LAC",
+          "[correlator]") {
+  collect out;
+  correlator c({}, out);
+  c.feed(lu(1, 1, 0, "460001234567890"));
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].has(f_prev_lac));
+  CHECK(out.events[0].prev_lac == 99);
+  CHECK_FALSE(out.events[0].has(f_prev_cell));
+  a_record r = lu(2, 2, 0, "460001234567891");
+  r.lai_lac = 0xFFFE;
+  c.feed(r);
+  REQUIRE(out.events.size() == 2);
+  CHECK_FALSE(out.events[1].has(f_prev_lac));
+}
+
+TEST_CASE("a TMSI-only connection is held until Identity Response, then processed as if known", "[correlator]") {
+  collect out;
+  correlator c({}, out);
+  c.feed(lu(1, 10, 0, "", 0xdeadbeef));
+  CHECK(out.events.empty());
+  a_record id = rec(a_kind::identity_response, 1, 20);
+  id.imsi.assign("460001111111111");
+  id.set(af_imsi);
+  c.feed(id);
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].type == event_type::location_update);
+  CHECK(out.events[0].ts_us == 10);
+  CHECK(out.events[0].imsi.view() == "460001111111111");
+  CHECK(out.events[0].tmsi == 0xdeadbeef);
+  c.feed(rec(a_kind::conn_close, 1, 30));
+  // The TMSI was learned: a later connection with it resolves at once.
+  a_record cm = rec(a_kind::cm_service_request, 2, 40);
+  cgi(cm, "460", "00", 100, 7);
+  cm.tmsi = 0xdeadbeef;
+  cm.set(af_tmsi);
+  c.feed(cm);
+  a_record setup = rec(a_kind::cc_setup, 2, 50);
+  setup.peer.assign("12345");
+  setup.set(af_peer);
+  c.feed(setup);
+  REQUIRE(out.events.size() == 2);
+  CHECK(out.events[1].type == event_type::call_mo);
+  CHECK(out.events[1].imsi.view() == "460001111111111");
+  CHECK(out.events[1].peer.view() == "12345");
+  CHECK(c.stats().tmsi_resolved == 1);
+}
+
+TEST_CASE("a connection released without an IMSI emits its events unresolved, without state fields", "[correlator]") {
+  collect out;
+  correlator c({}, out);
+  c.feed(lu(1, 10, 1, "", 0x01020304));
+  c.feed(rec(a_kind::conn_close, 1, 20));
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].type == event_type::periodic_update);
+  CHECK_FALSE(out.events[0].has(f_imsi));
+  CHECK(out.events[0].tmsi == 0x01020304);
+  CHECK(c.stats().unresolved_events == 1);
+}
+
+TEST_CASE("calls: answered once, ended once, duration from Connect, TI normalised per call", "[correlator]") {
+  collect out;
+  correlator c({}, out);
+  a_record cm = rec(a_kind::cm_service_request, 1, 0);
+  cgi(cm, "460", "00", 1, 2);
+  cm.imsi.assign("460001234567890");
+  cm.set(af_imsi);
+  c.feed(cm);
+  a_record setup = rec(a_kind::cc_setup, 1, 1'000'000, false);
+  setup.ti = 0x80;
+  setup.peer.assign("13800138000");
+  setup.set(af_peer);
+  c.feed(setup);
+  a_record conn1 = rec(a_kind::cc_connect, 1, 2'000'000, true);
+  conn1.ti = 0x80;
+  c.feed(conn1);
+  c.feed(conn1);  // a repeated Connect does not answer twice
+  a_record disc = rec(a_kind::cc_clearing, 1, 5'500'999, false);
+  disc.ti = 0x80;
+  disc.cause = 16;
+  disc.set(af_cause);
+  c.feed(disc);
+  a_record rel = disc;
+  rel.ts_us = 5'600'000;
+  c.feed(rel);  // Release after Disconnect: no second call_end
+  REQUIRE(out.events.size() == 3);
+  CHECK(out.events[0].type == event_type::call_mt);
+  CHECK(out.events[1].type == event_type::call_answered);
+  CHECK(out.events[1].peer.view() == "13800138000");
+  CHECK(out.events[2].type == event_type::call_end);
+  CHECK(out.events[2].duration_ms == 3500);
+  CHECK(out.events[2].cause == 16);
+}
+
+TEST_CASE("imei_change: the first IMEI is recorded silently, a different one is reported", "[correlator]") {
+  collect out;
+  correlator c({}, out);
+  c.feed(lu(1, 1, 2, "460001234567890"));
+  a_record id = rec(a_kind::identity_response, 1, 2);
+  id.imei.assign("35123456789012");
+  id.set(af_imei);
+  c.feed(id);
+  CHECK(out.events.size() == 1);
+  a_record ci = rec(a_kind::cipher_complete, 1, 3);
+  ci.imei.assign("35123456789013");
+  ci.set(af_imei);
+  c.feed(ci);
+  REQUIRE(out.events.size() == 2);
+  CHECK(out.events[1].type == event_type::imei_change);
+  CHECK(out.events[1].imei.view() == "35123456789013");
+  CHECK(out.events[1].prev_imei.view() == "35123456789012");
+}
+
+TEST_CASE("handover performed: new cell in the event, previous cell in prev_*", "[correlator]") {
+  collect out;
+  correlator c({}, out);
+  c.feed(lu(1, 1, 2, "460001234567890"));
+  a_record ho = rec(a_kind::handover_performed, 1, 2);
+  ho.cell_mcc.assign("460");
+  ho.cell_mnc.assign("00");
+  ho.set(af_cell_plmn);
+  ho.cell_lac = 200;
+  ho.set(af_cell_lac);
+  ho.cell_ci = 2002;
+  ho.set(af_cell_ci);
+  c.feed(ho);
+  REQUIRE(out.events.size() == 2);
+  CHECK(out.events[1].type == event_type::handover);
+  CHECK(out.events[1].lac == 200);
+  CHECK(out.events[1].cell == 2002);
+  CHECK(out.events[1].prev_lac == 100);
+  CHECK(out.events[1].prev_cell == 1001);
+}
+
+TEST_CASE("subscriber state survives a save and a load: no second roaming_in, TMSI map restored", "[correlator]") {
+  const auto dir = std::filesystem::temp_directory_path() / "bssap-probe-test-state";
+  std::filesystem::remove_all(dir);
+  {
+    collect out;
+    correlator c({}, out);
+    c.feed(lu(1, 1, 2, "262011234567890"));
+    a_record acc = rec(a_kind::lu_accept, 1, 2, false);
+    acc.tmsi = 0xabcdef01;
+    acc.set(af_tmsi);
+    c.feed(acc);
+    c.feed(rec(a_kind::conn_close, 1, 3));
+    std::string error;
+    REQUIRE(c.save_state(dir, error));
+  }
+  collect out;
+  correlator c({}, out);
+  std::string error;
+  REQUIRE(c.load_state(dir, error));
+  c.feed(lu(5, 10, 0, "", 0xabcdef01));
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].imsi.view() == "262011234567890");
+  CHECK(out.events[0].prev_cell == 1001);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a corrupt state file is refused with a message", "[correlator]") {
+  const auto dir = std::filesystem::temp_directory_path() / "bssap-probe-test-bad-state";
+  std::filesystem::create_directories(dir);
+  {
+    std::FILE* f = std::fopen((dir / "subscribers.txt").c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs("# bssap-probe subscriber state v1\n123 x\n", f);
+    std::fclose(f);
+  }
+  collect out;
+  correlator c({}, out);
+  std::string error;
+  CHECK_FALSE(c.load_state(dir, error));
+  CHECK(error.find("malformed") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
