@@ -67,7 +67,7 @@ constexpr std::array<ie_format_entry, 256> make_ie_formats() {
   tv(0x88, 1);   // 3.2.2.115 Reroute complete outcome
   tv(0x8A, 1);   // 3.2.2.116 LCLS-Configuration
   tv(0x8B, 1);   // 3.2.2.117 LCLS-Connection-Status-Control
-  tv(0x8C, 1);   // 3.2.2.118 LCLS-Correlation-Not-Needed
+  t_only(0x8C);  // 3.2.2.118 LCLS-Correlation-Not-Needed (type only)
   tv(0x8D, 1);   // 3.2.2.119 LCLS-BSS-Status
   tv(0x8E, 1);   // 3.2.2.120 LCLS-Break-Request
   t_only(0x8F);  // 3.2.2.121 CSFB Indication
