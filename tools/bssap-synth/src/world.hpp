@@ -1,0 +1,108 @@
+// The simulated network: cells and BSCs, subscribers, and the fixed text tables (SMS texts, USSD
+// strings, alphanumeric senders, foreign PLMNs). Shared by the scenario, the encoders and the
+// observer, so that all three read the same identities.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "bssap/synth/synth.hpp"
+#include "model.hpp"
+
+namespace bssap::synth {
+
+// PLMNs the generator uses. Index 0 is the network's own PLMN (config.own_plmn); the others are
+// where inbound roamers come from (IMSI prefix and the old LAI their SIM still holds).
+struct plmn_entry {
+  std::string_view mcc;
+  std::string_view mnc;
+};
+inline constexpr std::array<plmn_entry, 9> foreign_plmns{{
+    {"310", "260"},  // US
+    {"234", "15"},   // GB
+    {"454", "00"},   // HK
+    {"208", "01"},   // FR
+    {"262", "01"},   // DE
+    {"440", "10"},   // JP
+    {"450", "05"},   // KR
+    {"525", "01"},   // SG
+    {"466", "92"},   // TW
+}};
+// Home IMSI prefixes of the operator (the default --home-plmns).
+inline constexpr std::array<std::string_view, 3> home_prefixes{"46000", "46002", "46007"};
+
+// USSD service codes dialled by subscribers (TS 22.090).
+inline constexpr std::array<std::string_view, 6> ussd_strings{"*100#", "*101#", "*123*1#", "*142#", "*888#", "*100*2#"};
+// USSD answers from the network.
+inline constexpr std::array<std::string_view, 3> ussd_answers{
+    "Your balance is 35.20 CNY", "Data left: 1.2 GB. Valid until 30/11", "Thank you. Request accepted"};
+// SMS texts in the GSM 7-bit alphabet. The long ones fill a whole 160-septet SMS, which makes
+// the message large enough to be split into several SCTP DATA fragments.
+inline constexpr std::array<std::string_view, 8> sms_texts{
+    "OK",
+    "See you at 7",
+    "Call me when you land",
+    "Meeting moved to 15:30 room 4B",
+    "Your verification code is 482913. Do not share it with anyone.",
+    "Happy birthday! Hope you have a great day with the family & friends :-)",
+    "Dear customer, your monthly plan renews on 01/12. Reply 1 to keep it, 2 to change it. "
+    "Details: www.example.cn/plan. Thanks for staying with us!!",
+    "Reminder: the train to Guangzhou leaves at 08:45 from platform 12. Please arrive 20 minutes "
+    "early with your ID card. Have a nice trip and see you soon."};
+inline constexpr std::size_t sms_long_first = 6;  // texts from this index are long
+// Alphanumeric originators (TP-OA TON 5) of network-originated SMS.
+inline constexpr std::array<std::string_view, 4> alpha_senders{"CMCC", "Bank", "TaoBao", "Delivery"};
+
+struct cell_info {
+  std::uint16_t lac = 0;
+  std::uint16_t ci = 0;
+  std::uint8_t bsc = 0;
+};
+
+struct network {
+  std::vector<cell_info> cells;  // all cells; cells of one BSC are contiguous
+  std::vector<std::uint32_t> bsc_first_cell;
+  std::vector<std::uint32_t> bsc_cell_count;
+};
+
+enum class reg_state : std::uint8_t { detached, attached, unregistered };
+
+struct subscriber {
+  std::array<char, 16> imsi{};
+  std::uint8_t imsi_len = 0;
+  bool roamer = false;
+  std::uint8_t roam_plmn = 0;  // foreign_plmns index + 1 (0: home)
+  std::uint64_t msisdn = 0;    // 11-digit national number
+  std::uint64_t imei14 = 0;    // TAC + SNR of the current handset
+  std::uint8_t svn = 0;
+  std::uint32_t tmsi = 0;
+  bool has_tmsi = false;
+  bool probe_knows_tmsi = false;  // a correct probe has seen this TMSI paired with the IMSI
+  reg_state state = reg_state::attached;
+  std::uint32_t cell = 0;     // index into network.cells: where the mobile camps
+  std::uint16_t sim_lac = 0;  // LAI stored on the SIM (sent as the old LAI of a LU)
+  std::uint8_t sim_plmn = 0;  // 0: own PLMN, else foreign_plmns index + 1
+  std::int32_t script = -1;   // active script slot
+  std::uint8_t next_ti = 0;   // CC transaction identifier value of the next MO call
+  std::uint8_t pending = 0;   // procedure forced next (see world.cpp)
+};
+
+// Everything an encoder or the observer needs to know about the connection a message belongs to.
+struct conn_ctx {
+  std::uint32_t sub = 0;
+  std::uint32_t bsc_ref = 0;  // SCCP local reference of the BSC side
+  std::uint32_t msc_ref = 0;  // SCCP local reference of the MSC side
+  std::uint8_t bsc = 0;
+  std::uint8_t sls = 0;
+  std::uint32_t cell = 0;  // cell of the Complete Layer 3 Information (network.cells index)
+};
+
+struct world_view {
+  const config* cfg = nullptr;
+  const network* net = nullptr;
+  const std::vector<subscriber>* subs = nullptr;
+};
+
+}  // namespace bssap::synth
