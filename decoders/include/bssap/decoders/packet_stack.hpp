@@ -47,6 +47,9 @@ struct stack_config {
   // SCTP CRC32c check (RFC 4960 6.8, Appendix B). Off for captures of offloaded NICs where the
   // checksum field is not filled in.
   bool verify_sctp_crc = true;
+  // With verification on, also accept the Adler-32 checksum of RFC 2960 (pre RFC 3309 stacks and
+  // simulators; counted in stack_counters::sctp_adler32_packets).
+  bool accept_sctp_adler32 = true;
 
   // TCP ports carrying IPA. A segment to or from one of these ports is IPA. With
   // ipa_detect_any_port, a TCP flow on another port is taken as IPA too when its first payload
@@ -137,6 +140,7 @@ struct stack_counters {
 
   // SCTP
   std::uint64_t sctp_packets = 0;
+  std::uint64_t sctp_adler32_packets = 0;                // packets whose checksum was RFC 2960 Adler-32, not CRC32c
   std::uint64_t sctp_data_chunks = 0;                    // DATA chunks accepted (not duplicates)
   std::uint64_t sctp_retransmissions_skipped = 0;        // DATA chunks whose TSN was already seen
   std::uint64_t sctp_ppid_other = 0;                     // DATA chunks with a PPID other than M3UA (3)
@@ -154,10 +158,12 @@ struct stack_counters {
   std::uint64_t tcp_bytes_dropped = 0;           // payload dropped for lack of buffer or sync
   std::uint64_t tcp_flows_evicted = 0;           // connections forgotten because the table was full
   std::uint64_t tcp_flows_ipa_detected = 0;      // flows on a non-configured port recognised as IPA
+  std::uint64_t tcp_not_ipa = 0;                 // segments of unknown flows on other ports not taken as IPA
   std::uint64_t tcp_syn = 0;
   std::uint64_t tcp_fin = 0;
   std::uint64_t tcp_rst = 0;
   std::uint64_t ipa_messages = 0;
+  std::uint64_t ipa_oversized = 0;                          // IPA messages longer than a TCP buffer: skipped by length
   std::array<std::uint64_t, 256> ipa_non_sccp_by_stream{};  // IPA messages not 0xFD, by stream id
 
   // M3UA

@@ -1,0 +1,743 @@
+// packet_stack: link -> IP -> SCTP/M3UA | TCP/IPA | MTP2/MTP3 -> SCCP, with all flow state.
+// References: see packet_stack.hpp and each layer's header.
+#include "bssap/decoders/packet_stack.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "bssap/decoders/ipa.hpp"
+#include "bssap/decoders/ipv4.hpp"
+#include "bssap/decoders/ipv6.hpp"
+#include "bssap/decoders/m3ua.hpp"
+#include "bssap/decoders/mtp2.hpp"
+#include "bssap/decoders/sctp.hpp"
+#include "bssap/decoders/tcp.hpp"
+
+namespace bssap::dec {
+namespace {
+
+// A small, fast 64-bit mixer (multiply-xorshift, splitmix64 finaliser). Not cryptographic:
+// flows are spread over threads and table buckets, no adversary gains from collisions beyond
+// sharing a bucket chain.
+class hasher {
+ public:
+  explicit hasher(std::uint64_t seed) noexcept : _h(seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull) {}
+  void add(std::uint64_t w) noexcept {
+    _h ^= w;
+    _h *= 0xBF58476D1CE4E5B9ull;
+    _h ^= _h >> 31;
+  }
+  void add_bytes(const std::uint8_t* p, std::size_t n) noexcept {
+    while (n >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      add(w);
+      p += 8;
+      n -= 8;
+    }
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    add(w ^ (std::uint64_t{n} << 56));
+  }
+  std::uint64_t done() const noexcept {
+    std::uint64_t z = _h;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return z == 0 ? 1 : z;  // 0 means "unknown" in flow_hash
+  }
+
+ private:
+  std::uint64_t _h;
+};
+
+using address = std::array<std::uint8_t, 16>;
+
+void copy_address(address& out, bytes in) noexcept {
+  out.fill(0);
+  std::memcpy(out.data(), in.data(), std::min(in.size(), out.size()));
+}
+
+// Canonical (lower endpoint first) address/port pair of a connection or association.
+struct flow_key {
+  address a{};
+  address b{};
+  std::uint16_t port_a = 0;
+  std::uint16_t port_b = 0;
+  std::uint8_t version = 0;
+  bool operator==(const flow_key&) const noexcept = default;
+
+  std::uint64_t hash(std::uint64_t protocol) const noexcept {
+    hasher h(protocol);
+    h.add_bytes(a.data(), a.size());
+    h.add_bytes(b.data(), b.size());
+    h.add(std::uint64_t{port_a} << 24 | std::uint64_t{port_b} << 8 | version);
+    return h.done();
+  }
+};
+
+// Which endpoint sent: 0 when (src, sport) is the lower one.
+flow_key make_flow_key(const address& src, const address& dst, std::uint16_t sport, std::uint16_t dport,
+                       std::uint8_t version, std::uint8_t& direction) noexcept {
+  const int c = std::memcmp(src.data(), dst.data(), src.size());
+  const bool src_first = c < 0 || (c == 0 && sport <= dport);
+  direction = src_first ? 0 : 1;
+  flow_key k;
+  k.version = version;
+  if (src_first) {
+    k.a = src, k.b = dst, k.port_a = sport, k.port_b = dport;
+  } else {
+    k.a = dst, k.b = src, k.port_a = dport, k.port_b = sport;
+  }
+  return k;
+}
+
+std::uint64_t address_pair_hash(bytes x, bytes y) noexcept {
+  address a{}, b{};
+  copy_address(a, x);
+  copy_address(b, y);
+  if (std::memcmp(a.data(), b.data(), a.size()) > 0) std::swap(a, b);
+  hasher h(0x49);
+  h.add_bytes(a.data(), a.size());
+  h.add_bytes(b.data(), b.size());
+  return h.done();
+}
+
+std::uint64_t point_code_pair_hash(std::uint32_t opc, std::uint32_t dpc) noexcept {
+  hasher h(0x4D);
+  h.add(std::uint64_t{std::min(opc, dpc)} << 32 | std::max(opc, dpc));
+  return h.done();
+}
+
+// Fixed-capacity hash table (chained through entry indices), allocated once.
+template <class Key, class Value>
+class fixed_table {
+ public:
+  struct entry {
+    Key key{};
+    Value value{};
+    std::uint64_t hash = 0;
+    std::int64_t last_seen = 0;
+    std::int32_t next = -1;
+    bool used = false;
+  };
+
+  explicit fixed_table(std::uint32_t capacity)
+      : _capacity(std::max<std::uint32_t>(capacity, 1)),
+        _bucket_count(bucket_count_for(_capacity)),
+        _buckets(new std::int32_t[_bucket_count]),
+        _entries(new entry[_capacity]),
+        _free(new std::int32_t[_capacity]),
+        _free_count(_capacity) {
+    std::fill_n(_buckets.get(), _bucket_count, -1);
+    for (std::uint32_t i = 0; i < _capacity; ++i) _free[i] = static_cast<std::int32_t>(_capacity - 1 - i);
+  }
+
+  entry* find(const Key& k, std::uint64_t h) noexcept {
+    for (std::int32_t i = _buckets[h & (_bucket_count - 1)]; i >= 0; i = _entries[i].next) {
+      if (_entries[i].hash == h && _entries[i].key == k) return &_entries[i];
+    }
+    return nullptr;
+  }
+  bool full() const noexcept { return _free_count == 0; }
+  // Precondition: !full().
+  entry* insert(const Key& k, std::uint64_t h, std::int64_t ts) noexcept {
+    const std::int32_t i = _free[--_free_count];
+    entry& e = _entries[i];
+    e.key = k;
+    e.value = Value{};
+    e.hash = h;
+    e.last_seen = ts;
+    e.used = true;
+    std::int32_t& head = _buckets[h & (_bucket_count - 1)];
+    e.next = head;
+    head = i;
+    return &e;
+  }
+  void erase(entry* e) noexcept {
+    const auto i = static_cast<std::int32_t>(e - _entries.get());
+    std::int32_t* link = &_buckets[e->hash & (_bucket_count - 1)];
+    while (*link != i && *link >= 0) link = &_entries[*link].next;
+    if (*link == i) *link = e->next;
+    e->used = false;
+    e->next = -1;
+    _free[_free_count++] = i;
+  }
+  // The least recently seen entry (O(capacity): only when the table is full).
+  entry* oldest() noexcept {
+    entry* best = nullptr;
+    for (std::uint32_t i = 0; i < _capacity; ++i) {
+      entry& e = _entries[i];
+      if (e.used && (best == nullptr || e.last_seen < best->last_seen)) best = &e;
+    }
+    return best;
+  }
+  template <class F>
+  void for_each(F&& f) noexcept {
+    for (std::uint32_t i = 0; i < _capacity; ++i) {
+      if (_entries[i].used) f(_entries[i]);
+    }
+  }
+
+ private:
+  static std::uint32_t bucket_count_for(std::uint32_t capacity) noexcept {
+    std::uint32_t n = 1;
+    while (n < capacity * 2u && n < (1u << 30)) n <<= 1;
+    return n;
+  }
+  std::uint32_t _capacity;
+  std::uint32_t _bucket_count;
+  std::unique_ptr<std::int32_t[]> _buckets;
+  std::unique_ptr<entry[]> _entries;
+  std::unique_ptr<std::int32_t[]> _free;
+  std::uint32_t _free_count;
+};
+
+// SCTP per sending direction, keyed by what every packet of that direction carries whatever
+// path it takes (multi-homing): the verification tag and the ports (RFC 4960 8.5).
+struct sctp_direction_key {
+  std::uint32_t vtag = 0;
+  std::uint16_t src_port = 0;
+  std::uint16_t dst_port = 0;
+  bool operator==(const sctp_direction_key&) const noexcept = default;
+  std::uint64_t hash() const noexcept {
+    hasher h(0x53);
+    h.add(std::uint64_t{vtag} << 32 | std::uint64_t{src_port} << 16 | dst_port);
+    return h.done();
+  }
+};
+struct sctp_direction_state {
+  tsn_window tsns;
+  std::uint64_t id = 0;  // unique per state: keys the fragment reassembly
+};
+
+struct tcp_connection {
+  std::array<tcp_stream, 2> dir{};
+  bool closed = false;  // both FINs or a RST seen: later data is a late retransmission
+};
+
+struct ip_context {
+  address src{};
+  address dst{};
+  std::uint8_t version = 4;
+};
+
+}  // namespace
+
+struct packet_stack::impl {
+  stack_config config;
+  decode_stats stats;
+  mutable stack_counters counters;
+  ip_reassembler ip_reasm;
+  fixed_table<sctp_direction_key, sctp_direction_state> sctp_dirs;
+  sctp_reassembler sctp_reasm;
+  fixed_table<flow_key, tcp_connection> tcp_flows;
+  tcp_reassembler tcp_reasm;
+  std::uint64_t next_direction_id = 1;
+
+  explicit impl(const stack_config& c)
+      : config(c),
+        ip_reasm(c.ip_reasm_slots, c.ip_reasm_bytes),
+        sctp_dirs(c.sctp_max_associations * 2u),
+        sctp_reasm(c.sctp_reasm_slots, c.sctp_reasm_bytes),
+        tcp_flows(c.tcp_max_flows),
+        tcp_reasm(c.tcp_buffers, c.tcp_buffer_bytes) {
+    config.ipa_port_count = std::min<std::uint8_t>(config.ipa_port_count, config.ipa_ports.size());
+  }
+
+  void emit(const sccp_unit& u, sccp_sink sink) noexcept {
+    ++counters.sccp_units;
+    sink(u);
+  }
+
+  // ---- link ----
+  void decode(linktype lt, bytes frame, std::int64_t ts, sccp_sink sink) noexcept {
+    ++counters.frames;
+    const auto link = decode_link(lt, frame);
+    if (!link) {
+      stats.count(layer::link, link.error());
+      return;
+    }
+    switch (link->next) {
+      case network_proto::ipv4:
+        ipv4(link->payload, ts, sink);
+        return;
+      case network_proto::ipv6:
+        ipv6(link->payload, ts, sink);
+        return;
+      case network_proto::mtp2:
+        mtp2(link->payload, link->mtp2_annex_a == 1, ts, sink);
+        return;
+      case network_proto::mtp3:
+        mtp3(link->payload, ts, sink);
+        return;
+      case network_proto::other:
+        ++counters.not_ip;
+        return;
+    }
+  }
+
+  // ---- IP ----
+  void ipv4(bytes packet, std::int64_t ts, sccp_sink sink) noexcept {
+    const auto v = decode_ipv4(packet);
+    if (!v) {
+      stats.count(layer::ipv4, v.error());
+      return;
+    }
+    ip_context ctx;
+    copy_address(ctx.src, v->src_addr);
+    copy_address(ctx.dst, v->dst_addr);
+    ctx.version = 4;
+    bytes payload = v->payload;
+    if (v->is_fragment()) {
+      ip_frag_key key;
+      key.src = ctx.src;
+      key.dst = ctx.dst;
+      key.id = v->id;
+      key.protocol = v->protocol;
+      key.version = 4;
+      const auto r = ip_reasm.add(key, v->fragment_offset, v->more_fragments, payload, ts);
+      if (!r) {
+        stats.count(layer::ipv4, r.error());
+        return;
+      }
+      if (r->empty()) return;
+      payload = *r;
+    }
+    transport(v->protocol, payload, ctx, ts, sink);
+  }
+
+  void ipv6(bytes packet, std::int64_t ts, sccp_sink sink) noexcept {
+    const auto v = decode_ipv6(packet);
+    if (!v) {
+      stats.count(layer::ipv6, v.error());
+      return;
+    }
+    ip_context ctx;
+    copy_address(ctx.src, v->src_addr);
+    copy_address(ctx.dst, v->dst_addr);
+    ctx.version = 6;
+    bytes payload = v->payload;
+    std::uint8_t next = v->next_header;
+    if (v->is_fragment) {
+      ip_frag_key key;
+      key.src = ctx.src;
+      key.dst = ctx.dst;
+      key.id = v->fragment_id;
+      key.protocol = next;
+      key.version = 6;
+      const auto r = ip_reasm.add(key, v->fragment_offset, v->more_fragments, payload, ts);
+      if (!r) {
+        stats.count(layer::ipv6, r.error());
+        return;
+      }
+      if (r->empty()) return;
+      // Extension headers of the fragmentable part (RFC 8200 4.5) precede the upper layer.
+      const auto rest = ipv6_skip_extensions(next, *r);
+      if (!rest) {
+        stats.count(layer::ipv6, rest.error());
+        return;
+      }
+      payload = *rest;
+    }
+    transport(next, payload, ctx, ts, sink);
+  }
+
+  void transport(std::uint8_t protocol, bytes payload, const ip_context& ctx, std::int64_t ts,
+                 sccp_sink sink) noexcept {
+    if (protocol == ip_proto_sctp) {
+      sctp(payload, ctx, ts, sink);
+    } else if (protocol == ip_proto_tcp) {
+      tcp(payload, ctx, ts, sink);
+    } else {
+      ++counters.ip_other_protocol;
+    }
+  }
+
+  // ---- SCTP / M3UA ----
+  sctp_direction_state* sctp_direction(const sctp_direction_key& key, std::int64_t ts) noexcept {
+    const std::uint64_t h = key.hash();
+    auto* e = sctp_dirs.find(key, h);
+    if (e == nullptr) {
+      if (sctp_dirs.full()) {
+        auto* victim = sctp_dirs.oldest();
+        sctp_reasm.forget(victim->value.id);
+        sctp_dirs.erase(victim);
+        ++counters.sctp_assocs_evicted;
+      }
+      e = sctp_dirs.insert(key, h, ts);
+      e->value.id = next_direction_id++;
+    }
+    e->last_seen = ts;
+    return &e->value;
+  }
+
+  void sctp(bytes packet, const ip_context& ctx, std::int64_t ts, sccp_sink sink) noexcept {
+    ++counters.sctp_packets;
+    const auto h = decode_sctp(packet, config.verify_sctp_crc, config.accept_sctp_adler32);
+    if (!h) {
+      stats.count(layer::sctp, h.error());
+      return;
+    }
+    if (h->checksum_kind == sctp_checksum_kind::adler32) ++counters.sctp_adler32_packets;
+    std::uint8_t direction = 0;
+    const flow_key fk = make_flow_key(ctx.src, ctx.dst, h->src_port, h->dst_port, ctx.version, direction);
+    const std::uint64_t flow_id = fk.hash(ip_proto_sctp);
+    // RFC 4666 says PPID 3; some stacks send 0 on the IANA M3UA port, which Wireshark decodes too.
+    const bool m3ua_port = h->src_port == 2905 || h->dst_port == 2905;
+    sctp_direction_state* state = nullptr;
+    sctp_chunk_reader reader(h->chunks);
+    while (!reader.done()) {
+      const auto ch = reader.next();
+      if (!ch) {
+        stats.count(layer::sctp, ch.error());
+        break;
+      }
+      if (ch->type != sctp_chunk_data) {
+        ++counters.sctp_chunks_by_type[ch->type];
+        continue;
+      }
+      const auto d = decode_sctp_data(*ch);
+      if (!d) {
+        stats.count(layer::sctp, d.error());
+        continue;
+      }
+      if (state == nullptr) state = sctp_direction({h->vtag, h->src_port, h->dst_port}, ts);
+      if (!state->tsns.accept(d->tsn)) {
+        ++counters.sctp_retransmissions_skipped;
+        stats.count(layer::sctp, decode_error::duplicate);
+        continue;
+      }
+      ++counters.sctp_data_chunks;
+      if (d->ppid != sctp_ppid_m3ua && !(d->ppid == 0 && m3ua_port)) {
+        ++counters.sctp_ppid_other;
+        continue;
+      }
+      bytes message = d->user_data;
+      if (!(d->begin && d->end)) {
+        const auto r = sctp_reasm.add({state->id, d->stream_id, d->unordered}, *d, ts);
+        if (!r) {
+          stats.count(layer::sctp, r.error());
+          continue;
+        }
+        if (r->empty()) continue;
+        message = *r;
+      }
+      m3ua(message, flow_id, direction, ts, sink);
+    }
+  }
+
+  void m3ua(bytes message, std::uint64_t flow_id, std::uint8_t direction, std::int64_t ts, sccp_sink sink) noexcept {
+    while (!message.empty()) {
+      std::size_t consumed = 0;
+      const auto v = decode_m3ua(message, consumed);
+      if (v) ++counters.m3ua_messages;
+      if (!v) {
+        stats.count(layer::m3ua, v.error());
+        if (consumed == 0) return;
+      } else if (!v->is_data) {
+        ++counters.m3ua_non_data_by_class_type[std::min<std::uint8_t>(v->msg_class, 15)]
+                                              [std::min<std::uint8_t>(v->msg_type, 15)];
+      } else {
+        ++counters.m3ua_data;
+        const auto& pd = v->data;
+        if (pd.si != si_sccp) {
+          ++counters.non_sccp_by_si[pd.si & 0x0F];
+        } else if (pd.user_data.empty()) {
+          stats.count(layer::m3ua, decode_error::bad_length);
+        } else {
+          sccp_unit u;
+          u.ts_us = ts;
+          u.kind = transport::m3ua;
+          u.flow_id = flow_id;
+          u.direction = direction;
+          u.opc = pd.opc;
+          u.dpc = pd.dpc;
+          u.si = pd.si;
+          u.ni = pd.ni;
+          u.sls = pd.sls;
+          u.mp = pd.mp;
+          u.sccp = pd.user_data;
+          emit(u, sink);
+        }
+      }
+      message = message.subspan(std::min(consumed, message.size()));
+    }
+  }
+
+  // ---- TCP / IPA ----
+  bool is_ipa_port(std::uint16_t port) const noexcept {
+    for (std::size_t i = 0; i < config.ipa_port_count; ++i) {
+      if (config.ipa_ports[i] == port) return true;
+    }
+    return false;
+  }
+
+  struct ipa_context {
+    impl* self;
+    std::uint64_t flow_id;
+    std::uint8_t direction;
+    std::int64_t ts;
+    sccp_sink sink;
+  };
+
+  static ipa_consumer::outcome consume_ipa(void* p, bytes data, std::size_t buffer_bytes) noexcept {
+    auto& ctx = *static_cast<ipa_context*>(p);
+    impl& self = *ctx.self;
+    std::size_t pos = 0;
+    while (data.size() - pos >= ipa_header_length) {
+      const std::size_t total = ipa_header_length + (std::size_t{u8_at(data, pos)} << 8 | u8_at(data, pos + 1));
+      const std::size_t available = data.size() - pos;
+      if (total > available) {
+        if (total > buffer_bytes) {  // cannot be buffered: skip it by its length
+          self.stats.count(layer::ipa, decode_error::out_of_memory);
+          return {data.size(), total - available};
+        }
+        break;
+      }
+      std::size_t consumed = 0;
+      const auto m = decode_ipa(data.subspan(pos), consumed);
+      pos += total;
+      if (!m) continue;  // cannot happen: total <= available
+      ++self.counters.ipa_messages;
+      if (m->stream_id != ipa_stream_sccp) {
+        ++self.counters.ipa_non_sccp_by_stream[m->stream_id];
+      } else if (m->payload.empty()) {
+        self.stats.count(layer::ipa, decode_error::bad_length);
+      } else {
+        sccp_unit u;
+        u.ts_us = ctx.ts;
+        u.kind = transport::ipa;
+        u.flow_id = ctx.flow_id;
+        u.direction = ctx.direction;
+        u.sccp = m->payload;
+        self.emit(u, ctx.sink);
+      }
+    }
+    return {pos, 0};
+  }
+
+  void close_connection(tcp_connection& c) noexcept {
+    tcp_reasm.release(c.dir[0]);
+    tcp_reasm.release(c.dir[1]);
+    c.closed = true;
+  }
+
+  void tcp(bytes segment, const ip_context& ctx, std::int64_t ts, sccp_sink sink) noexcept {
+    ++counters.tcp_segments;
+    const auto t = decode_tcp(segment);
+    if (!t) {
+      stats.count(layer::tcp, t.error());
+      return;
+    }
+    if (t->syn()) ++counters.tcp_syn;
+    if (t->fin()) ++counters.tcp_fin;
+    if (t->rst()) ++counters.tcp_rst;
+    std::uint8_t direction = 0;
+    const flow_key fk = make_flow_key(ctx.src, ctx.dst, t->src_port, t->dst_port, ctx.version, direction);
+    const std::uint64_t flow_id = fk.hash(ip_proto_tcp);
+    auto* e = tcp_flows.find(fk, flow_id);
+    if (e == nullptr) {
+      if (t->rst()) return;
+      if (!is_ipa_port(t->src_port) && !is_ipa_port(t->dst_port)) {
+        // Another port: IPA only when the payload is exactly a chain of plausible IPA messages.
+        if (!config.ipa_detect_any_port || t->payload.empty() || !ipa_chain_plausible(t->payload, false)) {
+          ++counters.tcp_not_ipa;
+          return;
+        }
+        ++counters.tcp_flows_ipa_detected;
+      }
+      if (tcp_flows.full()) {
+        auto* victim = tcp_flows.oldest();
+        close_connection(victim->value);
+        tcp_flows.erase(victim);
+        ++counters.tcp_flows_evicted;
+      }
+      e = tcp_flows.insert(fk, flow_id, ts);
+    }
+    e->last_seen = ts;
+    tcp_connection& c = e->value;
+    if (t->rst()) {
+      close_connection(c);
+      return;
+    }
+    if (c.closed) {
+      if (!t->syn()) {
+        if (!t->payload.empty()) ++tcp_retransmitted_closed;
+        return;
+      }
+      c = tcp_connection{};  // a new connection on the same ports
+    }
+    ipa_context ictx{this, flow_id, direction, ts, sink};
+    tcp_reasm.segment(c.dir[direction], *t, ts, ipa_consumer{&ictx, &consume_ipa}, stats);
+    if (t->fin()) {
+      c.dir[direction].fin = true;
+      if (c.dir[0].fin && c.dir[1].fin) close_connection(c);
+    }
+  }
+
+  // ---- MTP ----
+  void mtp2(bytes su, bool annex_a, std::int64_t ts, sccp_sink sink) noexcept {
+    const auto v = decode_mtp2(su, annex_a);
+    if (!v) {
+      stats.count(layer::mtp2, v.error());
+      return;
+    }
+    switch (v->kind) {
+      case mtp2_unit::fisu:
+        ++counters.mtp2_fisu;
+        return;
+      case mtp2_unit::lssu:
+        ++counters.mtp2_lssu;
+        return;
+      case mtp2_unit::msu:
+        mtp3(v->payload, ts, sink);
+        return;
+    }
+  }
+
+  void mtp3(bytes msu, std::int64_t ts, sccp_sink sink) noexcept {
+    const auto v = decode_mtp3(msu, config.pc_format);
+    if (!v) {
+      stats.count(layer::mtp3, v.error());
+      return;
+    }
+    ++counters.mtp3_msus;
+    if (v->si != si_sccp) {
+      ++counters.non_sccp_by_si[v->si];
+      return;
+    }
+    if (v->payload.empty()) {
+      stats.count(layer::mtp3, decode_error::bad_length);
+      return;
+    }
+    sccp_unit u;
+    u.ts_us = ts;
+    u.kind = transport::mtp;
+    u.flow_id = point_code_pair_hash(v->opc, v->dpc);
+    u.direction = v->opc > v->dpc ? 1 : 0;
+    u.opc = v->opc;
+    u.dpc = v->dpc;
+    u.si = v->si;
+    u.ni = v->ni;
+    u.sls = v->sls;
+    u.sccp = v->payload;
+    emit(u, sink);
+  }
+
+  // ---- housekeeping ----
+  void expire(std::int64_t now) noexcept {
+    ip_reasm.expire(now, config.reassembly_timeout_us);
+    sctp_reasm.expire(now, config.reassembly_timeout_us);
+    sctp_dirs.for_each([&](auto& e) {
+      if (now - e.last_seen > config.flow_idle_timeout_us) {
+        sctp_reasm.forget(e.value.id);
+        sctp_dirs.erase(&e);
+        ++counters.flows_expired;
+      }
+    });
+    tcp_flows.for_each([&](auto& e) {
+      if (now - e.last_seen > config.flow_idle_timeout_us) {
+        close_connection(e.value);
+        tcp_flows.erase(&e);
+        ++counters.flows_expired;
+        return;
+      }
+      tcp_reasm.expire(e.value.dir[0], now, config.reassembly_timeout_us);
+      tcp_reasm.expire(e.value.dir[1], now, config.reassembly_timeout_us);
+    });
+  }
+
+  const stack_counters& sync_counters() const noexcept {
+    const auto& ip = ip_reasm.counters();
+    counters.ip_fragments = ip.fragments;
+    counters.ip_datagrams_reassembled = ip.reassembled;
+    counters.ip_reasm_evicted = ip.evicted;
+    counters.ip_reasm_timed_out = ip.timed_out;
+    counters.ip_reasm_overlaps = ip.overlaps;
+    const auto& sr = sctp_reasm.counters();
+    counters.sctp_messages_reassembled = sr.reassembled;
+    counters.sctp_reasm_dropped = sr.dropped;
+    counters.sctp_reasm_timed_out = sr.timed_out;
+    const auto& tr = tcp_reasm.counters();
+    counters.tcp_retransmitted_segments = tcp_retransmitted_closed + tr.retransmitted_segments;
+    counters.tcp_out_of_order_segments = tr.out_of_order_segments;
+    counters.tcp_midstream_resyncs = tr.midstream_resyncs;
+    counters.tcp_gaps_skipped = tr.gaps_skipped;
+    counters.tcp_bytes_dropped = tr.bytes_dropped;
+    counters.ipa_oversized = tr.oversized_messages;
+    return counters;
+  }
+  std::uint64_t tcp_retransmitted_closed = 0;
+};
+
+packet_stack::packet_stack(const stack_config& config) : _impl(std::make_unique<impl>(config)) {}
+packet_stack::~packet_stack() = default;
+packet_stack::packet_stack(packet_stack&&) noexcept = default;
+packet_stack& packet_stack::operator=(packet_stack&&) noexcept = default;
+
+void packet_stack::decode(linktype lt, bytes frame, std::int64_t ts_us, sccp_sink sink) noexcept {
+  _impl->decode(lt, frame, ts_us, sink);
+}
+void packet_stack::expire(std::int64_t now_us) noexcept {
+  _impl->expire(now_us);
+}
+const decode_stats& packet_stack::stats() const noexcept {
+  return _impl->stats;
+}
+const stack_counters& packet_stack::counters() const noexcept {
+  return _impl->sync_counters();
+}
+const stack_config& packet_stack::config() const noexcept {
+  return _impl->config;
+}
+
+stack_counters& stack_counters::operator+=(const stack_counters& o) noexcept {
+  // Every member is a uint64_t or an array of them: add them as a flat array. The static_assert
+  // keeps a future non-counter member from slipping in unnoticed.
+  static_assert(sizeof(stack_counters) % sizeof(std::uint64_t) == 0);
+  static_assert(std::is_trivially_copyable_v<stack_counters>);
+  constexpr std::size_t n = sizeof(stack_counters) / sizeof(std::uint64_t);
+  std::uint64_t mine[n];
+  std::uint64_t theirs[n];
+  std::memcpy(mine, this, sizeof mine);
+  std::memcpy(theirs, &o, sizeof theirs);
+  for (std::size_t i = 0; i < n; ++i) mine[i] += theirs[i];
+  std::memcpy(this, mine, sizeof mine);
+  return *this;
+}
+
+std::uint64_t flow_hash(linktype lt, bytes frame, point_code_format pc_format) noexcept {
+  const auto link = decode_link(lt, frame);
+  if (!link) return 0;
+  bytes mtp3_bytes;
+  switch (link->next) {
+    case network_proto::ipv4: {
+      // Only the fixed header: fragments and truncated packets hash like the rest of their flow.
+      const bytes p = link->payload;
+      if (p.size() < 20 || (u8_at(p, 0) >> 4) != 4) return 0;
+      return address_pair_hash(p.subspan(12, 4), p.subspan(16, 4));
+    }
+    case network_proto::ipv6: {
+      const bytes p = link->payload;
+      if (p.size() < 40 || (u8_at(p, 0) >> 4) != 6) return 0;
+      return address_pair_hash(p.subspan(8, 16), p.subspan(24, 16));
+    }
+    case network_proto::mtp2: {
+      const auto v = decode_mtp2(link->payload, link->mtp2_annex_a == 1);
+      if (!v || v->kind != mtp2_unit::msu) return 0;
+      mtp3_bytes = v->payload;
+      break;
+    }
+    case network_proto::mtp3:
+      mtp3_bytes = link->payload;
+      break;
+    case network_proto::other:
+      return 0;
+  }
+  const auto m = decode_mtp3(mtp3_bytes, pc_format);
+  if (!m) return 0;
+  return point_code_pair_hash(m->opc, m->dpc);
+}
+
+}  // namespace bssap::dec
