@@ -31,7 +31,7 @@ result<bssmap_message> bssmap_of(const std::vector<std::byte>& user_data, decode
 
 }  // namespace
 
-TEST_CASE("BSSAP framing: BSSMAP and DTAP headers, lengths validated") {
+TEST_CASE("BSSAP framing: BSSMAP and DTAP headers, lengths validated", "[upper]") {
   // [gsm0808_test] test_create_dtap: DTAP, DLCI 0x03, length 2.
   const auto dtap = hex("01 03 02 2342");
   const auto p = decode_bssap_pdu(span_of(dtap));
@@ -57,7 +57,7 @@ TEST_CASE("BSSAP framing: BSSMAP and DTAP headers, lengths validated") {
   CHECK(stats.get(layer::bssap, decode_error::unsupported) == 1);
 }
 
-TEST_CASE("BSSMAP Complete Layer 3 Information with CGI and LU Request (osmo-bsc-nat bsc_cr)") {
+TEST_CASE("BSSMAP Complete Layer 3 Information with CGI and LU Request (osmo-bsc-nat bsc_cr)", "[upper]") {
   const auto ud = hex("001f5705080072f480201cc35117120508 2072f490201d5008294780000000008000");
   const auto m = bssmap_of(ud);
   REQUIRE(m.ok());
@@ -87,7 +87,7 @@ TEST_CASE("BSSMAP Complete Layer 3 Information with CGI and LU Request (osmo-bsc
   CHECK(a->bssmap.cell.ci == 0xc351);
 }
 
-TEST_CASE("BSSMAP Cell Identifier in every discriminator form (3.2.2.17) [built]") {
+TEST_CASE("BSSMAP Cell Identifier in every discriminator form (3.2.2.17) [built]", "[upper]") {
   struct form {
     const char* hex;
     cell_id_discriminator d;
@@ -136,7 +136,7 @@ TEST_CASE("BSSMAP Cell Identifier in every discriminator form (3.2.2.17) [built]
   CHECK(s->bssmap.cell.sac == 2);
 }
 
-TEST_CASE("BSSMAP Paging with IMSI, TMSI and Cell Identifier List") {
+TEST_CASE("BSSMAP Paging with IMSI, TMSI and Cell Identifier List", "[upper]") {
   // [gsm0808_test] test_create_paging res3 (IMSI 001010000001234, TMSI 0x12345678, LAC list 0x2342,
   // Channel Needed).
   const auto p = bssmap_of(hex("00 18 52 0808 09101000000021 43 0904 12345678 1a03 05 2342 2402"));
@@ -167,7 +167,7 @@ TEST_CASE("BSSMAP Paging with IMSI, TMSI and Cell Identifier List") {
   CHECK(r->cell_list.cells[1].plmn.mnc == "02");
 }
 
-TEST_CASE("BSSMAP Common ID, Clear, Reset, Cipher Mode, Classmark Update, Assignment") {
+TEST_CASE("BSSMAP Common ID, Clear, Reset, Cipher Mode, Classmark Update, Assignment", "[upper]") {
   // [built] Common ID (tshark e212.imsi 262010000000001).
   const auto common = bssmap_of(hex("000b2f08082926100000000010"));
   REQUIRE(common.ok());
@@ -224,7 +224,7 @@ TEST_CASE("BSSMAP Common ID, Clear, Reset, Cipher Mode, Classmark Update, Assign
   CHECK(ass2->has_channel_type);
 }
 
-TEST_CASE("BSSMAP Cipher Mode Complete carries RR Ciphering Mode Complete with IMEISV [built]") {
+TEST_CASE("BSSMAP Cipher Mode Complete carries RR Ciphering Mode Complete with IMEISV [built]", "[upper]") {
   const auto ud = hex("001255200d063217093335940516325406f12c02");
   const auto a = decode_bssap(span_of(ud), link_direction::unknown);
   REQUIRE(a.ok());
@@ -237,7 +237,7 @@ TEST_CASE("BSSMAP Cipher Mode Complete carries RR Ciphering Mode Complete with I
   CHECK(a->l3.identity.digits == "3534950612345601");  // tshark gsm_a.imeisv
 }
 
-TEST_CASE("BSSMAP handover family [built]") {
+TEST_CASE("BSSMAP handover family [built]", "[upper]") {
   // Handover Request: serving cell CGI 262-02 LAC 1 CI 10, target LAC 2 CI 20, cause 0x0c.
   const auto req = decode_bssap(span_of(hex("002b100b04010ba1250a0903aabbccddeeff2342120350189305080062f2200001000a05"
                                             "05010002001404010c")),
@@ -273,7 +273,7 @@ TEST_CASE("BSSMAP handover family [built]") {
   CHECK(bssmap_of(hex("00041604010c"))->cause.value == 0x0c);
 }
 
-TEST_CASE("BSSMAP: other message types are recognised by type, unknown ones flagged") {
+TEST_CASE("BSSMAP: other message types are recognised by type, unknown ones flagged", "[upper]") {
   const auto overload = bssmap_of(hex("00 04 32 0401 23"));
   REQUIRE(overload.ok());
   CHECK(overload->known_type);
@@ -285,7 +285,7 @@ TEST_CASE("BSSMAP: other message types are recognised by type, unknown ones flag
   CHECK(to_string(unknown->type) == "unknown");
 }
 
-TEST_CASE("BSSMAP malformed: each defect gives its exact error, counted under bssmap") {
+TEST_CASE("BSSMAP malformed: each defect gives its exact error, counted under bssmap", "[upper]") {
   decode_stats stats;
   // Mandatory IE missing: Clear Command without Cause; Handover Request without target cell.
   CHECK(bssmap_of(hex("00 01 20"), &stats).error() == decode_error::missing_ie);
@@ -315,7 +315,7 @@ TEST_CASE("BSSMAP malformed: each defect gives its exact error, counted under bs
   CHECK(stats.get(layer::bssmap, decode_error::bad_value) == 3);
 }
 
-TEST_CASE("a_message: the embedded layer 3 that fails keeps the BSSMAP part, error counted under dtap") {
+TEST_CASE("a_message: the embedded layer 3 that fails keeps the BSSMAP part, error counted under dtap", "[upper]") {
   decode_stats stats;
   // Complete Layer 3 with a LU Request cut after its LAI.
   const auto ud = hex("00 15 57 0508 0072f480201cc351 1708 0508 2072f490201d");

@@ -34,7 +34,7 @@ bytes span_of(const std::vector<std::byte>& v) {
 
 }  // namespace
 
-TEST_CASE("SCCP CR with called party and optional data (bsc_data.c bsc_cr)") {
+TEST_CASE("SCCP CR with called party and optional data (bsc_data.c bsc_cr)", "[upper]") {
   decode_stats stats;
   const auto m = decode_sccp(span_of(cr_complete_l3), &stats);
   REQUIRE(m.ok());
@@ -55,7 +55,7 @@ TEST_CASE("SCCP CR with called party and optional data (bsc_data.c bsc_cr)") {
   CHECK(u8_at(m->data, 2) == 0x57);
 }
 
-TEST_CASE("SCCP UDT with point codes (bsc_data.c paging_by_lac_cmd)") {
+TEST_CASE("SCCP UDT with point codes (bsc_data.c paging_by_lac_cmd)", "[upper]") {
   const auto m = decode_sccp(span_of(udt_paging));
   REQUIRE(m.ok());
   CHECK(m->type == sccp_msg_type::udt);
@@ -69,7 +69,7 @@ TEST_CASE("SCCP UDT with point codes (bsc_data.c paging_by_lac_cmd)") {
   CHECK(u8_at(m->data, 2) == 0x52);
 }
 
-TEST_CASE("SCCP UDT with a 24-bit point code when asked") {
+TEST_CASE("SCCP UDT with a 24-bit point code when asked", "[upper]") {
   // The same UDT with 3-octet point codes (address length 5): called PC 0x010203, calling 0x0a0b0c.
   const auto m24 = hex("09 00 03 08 0d 05 43 030201 fe 05 43 0c0b0a fe 03 000152");
   sccp_options o;
@@ -81,7 +81,7 @@ TEST_CASE("SCCP UDT with a 24-bit point code when asked") {
   CHECK(m->data.size() == 3);
 }
 
-TEST_CASE("SCCP connection messages CC, RLSD, RLC, DT1 (bsc_data.c)") {
+TEST_CASE("SCCP connection messages CC, RLSD, RLC, DT1 (bsc_data.c)", "[upper]") {
   const auto c = decode_sccp(span_of(cc));
   REQUIRE(c.ok());
   CHECK(c->type == sccp_msg_type::cc);
@@ -110,7 +110,7 @@ TEST_CASE("SCCP connection messages CC, RLSD, RLC, DT1 (bsc_data.c)") {
   CHECK(u8_at(d->data, 2) == 0x20);  // BSSMAP Clear Command
 }
 
-TEST_CASE("SCCP CREF, ERR, IT, AK, UDTS fixed parts") {
+TEST_CASE("SCCP CREF, ERR, IT, AK, UDTS fixed parts", "[upper]") {
   const auto cref = decode_sccp(span_of(hex("03 010203 03 00")));  // refusal cause 3, no optional part
   REQUIRE(cref.ok());
   CHECK(cref->dlr == 0x030201);
@@ -134,7 +134,7 @@ TEST_CASE("SCCP CREF, ERR, IT, AK, UDTS fixed parts") {
   CHECK(udts->data.size() == 2);
 }
 
-TEST_CASE("SCCP XUDT with segmentation and global titles") {
+TEST_CASE("SCCP XUDT with segmentation and global titles", "[upper]") {
   // XUDT class 0, hop counter 15; called: GTI 4, TT 0, NP 1 / ES 2 (BCD even), NAI 4, digits
   // "4912"; calling: SSN 254 only; data 2 octets; optional: segmentation F=1 C=0 remaining 1 ref 0xabcdef.
   const auto x = hex("11 00 0f 04 0a 0c 0e | 06 10 00 12 04 9421 | 02 42fe | 02 aabb | 10 04 81 abcdef 00");
@@ -157,7 +157,7 @@ TEST_CASE("SCCP XUDT with segmentation and global titles") {
   CHECK(m->data.size() == 2);
 }
 
-TEST_CASE("SCCP malformed: each defect gives its exact error, counted under sccp") {
+TEST_CASE("SCCP malformed: each defect gives its exact error, counted under sccp", "[upper]") {
   decode_stats stats;
   // Empty input and a CR cut inside its fixed part.
   CHECK(decode_sccp({}, &stats).error() == decode_error::truncated);
@@ -184,7 +184,7 @@ TEST_CASE("SCCP malformed: each defect gives its exact error, counted under sccp
   CHECK(stats.get(layer::sccp, decode_error::unsupported) == 2);
 }
 
-TEST_CASE("SCCP reassembler: DT1 M bit per connection") {
+TEST_CASE("SCCP reassembler: DT1 M bit per connection", "[upper]") {
   auto r = std::make_unique<sccp_reassembler>();
   const auto seg1 = hex("06 000005 01 01 03 000601");    // M = 1
   const auto seg2 = hex("06 000005 00 01 04 02030405");  // M = 0, last
@@ -211,7 +211,7 @@ TEST_CASE("SCCP reassembler: DT1 M bit per connection") {
   CHECK(r->in_use() == 0);
 }
 
-TEST_CASE("SCCP reassembler: XUDT segments, gap and eviction are counted") {
+TEST_CASE("SCCP reassembler: XUDT segments, gap and eviction are counted", "[upper]") {
   auto r = std::make_unique<sccp_reassembler>();
   decode_stats stats;
   // first segment (F=1, remaining 1), then the last (F=0, remaining 0), same local reference.
@@ -248,7 +248,7 @@ TEST_CASE("SCCP reassembler: XUDT segments, gap and eviction are counted") {
   CHECK(r->in_use() == 0);
 }
 
-TEST_CASE("SCCP reassembler: a message larger than a slot is dropped, not overflowed") {
+TEST_CASE("SCCP reassembler: a message larger than a slot is dropped, not overflowed", "[upper]") {
   auto r = std::make_unique<sccp_reassembler>();
   std::vector<std::byte> big(250, std::byte{0x11});
   sccp_message m;
