@@ -26,8 +26,12 @@ result<tcp_view> decode_tcp(bytes segment) noexcept {
 }
 
 std::size_t find_ipa_boundary(bytes data) noexcept {
-  for (std::size_t off = 0; off + ipa_header_length <= data.size(); ++off) {
-    if (ipa_chain_plausible(data.subspan(off), true)) return off;
+  // First an offset from which whole messages fill the segment exactly (senders usually end a
+  // segment on a message end), then one whose last message continues in the next segment.
+  for (const bool partial_tail : {false, true}) {
+    for (std::size_t off = 0; off + ipa_header_length <= data.size(); ++off) {
+      if (ipa_chain_plausible(data.subspan(off), partial_tail)) return off;
+    }
   }
   return data.size();
 }

@@ -123,8 +123,9 @@ class tcp_reassembler {
   tcp_reasm_counters _counters;
 };
 
-// Offset of the first plausible IPA message boundary in `data` (ipa_chain_plausible with a
-// partial tail allowed), or data.size() when there is none.
+// Offset of the first IPA message boundary in `data`: the first offset from which a chain of
+// plausible IPA messages fills `data` exactly, else the first from which it fills it up to a
+// partial last message (ipa_chain_plausible), else data.size().
 std::size_t find_ipa_boundary(bytes data) noexcept;
 
 }  // namespace bssap::dec
