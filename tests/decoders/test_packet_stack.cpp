@@ -8,6 +8,7 @@
 #include "bssap/decoders/packet_stack.hpp"
 #include "test_support.hpp"
 #include "vectors/lower/lower_vectors.hpp"
+#include "vectors/lower/packet_fuzz_input.hpp"
 
 using namespace bssap::dec;
 using bssap::test::frame;
@@ -355,5 +356,29 @@ TEST_CASE("real captures: every M3UA SCCP message tshark finds", "[packet_stack]
     // tshark -o "sctp.checksum:CRC 32c": 9 of the linkbit file's 19 packets fail CRC32c; with
     // "Adler 32" those 9 pass (an RFC 2960 simulator). The other files are all CRC32c.
     CHECK(stack.counters().sctp_adler32_packets == (name == "osmo-iuh_ranap-linkbit_ETH__iucs-m3ua.pcap" ? 9u : 0u));
+  }
+}
+
+// The fuzz seeds (tests/fuzz/corpus/packet, written by gen_vectors.py --seeds from the vectors)
+// run through the fuzz driver: each yields its SCCP messages. And every crasher the fuzzer ever
+// found (tests/fuzz/regressions/packet) is replayed here under the sanitizers.
+TEST_CASE("fuzz seeds decode and fuzz regressions replay cleanly", "[packet_stack][fuzz]") {
+  const auto root = bssap::test::source_dir() / "tests" / "fuzz";
+  std::size_t seeds = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root / "corpus" / "packet")) {
+    const auto data = bssap::test::read_file_bytes(e.path());
+    INFO(e.path().filename().string());
+    const auto units = bssap::test::run_fuzz_input(data.data(), data.size());
+    if (e.path().filename() != "m3ua_mgmt") CHECK(units >= 1);
+    ++seeds;
+  }
+  CHECK(seeds >= 20);
+  const auto regressions = root / "regressions" / "packet";
+  if (!std::filesystem::exists(regressions)) return;
+  for (const auto& e : std::filesystem::directory_iterator(regressions)) {
+    const auto data = bssap::test::read_file_bytes(e.path());
+    INFO(e.path().filename().string());
+    (void)bssap::test::run_fuzz_input(data.data(), data.size());
+    SUCCEED();
   }
 }

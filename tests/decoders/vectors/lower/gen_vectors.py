@@ -7,6 +7,7 @@ Every file was cross-checked with tshark 4.0.17: `gen_vectors.py --check` writes
 pasted into each file's header as provenance. Regenerate only on purpose:
     python3 tests/decoders/vectors/lower/gen_vectors.py          # rewrite the .hex files
     python3 tests/decoders/vectors/lower/gen_vectors.py --check  # tshark summaries
+    python3 tests/decoders/vectors/lower/gen_vectors.py --seeds  # tests/fuzz/corpus/packet/ seeds
 """
 import os
 import struct
@@ -315,8 +316,27 @@ def tshark_summary(lt, frames, opts):
         return lines.strip().splitlines()
 
 
+SELECTOR = {1: 0, 101: 1, 113: 2, 139: 3, 140: 4, 141: 5, 228: 6, 229: 7, 276: 8}
+
+
+def write_seeds():
+    """Seeds for tests/fuzz/fuzz_packet.cpp (format: packet_fuzz_input.hpp), one per vector."""
+    out_dir = os.path.join(HERE, "..", "..", "..", "fuzz", "corpus", "packet")
+    os.makedirs(out_dir, exist_ok=True)
+    for name, (lt, frames, _, opts) in VECTORS.items():
+        config = 2 if any("Chinese" in o for o in opts) else 0
+        data = bytes([config])
+        for i, fr in enumerate(frames):
+            data += bytes([SELECTOR[lt] | (0x10 if i else 0)]) + struct.pack("!H", len(fr)) + fr
+        with open(os.path.join(out_dir, name), "wb") as f:
+            f.write(data)
+
+
 def main():
     build()
+    if "--seeds" in sys.argv:
+        write_seeds()
+        return
     check = "--check" in sys.argv
     for name, (lt, frames, desc, opts) in VECTORS.items():
         header = ["# %s: %s" % (name, desc), "# linktype %d. Built by gen_vectors.py (field by field); cross-checked with tshark 4.0.17%s:" %

@@ -65,6 +65,11 @@ inline std::vector<unit_copy> run_frames(dec::packet_stack& stack, dec::linktype
   return c.units;
 }
 
+inline std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 // Classic pcap (microsecond or nanosecond, either byte order): enough to replay captures.
 struct pcap_file {
   std::uint32_t linktype = 0;
