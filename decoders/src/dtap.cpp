@@ -18,7 +18,12 @@ decode_error decode_cc_cause(bytes value, cc_cause& out) noexcept {
   out.coding_standard = static_cast<std::uint8_t>(o3 >> 5 & 0x03);
   out.location = static_cast<std::uint8_t>(o3 & 0x0F);
   std::size_t pos = 1;
-  if ((o3 & 0x80) == 0) pos = 2;
+  if ((o3 & 0x80) == 0) {
+    if (value.size() < 3) return decode_error::bad_length;
+    out.has_recommendation = true;
+    out.recommendation = u8_at(value, 1) & 0x7F;
+    pos = 2;
+  }
   if (value.size() <= pos) return decode_error::bad_length;
   out.value = u8_at(value, pos) & 0x7F;
   return decode_error::none;

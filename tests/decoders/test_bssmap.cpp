@@ -8,6 +8,10 @@
 //          e212.imsi, gsm_a.tmsi, 3gpp.tmsi, gsm_a.imeisv, gsm_a.bssmap.cause).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "bssap/decoders/a_message.hpp"
 #include "bssap/decoders/bssap.hpp"
 #include "bssap/decoders/bssmap.hpp"
@@ -331,4 +335,29 @@ TEST_CASE("a_message: the embedded layer 3 that fails keeps the BSSMAP part, err
         decode_error::bad_length);
   CHECK(decode_bssap_into(span_of(ud), link_direction::uplink, reused, &stats) == decode_error::none);
   CHECK(reused.bssmap.type == bssmap_msg_type::complete_layer3_information);
+}
+
+// Replays the fuzz seeds and every crasher kept in tests/fuzz/regressions/fuzz_bssap/ through the
+// same steps as tests/fuzz/fuzz_bssap.cpp, under the sanitizers of this build.
+TEST_CASE("BSSAP fuzz corpus and regressions replay", "[upper]") {
+  namespace fs = std::filesystem;
+  std::size_t files = 0;
+  std::size_t decoded = 0;
+  a_message message;
+  for (const char* dir : {"tests/fuzz/corpus/bssap", "tests/fuzz/regressions/fuzz_bssap"}) {
+    const fs::path p = bssap::test::source_dir() / dir;
+    if (!fs::exists(p)) continue;
+    for (const auto& entry : fs::directory_iterator(p)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (raw.empty()) continue;
+      ++files;
+      const auto direction = static_cast<link_direction>(static_cast<unsigned char>(raw[0]) % 3);
+      const bytes payload = as_bytes(raw.data() + 1, raw.size() - 1);
+      if (decode_bssap_into(payload, direction, message) == decode_error::none) ++decoded;
+      (void)decode_dtap(payload, direction);
+    }
+  }
+  CHECK(files >= 30);
+  CHECK(decoded >= 30);  // the seeds are valid messages
 }

@@ -4,6 +4,10 @@
 // XUDT/segmentation vectors built by hand from Q.713 4.18 / 3.17 and checked the same way.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "bssap/decoders/sccp.hpp"
@@ -267,4 +271,37 @@ TEST_CASE("SCCP reassembler: a message larger than a slot is dropped, not overfl
   CHECK(o.error == decode_error::out_of_memory);
   CHECK(r->overflows() == 1);
   CHECK(n == static_cast<int>(sccp_reassembler::max_message_size / 250) + 1);
+}
+
+// Replays the fuzz seeds and every crasher kept in tests/fuzz/regressions/fuzz_sccp/ through the
+// same steps as tests/fuzz/fuzz_sccp.cpp, under the sanitizers of this build.
+TEST_CASE("SCCP fuzz corpus and regressions replay", "[upper]") {
+  namespace fs = std::filesystem;
+  auto reassembler = std::make_unique<sccp_reassembler>();
+  std::size_t files = 0;
+  std::size_t decoded = 0;
+  for (const char* dir : {"tests/fuzz/corpus/sccp", "tests/fuzz/regressions/fuzz_sccp"}) {
+    const fs::path p = bssap::test::source_dir() / dir;
+    if (!fs::exists(p)) continue;
+    for (const auto& entry : fs::directory_iterator(p)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const bytes input = as_bytes(raw.data(), raw.size());
+      ++files;
+      std::size_t pos = 0;
+      while (pos + 2 <= input.size()) {
+        const std::uint8_t flags = u8_at(input, pos);
+        const std::size_t length = std::min<std::size_t>(u8_at(input, pos + 1), input.size() - pos - 2);
+        sccp_options o;
+        o.pc24 = (flags & 1) != 0;
+        const auto m = decode_sccp(input.subspan(pos + 2, length), o, nullptr);
+        pos += 2 + length;
+        if (!m) continue;
+        ++decoded;
+        (void)reassembler->add((flags >> 1) & 7, *m, pos, nullptr);
+      }
+    }
+  }
+  CHECK(files >= 10);
+  CHECK(decoded >= 10);
 }

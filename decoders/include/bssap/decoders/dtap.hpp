@@ -160,6 +160,8 @@ enum class cm_service_type : std::uint8_t {
 struct cc_cause {
   std::uint8_t coding_standard = 0;  // octet 3 bits 7-6
   std::uint8_t location = 0;         // octet 3 bits 4-1
+  bool has_recommendation = false;   // octet 3a present (octet 3 bit 8 = 0)
+  std::uint8_t recommendation = 0;   // octet 3a bits 7-1
   std::uint8_t value = 0;            // octet 4 bits 7-1 (e.g. 16 normal call clearing)
 };
 

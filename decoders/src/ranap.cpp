@@ -1,0 +1,82 @@
+// Minimal RANAP (TS 25.413) reader for the NAS-PDU. References: TS 25.413 9.3.2 (elementary
+// procedure definitions), 9.3.4 (ProtocolIE-Container), 9.3.6 (constants); X.691 10.9 (length
+// determinants), 10.5 (constrained whole numbers), 22 (CHOICE), 10.2 (open types).
+#include "bssap/decoders/ranap.hpp"
+
+namespace bssap::dec {
+
+namespace {
+
+constexpr std::uint16_t id_nas_pdu = 16;
+
+// X.691 10.9.3.5-10.9.3.8: an aligned length determinant, single octet (< 128) or two octets
+// (10xxxxxx xxxxxxxx, < 16K). Fragmented lengths (11xxxxxx) are not used by these messages.
+decode_error length_determinant(byte_cursor& c, std::size_t& length) noexcept {
+  std::uint8_t first = 0;
+  if (!c.u8(first)) return decode_error::truncated;
+  if ((first & 0x80) == 0) {
+    length = first;
+    return decode_error::none;
+  }
+  if ((first & 0xC0) == 0x80) {
+    std::uint8_t second = 0;
+    if (!c.u8(second)) return decode_error::truncated;
+    length = static_cast<std::size_t>((first & 0x3F) << 8 | second);
+    return decode_error::none;
+  }
+  return decode_error::unsupported;
+}
+
+decode_error decode(bytes pdu, ranap_message& out) noexcept {
+  byte_cursor c(pdu);
+  std::uint8_t choice = 0;
+  if (!c.u8(choice)) return decode_error::truncated;
+  // RANAP-PDU ::= CHOICE {...,...}: extension bit, then a 2-bit index, padded to the octet.
+  if ((choice & 0x80) != 0) return decode_error::unsupported;
+  out.kind = static_cast<ranap_pdu_kind>(choice >> 5 & 0x03);
+  // procedureCode INTEGER (0..255): one aligned octet; criticality: 2 bits padded.
+  std::uint8_t criticality = 0;
+  if (!c.u8(out.procedure_code) || !c.u8(criticality)) return decode_error::truncated;
+  std::size_t value_length = 0;
+  if (const decode_error e = length_determinant(c, value_length); e != decode_error::none) return e;
+  byte_cursor value;
+  if (!c.sub(value_length, value)) return decode_error::bad_length;
+  if (out.kind != ranap_pdu_kind::initiating || (out.procedure_code != ranap_procedure::initial_ue_message &&
+                                                 out.procedure_code != ranap_procedure::direct_transfer))
+    return decode_error::none;
+  // SEQUENCE { protocolIEs, protocolExtensions OPTIONAL, ... }: preamble bits in one octet, then
+  // the container's IE count as a 16-bit constrained number (0..65535).
+  std::uint8_t preamble = 0;
+  std::uint16_t count = 0;
+  if (!value.u8(preamble) || !value.be16(count)) return decode_error::truncated;
+  for (std::uint16_t i = 0; i < count; ++i) {
+    std::uint16_t id = 0;
+    std::uint8_t ie_criticality = 0;
+    if (!value.be16(id) || !value.u8(ie_criticality)) return decode_error::truncated;
+    std::size_t ie_length = 0;
+    if (const decode_error e = length_determinant(value, ie_length); e != decode_error::none) return e;
+    byte_cursor ie;
+    if (!value.sub(ie_length, ie)) return decode_error::bad_length;
+    if (id != id_nas_pdu || out.has_nas_pdu) continue;
+    // NAS-PDU ::= OCTET STRING: its own length determinant inside the open type.
+    std::size_t nas_length = 0;
+    if (const decode_error e = length_determinant(ie, nas_length); e != decode_error::none) return e;
+    if (!ie.take(nas_length, out.nas_pdu)) return decode_error::bad_length;
+    out.has_nas_pdu = true;
+  }
+  return decode_error::none;
+}
+
+}  // namespace
+
+result<ranap_message> decode_ranap(bytes pdu, decode_stats* stats) noexcept {
+  ranap_message m;
+  const decode_error e = decode(pdu, m);
+  if (e != decode_error::none) {
+    if (stats != nullptr) stats->count(layer::dtap, e);
+    return e;
+  }
+  return m;
+}
+
+}  // namespace bssap::dec
