@@ -124,12 +124,13 @@ void correlator::learn_identity(connection& c, const a_record& r) noexcept {
       return;
     }
   }
+  // The TMSI map is consulted once, when the mobile identifies itself with a TMSI: later
+  // connections benefit from what this one teaches, this one waits for its own proof
+  // (Identity Response, Common ID), as the reference observer of bssap-synth does.
   if (identifies && r.has(af_tmsi) && !c.has_tmsi && r.kind != a_kind::identity_response &&
       r.kind != a_kind::common_id) {
     c.has_tmsi = true;
     c.tmsi = r.tmsi;
-  }
-  if (c.has_tmsi) {
     const auto m = _tmsi_map.find(c.tmsi);
     if (m != _tmsi_map.end()) {
       const auto s = _subscribers.find(m->second);
@@ -185,11 +186,20 @@ void correlator::learn_tmsi(std::uint32_t tmsi, std::uint64_t key, subscriber& s
 }
 
 correlator::call& correlator::call_for(connection& c, std::uint8_t ti) noexcept {
-  for (auto& k : c.calls)
-    if (k.ti == ti) return k;
+  if (call* k = find_call(c, ti)) {
+    *k = call{};  // a new Setup with the TI of an earlier call starts a new call
+    k->ti = ti;
+    return *k;
+  }
   call& k = c.calls.emplace_back();
   k.ti = ti;
   return k;
+}
+
+correlator::call* correlator::find_call(connection& c, std::uint8_t ti) noexcept {
+  for (auto& k : c.calls)
+    if (k.ti == ti) return &k;
+  return nullptr;
 }
 
 void correlator::set_cell_from(location& cell, const a_record& r) noexcept {
@@ -383,7 +393,11 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       break;
     }
     case a_kind::cc_connect: {
-      call& k = call_for(c, r.ti);
+      // A call is known from its Setup (connection + TI); a Connect or clearing of a call
+      // whose Setup was not seen on this connection makes no event.
+      call* found = find_call(c, r.ti);
+      if (found == nullptr) break;
+      call& k = *found;
       if (k.answered || k.ended) break;
       k.answered = true;
       k.connect_ts_us = r.ts_us;
@@ -397,7 +411,9 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       break;
     }
     case a_kind::cc_clearing: {
-      call& k = call_for(c, r.ti);
+      call* found = find_call(c, r.ti);
+      if (found == nullptr) break;
+      call& k = *found;
       if (k.ended) break;
       k.ended = true;
       e.type = event_type::call_end;

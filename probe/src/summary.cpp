@@ -92,6 +92,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("stack", "sccp_messages", stack.sccp_units);
   line("stack", "sctp_retransmissions_skipped", stack.sctp_retransmissions_skipped);
   line("stack", "tcp_retransmitted_segments", stack.tcp_retransmitted_segments);
+  line("stack", "mtp_retransmissions_skipped", fd.mtp_retransmissions_skipped);
   if (stack.not_ip) line("stack", "not_ip", stack.not_ip);
   if (stack.ip_other_protocol) line("stack", "ip_other_protocol", stack.ip_other_protocol);
   if (stack.sctp_ppid_other) line("stack", "sctp_ppid_other", stack.sctp_ppid_other);

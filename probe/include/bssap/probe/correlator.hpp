@@ -112,6 +112,7 @@ class correlator {
   void learn_tmsi(std::uint32_t tmsi, std::uint64_t imsi_key, subscriber& s) noexcept;
   subscriber* subscriber_for(std::uint64_t imsi_key, const fixed_string<15>& imsi) noexcept;
   call& call_for(connection& c, std::uint8_t ti) noexcept;
+  call* find_call(connection& c, std::uint8_t ti) noexcept;
   void fill_common(event& e, const connection& c, const subscriber* s, const a_record& r) const noexcept;
   void emit(event& e, bool resolved) noexcept;
   void note_imei(const connection& c, subscriber& s, const a_record& r) noexcept;

@@ -7,6 +7,7 @@
 // References: ITU-T Q.713/Q.714 (SCCP connection-oriented procedures), TS 48.008 3.1.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -44,9 +45,10 @@ struct flow_decoder_stats {
   std::uint64_t connections_opened = 0;
   std::uint64_t connections_released = 0;
   std::uint64_t connections_timed_out = 0;
-  std::uint64_t connections_evicted = 0;    // refused because the table was full
-  std::uint64_t unknown_connection = 0;     // CC/DT1/RLSD for references never seen in a CR
-  std::uint64_t sccp_segments_pending = 0;  // DT1/XUDT segments stored for reassembly
+  std::uint64_t connections_evicted = 0;          // refused because the table was full
+  std::uint64_t unknown_connection = 0;           // CC/DT1/RLSD for references never seen in a CR
+  std::uint64_t sccp_segments_pending = 0;        // DT1/XUDT segments stored for reassembly
+  std::uint64_t mtp_retransmissions_skipped = 0;  // MSUs seen again (same FSN and content)
   std::uint64_t records = 0;
   std::array<std::uint64_t, 256> bssmap_by_type{};
   std::array<std::array<std::uint64_t, 64>, 16> dtap_by_pd_type{};  // [pd][type & 0x3f]
@@ -89,6 +91,7 @@ class flow_decoder {
   void close(conn& c, std::int64_t ts_us) noexcept;
   void expire(std::int64_t now_us) noexcept;
   void push(const a_record& r) noexcept;
+  bool is_mtp_retransmission(dec::linktype lt, dec::bytes frame) noexcept;
 
   flow_decoder_config _config;
   dec::packet_stack _stack;
@@ -100,6 +103,8 @@ class flow_decoder {
   std::unordered_map<std::uint64_t, conn> _conns;            // by connection id
   std::unordered_map<std::uint64_t, std::uint64_t> _by_ref;  // reference key -> connection id
   std::int64_t _last_expire_us = 0;
+  std::array<std::uint64_t, 64> _recent_msus{};  // hashes of the last MSUs (retransmission filter)
+  std::size_t _recent_next = 0;
   // per-frame context
   std::uint64_t _seq = 0;
   std::int64_t _ts_us = 0;
