@@ -324,6 +324,7 @@ struct client::impl {
   std::atomic<int> bound_sessions{0};
   std::atomic<bool> creds_rejected{false};
   latency_histogram latency;
+  latency_histogram smsc_latency;
   mutable std::mutex misc_mutex;
   std::map<std::uint32_t, std::uint64_t> failed_by_status;
   std::string last_error;
@@ -745,6 +746,8 @@ class session {
           return read_ok;
         }
         part_job job = std::move(it->second.job);
+        _c.smsc_latency.add(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - it->second.sent).count()));
         _inflight.erase(it);
         _c.in_flight.fetch_sub(1, std::memory_order_relaxed);
         if (h.command_status == status::ok && h.command_id == cmd::submit_sm_resp) {
@@ -1031,6 +1034,7 @@ metrics_snapshot client::metrics() const {
     m.failed_by_status.assign(c.failed_by_status.begin(), c.failed_by_status.end());
   }
   c.latency.percentiles(m.latency_p50_us, m.latency_p99_us, m.latency_max_us, m.latency_samples);
+  c.smsc_latency.percentiles(m.smsc_p50_us, m.smsc_p99_us, m.smsc_max_us, m.smsc_samples);
   return m;
 }
 

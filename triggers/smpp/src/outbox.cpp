@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace bssap::smpp {
 namespace {
@@ -52,6 +53,14 @@ std::string column_text(sqlite3_stmt* s, int i) {
 }  // namespace
 
 outbox::~outbox() {
+  if (_checkpointer.joinable()) {
+    {
+      std::lock_guard lock(_ck_mutex);
+      _ck_stop = true;
+    }
+    _ck_cv.notify_all();
+    _checkpointer.join();
+  }
   for (auto* s : {_insert, _find_ref, _part_ack, _part_fail, _part_receipt, _msg_state}) sqlite3_finalize(s);
   if (_db) sqlite3_close(_db);
 }
@@ -80,6 +89,30 @@ std::string outbox::open(const std::string& path, std::string_view sync) {
                              : sync == "normal" ? "PRAGMA synchronous=NORMAL"
                                                 : "PRAGMA synchronous=FULL";
   if (!exec(pragma.c_str()) || !exec(schema)) return _error;
+  if (path != ":memory:" && !path.empty()) {
+    // Checkpoints copy the WAL back into the database: done by the writer that crosses the
+    // threshold they stall a submit or an ack batch for milliseconds. A background connection
+    // runs them instead (PASSIVE: never blocks writers, WAL section 2.3 of sqlite.org/wal.html).
+    if (!exec("PRAGMA wal_autocheckpoint=0")) return _error;
+    sqlite3* ck = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &ck, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(ck, 100);
+      _checkpointer = std::thread([this, ck] {
+        std::unique_lock lock(_ck_mutex);
+        while (!_ck_stop) {
+          _ck_cv.wait_for(lock, std::chrono::milliseconds(250));
+          if (_ck_stop) break;
+          lock.unlock();
+          sqlite3_wal_checkpoint_v2(ck, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+          lock.lock();
+        }
+        sqlite3_close(ck);
+      });
+    } else {
+      sqlite3_close(ck);
+      exec("PRAGMA wal_autocheckpoint=1000");
+    }
+  }
   auto prep = [this](const char* sql, sqlite3_stmt** s) {
     if (sqlite3_prepare_v3(_db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, nullptr) != SQLITE_OK) {
       _error = std::string("sqlite prepare: ") + sqlite3_errmsg(_db);

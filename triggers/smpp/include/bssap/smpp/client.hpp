@@ -111,6 +111,8 @@ struct metrics_snapshot {
   std::vector<std::pair<std::uint32_t, std::uint64_t>> failed_by_status;
   double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;  // event -> submit_sm_resp
   std::uint64_t latency_samples = 0;
+  double smsc_p50_us = 0, smsc_p99_us = 0, smsc_max_us = 0;  // submit_sm written -> its response
+  std::uint64_t smsc_samples = 0;
 };
 
 class client {

@@ -10,11 +10,13 @@
 // (source, destination, user_message_reference, part) after that dedup.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 struct sqlite3;
@@ -107,6 +109,10 @@ class outbox {
   sqlite3_stmt* _msg_state = nullptr;
   mutable std::mutex _mutex;
   std::string _error;
+  std::thread _checkpointer;
+  std::mutex _ck_mutex;
+  std::condition_variable _ck_cv;
+  bool _ck_stop = false;
 };
 
 }  // namespace bssap::smpp
