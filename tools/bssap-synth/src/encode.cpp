@@ -140,33 +140,11 @@ std::size_t septets_of(std::string_view text, std::span<std::uint8_t> out) {
   return n == gsm7::npos ? 0 : n;
 }
 
-// TP-User-Data: GSM 7-bit, DCS 0x00 (TS 23.038 4), UDL in septets (TS 23.040 9.2.3.16).
-void put_tp_text(wbuf& out, std::string_view text) {
-  std::array<std::uint8_t, 200> septets{};
-  std::size_t n = septets_of(text, septets);
-  if (n > 160) n = 160;
-  std::array<std::uint8_t, 160> packed{};
-  const std::size_t m = gsm7::pack(std::span<const std::uint8_t>(septets.data(), n), 0, packed);
-  out.u8(static_cast<std::uint8_t>(n));
-  if (m != gsm7::npos) out.bytes(packed.data(), m);
-}
-
 // TP-OA / TP-DA (TS 23.040 9.1.2.5): digit count, type of address, BCD.
 void put_tp_address(wbuf& out, std::uint64_t num, std::uint8_t len, std::uint8_t toa) {
   out.u8(len);
   out.u8(toa);
   put_number_digits(out, num, len);
-}
-
-// Alphanumeric TP-OA (TON 5): the address length counts useful semi-octets of the packed text.
-void put_tp_alpha(wbuf& out, std::string_view text) {
-  std::array<std::uint8_t, 16> septets{};
-  const std::size_t n = septets_of(text, septets);
-  std::array<std::uint8_t, 16> packed{};
-  const std::size_t m = gsm7::pack(std::span<const std::uint8_t>(septets.data(), n), 0, packed);
-  out.u8(static_cast<std::uint8_t>((n * 7 + 3) / 4));
-  out.u8(0xD0);
-  if (m != gsm7::npos) out.bytes(packed.data(), m);
 }
 
 // TP-SCTS (TS 23.040 9.2.3.11): semi-octet swapped BCD, time zone +8h (32 quarters).
@@ -192,6 +170,56 @@ void put_scts(wbuf& out, std::int64_t ts_us) {
                             static_cast<unsigned>(rem % 60),
                             32};
   for (const unsigned v : vals) out.u8(((v % 10) << 4) | (v / 10));
+}
+
+// The fixed texts, packed once: packing them per message would cost more than the rest of the
+// message together.
+struct packed_text {
+  std::array<std::uint8_t, 160> bytes{};
+  std::uint8_t len = 0;      // octets
+  std::uint8_t septets = 0;  // TP-UDL / alphanumeric address length source
+};
+struct text_cache {
+  std::array<packed_text, sms_texts.size()> sms;
+  std::array<packed_text, ussd_strings.size()> ussd_request;
+  std::array<packed_text, ussd_answers.size()> ussd_answer;
+  std::array<packed_text, alpha_senders.size()> alpha;
+
+  static void pack_7bit(std::string_view text, packed_text& p, std::size_t max_septets) {
+    std::array<std::uint8_t, 200> septets{};
+    std::size_t n = septets_of(text, septets);
+    if (n > max_septets) n = max_septets;
+    const std::size_t m = gsm7::pack(std::span<const std::uint8_t>(septets.data(), n), 0, p.bytes);
+    p.septets = static_cast<std::uint8_t>(n);
+    p.len = static_cast<std::uint8_t>(m == gsm7::npos ? 0 : m);
+  }
+  static void pack_ussd(std::string_view text, packed_text& p) {
+    wbuf out(p.bytes.data(), p.bytes.size());
+    p.len = static_cast<std::uint8_t>(put_ussd_string(out, text));
+  }
+  text_cache() {
+    for (std::size_t i = 0; i < sms_texts.size(); ++i) pack_7bit(sms_texts[i], sms[i], 160);
+    for (std::size_t i = 0; i < alpha_senders.size(); ++i) pack_7bit(alpha_senders[i], alpha[i], 11);
+    for (std::size_t i = 0; i < ussd_strings.size(); ++i) pack_ussd(ussd_strings[i], ussd_request[i]);
+    for (std::size_t i = 0; i < ussd_answers.size(); ++i) pack_ussd(ussd_answers[i], ussd_answer[i]);
+  }
+};
+const text_cache& texts() {
+  static const text_cache cache;
+  return cache;
+}
+
+// TP-User-Data: GSM 7-bit, DCS 0x00 (TS 23.038 4), UDL in septets (TS 23.040 9.2.3.16).
+void put_tp_text(wbuf& out, const packed_text& p) {
+  out.u8(p.septets);
+  out.bytes(p.bytes.data(), p.len);
+}
+
+// Alphanumeric TP-OA (TON 5): the address length counts useful semi-octets of the packed text.
+void put_tp_alpha(wbuf& out, const packed_text& p) {
+  out.u8(static_cast<std::uint8_t>((p.septets * 7 + 3) / 4));
+  out.u8(0xD0);
+  out.bytes(p.bytes.data(), p.len);
 }
 
 // ---- layer 3 (DTAP) bodies -------------------------------------------------------------------
@@ -238,7 +266,7 @@ void put_initial_l3(wbuf& out, const msg& m, const conn_ctx& c, const world_view
 
 // Component of a USSD request or answer (TS 24.080 3.6, TS 29.002 processUnstructuredSS-Request,
 // operation code 59, ussd-DataCodingScheme 0x0F: GSM 7-bit, language unspecified).
-void put_ussd_component(wbuf& out, bool result, std::string_view text) {
+void put_ussd_component(wbuf& out, bool result, const packed_text& text) {
   out.u8(result ? 0xA2 : 0xA1);  // ReturnResult / Invoke
   const std::size_t comp = out.len_mark();
   out.u8(0x02);
@@ -259,7 +287,7 @@ void put_ussd_component(wbuf& out, bool result, std::string_view text) {
   out.u8(0x0F);
   out.u8(0x04);
   const std::size_t str = out.len_mark();
-  put_ussd_string(out, text);
+  out.bytes(text.bytes.data(), text.len);
   out.patch_len(str);
   out.patch_len(arg);
   if (result) out.patch_len(seq);
@@ -403,7 +431,7 @@ void put_dtap_body(wbuf& out, const msg& m, const conn_ctx& c, const world_view&
       out.u8(0x00);  // TP-PID
       out.u8(0x00);  // TP-DCS: GSM 7-bit
       out.u8(0xA7);  // TP-VP: 24 hours
-      put_tp_text(out, sms_texts[m.text % sms_texts.size()]);
+      put_tp_text(out, texts().sms[m.text % sms_texts.size()]);
       out.patch_len(ud);
       out.patch_len(cp);
       break;
@@ -422,14 +450,14 @@ void put_dtap_body(wbuf& out, const msg& m, const conn_ctx& c, const world_view&
       const std::size_t ud = out.len_mark();
       out.u8(0x04);  // SMS-DELIVER, no more messages
       if (m.flags & mf_alpha) {
-        put_tp_alpha(out, alpha_senders[m.num % alpha_senders.size()]);
+        put_tp_alpha(out, texts().alpha[m.num % alpha_senders.size()]);
       } else {
         put_tp_address(out, m.num, m.num_len, 0xA1);
       }
       out.u8(0x00);
       out.u8(0x00);
       put_scts(out, m.t_us);
-      put_tp_text(out, sms_texts[m.text % sms_texts.size()]);
+      put_tp_text(out, texts().sms[m.text % sms_texts.size()]);
       out.patch_len(ud);
       out.patch_len(cp);
       break;
@@ -450,7 +478,7 @@ void put_dtap_body(wbuf& out, const msg& m, const conn_ctx& c, const world_view&
       out.u8(0x3B);
       out.u8(0x1C);
       const std::size_t fac = out.len_mark();
-      put_ussd_component(out, false, ussd_strings[m.text % ussd_strings.size()]);
+      put_ussd_component(out, false, texts().ussd_request[m.text % ussd_strings.size()]);
       out.patch_len(fac);
       out.u8(0x7F);
       out.u8(0x01);
@@ -462,7 +490,7 @@ void put_dtap_body(wbuf& out, const msg& m, const conn_ctx& c, const world_view&
       out.u8(0x2A);
       out.u8(0x1C);
       const std::size_t fac = out.len_mark();
-      put_ussd_component(out, true, ussd_answers[m.text % ussd_answers.size()]);
+      put_ussd_component(out, true, texts().ussd_answer[m.text % ussd_answers.size()]);
       out.patch_len(fac);
       break;
     }

@@ -43,6 +43,66 @@ struct heap_later {
   }
 };
 
+// Time-ordered queue of (time, sequence) items, popped in exactly the order of one binary heap
+// but without its cache misses: a wheel of 4 ms buckets covering 65 s, a small heap for the
+// current bucket, and an overflow heap for items further ahead (idle subscribers).
+class scheduler {
+ public:
+  explicit scheduler(std::int64_t start_us) : _wheel(wheel_size) { _cur = start_us - start_us % bucket_us; }
+  bool empty() const noexcept { return _now.empty() && _in_wheel == 0 && _far.empty(); }
+  void push(const heap_item& it) {
+    if (it.t < _cur + bucket_us) {
+      _now.push_back(it);
+      std::push_heap(_now.begin(), _now.end(), heap_later{});
+    } else if (it.t < _cur + horizon_us) {
+      _wheel[static_cast<std::size_t>(it.t / bucket_us) & (wheel_size - 1)].push_back(it);
+      ++_in_wheel;
+    } else {
+      _far.push_back(it);
+      std::push_heap(_far.begin(), _far.end(), heap_later{});
+    }
+  }
+  // Precondition: !empty().
+  heap_item pop() {
+    while (_now.empty()) advance();
+    std::pop_heap(_now.begin(), _now.end(), heap_later{});
+    const heap_item it = _now.back();
+    _now.pop_back();
+    return it;
+  }
+
+ private:
+  static constexpr std::int64_t bucket_us = 4000;
+  static constexpr std::size_t wheel_size = 16384;
+  static constexpr std::int64_t horizon_us = bucket_us * static_cast<std::int64_t>(wheel_size);
+
+  void advance() {
+    if (_in_wheel == 0 && !_far.empty() && _far.front().t >= _cur + horizon_us) {
+      _cur = _far.front().t - _far.front().t % bucket_us - bucket_us;  // skip the empty stretch
+    }
+    _cur += bucket_us;
+    while (!_far.empty() && _far.front().t < _cur + horizon_us) {
+      std::pop_heap(_far.begin(), _far.end(), heap_later{});
+      const heap_item it = _far.back();
+      _far.pop_back();
+      push(it);
+    }
+    auto& b = _wheel[static_cast<std::size_t>(_cur / bucket_us) & (wheel_size - 1)];
+    for (const auto& it : b) {
+      _now.push_back(it);
+      std::push_heap(_now.begin(), _now.end(), heap_later{});
+    }
+    _in_wheel -= b.size();
+    b.clear();
+  }
+
+  std::int64_t _cur;
+  std::vector<std::vector<heap_item>> _wheel;
+  std::size_t _in_wheel = 0;
+  std::vector<heap_item> _now;
+  std::vector<heap_item> _far;
+};
+
 // TMSIs: a bijection of a counter, so that no two are ever equal (TS 23.003 2.4: never all ones).
 std::uint32_t tmsi_of(std::uint32_t counter) noexcept {
   std::uint32_t x = counter * 0x9E3779B1u + 0x7F4A7C15u;
@@ -92,10 +152,8 @@ class generator {
       const double first = 0.1e6 + _rng.unit() * std::min(_interval_us, (end - t0) * 1.0);
       schedule(i, t0 + static_cast<std::int64_t>(first));
     }
-    while (!_heap.empty() && !limit_reached()) {
-      std::pop_heap(_heap.begin(), _heap.end(), heap_later{});
-      const heap_item it = _heap.back();
-      _heap.pop_back();
+    while (!_sched.empty() && !limit_reached()) {
+      const heap_item it = _sched.pop();
       auto& s = _subs[it.sub];
       if (s.script < 0) {
         if (it.t > end) continue;  // no new procedure after the period; running ones finish
@@ -142,10 +200,7 @@ class generator {
     _link->send(m.t_us, delivery{c, m}, _sccp.data(), out.n);
   }
 
-  void schedule(std::uint32_t sub, std::int64_t t) {
-    _heap.push_back({t, _seq++, sub});
-    std::push_heap(_heap.begin(), _heap.end(), heap_later{});
-  }
+  void schedule(std::uint32_t sub, std::int64_t t) { _sched.push({t, _seq++, sub}); }
 
   // ---- the network and its subscribers -------------------------------------------------------
 
@@ -742,7 +797,7 @@ class generator {
   std::unique_ptr<link> _link;
   std::vector<script> _scripts;
   std::vector<std::int32_t> _free;
-  std::vector<heap_item> _heap;
+  scheduler _sched{_cfg.start_us};
   std::uint64_t _seq = 0;
   std::int64_t _t = 0;
   double _interval_us = 300e6;

@@ -4,8 +4,6 @@
 
 #include <array>
 
-#include "bssap/decoders/gsm7.hpp"
-
 namespace bssap::synth {
 namespace {
 
@@ -107,20 +105,26 @@ event observer::base_event(std::uint32_t sub, std::int64_t ts, event_type t) con
 observer::entry& observer::push(std::uint32_t sub, const event& e) {
   if (_tail - _head == _queue.size()) {
     std::vector<entry> bigger(_queue.size() * 2);
-    for (std::size_t i = _head; i < _tail; ++i) bigger[i & (bigger.size() - 1)] = _queue[i & (_queue.size() - 1)];
+    for (std::uint64_t i = _head; i < _tail; ++i) bigger[i & (bigger.size() - 1)] = _queue[i & (_queue.size() - 1)];
     _queue.swap(bigger);
   }
   entry& en = _queue[_tail & (_queue.size() - 1)];
-  ++_tail;
   en.e = e;
   en.sub = sub;
   en.req_lac_valid = false;
-  if (_conns[sub].resolved) {
+  auto& c = _conns[sub];
+  if (c.resolved) {
     en.status = st_ready;
   } else {
     en.status = st_held;
     ++_held;
+    if (c.held_n < c.held_pos.size()) {
+      c.held_pos[c.held_n++] = _tail;
+    } else {
+      c.held_overflow = true;
+    }
   }
+  ++_tail;
   return en;
 }
 
@@ -153,14 +157,29 @@ void observer::resolve(std::uint32_t sub) {
     c.alloc_pending = false;
   }
   if (_held == 0) return;
-  for (std::size_t i = _head; i < _tail; ++i) {
-    entry& en = _queue[i & (_queue.size() - 1)];
-    if (en.status == st_held && en.sub == sub) {
-      en.status = st_ready;
-      --_held;
+  for_held(sub, [&](entry& en) {
+    en.status = st_ready;
+    --_held;
+  });
+  drain();
+}
+
+template <typename F>
+void observer::for_held(std::uint32_t sub, F&& f) {
+  auto& c = _conns[sub];
+  if (c.held_overflow) {
+    for (std::uint64_t i = _head; i < _tail; ++i) {
+      entry& en = _queue[i & (_queue.size() - 1)];
+      if (en.status == st_held && en.sub == sub) f(en);
+    }
+  } else {
+    for (std::size_t k = 0; k < c.held_n; ++k) {
+      entry& en = _queue[c.held_pos[k] & (_queue.size() - 1)];
+      if (c.held_pos[k] >= _head && en.status == st_held && en.sub == sub) f(en);
     }
   }
-  drain();
+  c.held_n = 0;
+  c.held_overflow = false;
 }
 
 void observer::end_connection(std::uint32_t sub) {
@@ -169,14 +188,12 @@ void observer::end_connection(std::uint32_t sub) {
   if (!c.resolved) {
     // EVENTS.md: events without imsi and without fields from subscriber state; counted.
     ++unresolved;
-    for (std::size_t i = _head; i < _tail; ++i) {
-      entry& en = _queue[i & (_queue.size() - 1)];
-      if (en.status != st_held || en.sub != sub) continue;
+    for_held(sub, [&](entry& en) {
       --_held;
       event& e = en.e;
       if (e.type == event_type::imei_change || e.type == event_type::roaming_in) {
         en.status = st_dropped;
-        continue;
+        return;
       }
       en.status = st_ready;
       e.imsi.assign({});
@@ -190,7 +207,7 @@ void observer::end_connection(std::uint32_t sub) {
           e.set(f_prev_lac);
         }
       }
-    }
+    });
     drain();
   }
   c = conn_state{};

@@ -5,6 +5,7 @@
 // could tie the connection to an IMSI, exactly like the probe does.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ class observer final : public delivery_sink {
     bool alloc_pending = false;  // TMSI allocated before the connection was resolved
     std::uint32_t alloc_tmsi = 0;
     call_state call;
+    // Queue positions of this connection's held events (a full list falls back to a scan).
+    std::array<std::uint64_t, 6> held_pos{};
+    std::uint8_t held_n = 0;
+    bool held_overflow = false;
   };
   struct entry {
     event e;
@@ -70,6 +75,9 @@ class observer final : public delivery_sink {
   };
 
   void resolve(std::uint32_t sub);
+  // Calls `f(entry&)` for every held entry of `sub`'s connection.
+  template <typename F>
+  void for_held(std::uint32_t sub, F&& f);
   void learn_tmsi(std::uint32_t sub, std::uint32_t tmsi);
   bool tmsi_known(std::uint32_t sub, std::uint32_t tmsi) const;
   event base_event(std::uint32_t sub, std::int64_t ts, event_type t) const;
@@ -92,8 +100,8 @@ class observer final : public delivery_sink {
   bool map_get(std::uint32_t tmsi, std::uint32_t& sub) const;
   // Events in capture order; held entries block the ones behind them until resolved.
   std::vector<entry> _queue;
-  std::size_t _head = 0;
-  std::size_t _tail = 0;
+  std::uint64_t _head = 0;
+  std::uint64_t _tail = 0;
   std::size_t _held = 0;
   std::string _out;
 };

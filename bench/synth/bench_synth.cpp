@@ -1,0 +1,56 @@
+// Generator speed: packets per second for each transport, capture and truth written to a
+// counting sink (no disk), so the figure is the generator's own cost. Target: >= 1 million
+// packets per second on one core (issue 3). The rate is taken over the process's CPU time,
+// so that other jobs on a shared machine do not distort it; wall time is printed beside it.
+// Usage: bench_synth [packets per run] (default 3000000).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include "bssap/synth/synth.hpp"
+
+namespace {
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace bs = bssap::synth;
+  const std::uint64_t packets = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 3000000;
+  struct run {
+    const char* name;
+    bs::transport link;
+    std::uint32_t subscribers;
+  };
+  const run runs[] = {{"m3ua 10k subs", bs::transport::m3ua, 10000},
+                      {"m3ua 200k subs", bs::transport::m3ua, 200000},
+                      {"ipa 10k subs", bs::transport::ipa, 10000},
+                      {"mtp2 10k subs", bs::transport::mtp2, 10000},
+                      {"mtp3 10k subs", bs::transport::mtp3, 10000}};
+  for (const auto& r : runs) {
+    bs::config cfg = bs::default_config();
+    cfg.subscribers = r.subscribers;
+    cfg.duration_s = 7 * 86400;  // long enough: the packet count ends the run
+    cfg.seed = 7;
+    cfg.link = r.link;
+    cfg.max_packets = packets;
+    bs::null_sink capture;
+    bs::null_sink truth;
+    const double c0 = cpu_seconds();
+    const auto w0 = std::chrono::steady_clock::now();
+    const bs::stats st = bs::generate(cfg, capture, &truth);
+    const double cpu = cpu_seconds() - c0;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    const auto n = static_cast<double>(st.packets);
+    std::printf("| bssap-synth %s | packets/s (CPU time) | %.0f | packets/s |\n", r.name, n / cpu);
+    std::printf("| bssap-synth %s | ns/packet (CPU time) | %.1f | ns |\n", r.name, cpu * 1e9 / n);
+    std::printf("| bssap-synth %s | packets/s (wall) | %.0f | packets/s |\n", r.name, n / wall);
+    std::printf("| bssap-synth %s | truth events/s (CPU time) | %.0f | events/s |\n", r.name,
+                static_cast<double>(st.events) / cpu);
+  }
+  return 0;
+}
