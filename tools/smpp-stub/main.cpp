@@ -66,6 +66,7 @@ struct options {
   unsigned drop_max = 0;    // at most this many drops (0 = unlimited)
   double drop_probability = 0;
   unsigned enquire_link_ms = 0;
+  std::string reject_prefix;  // destinations starting with it get ESME_RINVDSTADR
   std::uint64_t seed = 1;
 };
 
@@ -107,7 +108,7 @@ struct timed {
 struct counters {
   std::uint64_t connections = 0, binds = 0, bind_rejected = 0, submit_sm = 0, parts_unique = 0, duplicates = 0,
                 messages = 0, throttled = 0, msgqful = 0, receipts_sent = 0, mo_sent = 0, deliver_sm_resp = 0,
-                drops = 0, generic_nacks = 0, malformed = 0, enquire_links = 0, unbinds = 0;
+                drops = 0, generic_nacks = 0, rejected = 0, malformed = 0, enquire_links = 0, unbinds = 0;
 };
 
 volatile sig_atomic_t g_stop = 0;
@@ -420,6 +421,11 @@ class stub {
                      h.sequence_number, {});
       return;
     }
+    if (!_o.reject_prefix.empty() && sm.destination.addr.substr(0, _o.reject_prefix.size()) == _o.reject_prefix) {
+      ++_n.rejected;
+      respond(c, h.sequence_number, status::invdstadr, {});
+      return;
+    }
     const bool storm = in_storm();
     if (storm || (_o.throttle_fraction > 0 && std::uniform_real_distribution<>(0, 1)(_rng) < _o.throttle_fraction)) {
       std::uint32_t st = status::throttled;
@@ -606,6 +612,7 @@ class stub {
            {"deliver_sm_resp", _n.deliver_sm_resp},
            {"receipts_waiting", _waiting.size() + _timers.size()},
            {"drops", _n.drops},
+           {"rejected", _n.rejected},
            {"generic_nacks", _n.generic_nacks},
            {"malformed", _n.malformed},
            {"enquire_links", _n.enquire_links},
@@ -668,6 +675,7 @@ int main(int argc, char** argv) {
   app.add_option("--drop-probability", o.drop_probability, "probability per submit_sm of dropping the connection")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--enquire-link-ms", o.enquire_link_ms, "send enquire_link to bound ESMEs this often (0 = never)");
+  app.add_option("--reject-prefix", o.reject_prefix, "answer ESME_RINVDSTADR to destinations starting with this");
   app.add_option("--seed", o.seed, "random seed (outcomes, throttling, drops)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (o.undeliv + o.expired > 1.0) {

@@ -304,3 +304,126 @@ TEST_CASE("garbage from the SMSC: generic_nack, then a clean disconnect on an un
   CHECK(closed_by_client);
   CHECK(c.metrics().generic_nacks_sent == 2);
 }
+
+TEST_CASE("transmitter + receiver sessions: receipts matched across sessions, outcomes, replies, failures") {
+  // Receipts come on the receiver session while the submit_sm_resp arrives on a transmitter:
+  // the match crosses sessions. Outcome mix and permanent rejections are counted by status.
+  auto stub = t::stub_process::start(
+      "txrx", {"--undeliv", "0.2", "--expired", "0.1", "--reply-fraction", "0.5", "--reply-keyword", "退订",
+               "--reject-prefix", "000", "--enquire-link-ms", "100", "--seed", "3"});
+  REQUIRE(stub.port > 0);
+  auto cfg = config_for(stub.port, t::scratch("txrx.db").string());
+  cfg.mode = bind_mode::transmitter_receiver;
+  cfg.sessions = 3;
+  cfg.enquire_link_interval = 100ms;
+  std::mutex mu;
+  std::map<message_state, int> states;
+  int finals = 0;
+  int replies = 0;
+  std::vector<submit_failure> failures;
+  client c(cfg);
+  c.on_log([](log_level, std::string_view) {});
+  c.on_receipt([&](const receipt_event& r) {
+    std::lock_guard lock(mu);
+    ++states[r.state];
+    finals += r.message_final;
+  });
+  c.on_mo([&](const mo_event& m) {
+    std::lock_guard lock(mu);
+    CHECK(m.text == "退订");
+    ++replies;
+  });
+  c.on_failure([&](const submit_failure& f) {
+    std::lock_guard lock(mu);
+    failures.push_back(f);
+  });
+  REQUIRE(c.open().empty());
+  c.start();
+  std::vector<outgoing_message> batch;
+  for (int i = 0; i < 200; ++i) {
+    auto m = msg("t" + std::to_string(i), i % 50 == 0 ? "000" + std::to_string(i) : "86137" + std::to_string(i),
+                 "Campaign " + std::to_string(i));
+    m.validity_period = "000001000000000R";  // 5.2.15 relative: one day
+    batch.push_back(std::move(m));
+  }
+  c.submit(batch);
+  const bool done = wait_until(
+      [&] {
+        std::lock_guard lock(mu);
+        return finals == 196 && failures.size() == 4;
+      },
+      20s);
+  std::this_thread::sleep_for(300ms);  // idle: keep-alive probes flow both ways
+  c.stop(1s);
+  CHECK(done);
+  const auto m = c.metrics();
+  CHECK(m.acknowledged == 196);
+  CHECK(m.failed == 4);
+  REQUIRE(m.failed_by_status.size() == 1);
+  CHECK(m.failed_by_status[0].first == status::invdstadr);
+  CHECK(m.failed_by_status[0].second == 4);
+  CHECK(m.delivered == 196);
+  CHECK(m.unmatched_receipts == 0);
+  CHECK(states[message_state::delivered] > 0);
+  CHECK(states[message_state::undeliverable] > 0);
+  CHECK(states[message_state::expired] > 0);
+  CHECK(states[message_state::delivered] + states[message_state::undeliverable] + states[message_state::expired] ==
+        196);
+  CHECK(replies > 50);
+  CHECK(m.mo == static_cast<std::uint64_t>(replies));
+  const auto counts = c.counts();
+  CHECK(counts.final == 196);
+  CHECK(counts.failed == 4);
+  for (const auto& f : failures) CHECK(f.command_status == status::invdstadr);
+  stub.proc.stop();
+  nlohmann::json summary;
+  std::size_t with_validity = 0;
+  for (const auto& j : t::read_jsonl(stub.out)) {
+    if (j.value("type", "") == "summary") summary = j;
+    if (j.value("type", "") == "part" && j.value("validity", "") == "000001000000000R") ++with_validity;
+  }
+  CHECK(with_validity == 196);
+  CHECK(summary.value("binds", 0) == 4);          // 3 transmitters + 1 receiver
+  CHECK(summary.value("enquire_links", 0) >= 2);  // the client's keep-alive
+  CHECK(summary.value("unbinds", 0) == 4);        // clean shutdown
+}
+
+TEST_CASE("smpp-stub answers garbage with generic_nack and closes an unframeable stream") {
+  auto stub = t::stub_process::start("stub-garbage", {});
+  REQUIRE(stub.port > 0);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(stub.port));
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::vector<std::uint8_t> out;
+  encode_header_only(out, 0x00000077, 0, 5);        // unknown command id
+  encode_resp_id(out, cmd::submit_sm, 0, 6, "x");   // submit_sm before any bind (and malformed)
+  out.insert(out.end(), {0, 0, 0, 3, 0, 0, 0, 4});  // command_length 3
+  ::send(fd, out.data(), out.size(), 0);
+  std::vector<std::uint8_t> in;
+  std::uint8_t buf[512];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) in.insert(in.end(), buf, buf + n);
+  ::close(fd);
+  std::vector<header> got;
+  for (std::size_t at = 0; at < in.size();) {
+    const auto f = peek_frame(std::span<const std::uint8_t>(in).subspan(at));
+    if (f.state != frame::kind::ready) break;
+    got.push_back(f.hdr);
+    at += f.hdr.command_length;
+  }
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].command_id == cmd::generic_nack);
+  CHECK(got[0].command_status == status::invcmdid);
+  CHECK(got[0].sequence_number == 5);
+  CHECK(got[1].command_id == cmd::submit_sm_resp);
+  CHECK(got[1].command_status == status::invbndsts);
+  CHECK(got[2].command_id == cmd::generic_nack);
+  CHECK(got[2].command_status == status::invcmdlen);
+  CHECK(n == 0);  // closed by the stub
+  stub.proc.stop();
+}
