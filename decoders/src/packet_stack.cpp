@@ -216,6 +216,29 @@ struct tcp_connection {
   bool closed = false;  // both FINs or a RST seen: later data is a late retransmission
 };
 
+// One direction of an MTP2 link: the content hash of the last MSU taken per FSN (mod 128).
+struct mtp_link_key {
+  std::uint32_t opc = 0;
+  std::uint32_t dpc = 0;
+  std::uint32_t link = 0;  // DLT 139 link number, 0x10000 for DLT 140
+  bool operator==(const mtp_link_key&) const noexcept = default;
+  std::uint64_t hash() const noexcept {
+    hasher h(0x4C);
+    h.add(std::uint64_t{opc} << 32 | dpc);
+    h.add(link);
+    return h.done();
+  }
+};
+struct mtp_link_state {
+  std::array<std::uint32_t, 128> msu_hash{};  // 0: none seen at this FSN
+};
+
+std::uint32_t content_hash(bytes b) noexcept {
+  hasher h(0x43);
+  h.add_bytes(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
+  return static_cast<std::uint32_t>(h.done()) | 1u;  // never 0
+}
+
 struct ip_context {
   address src{};
   address dst{};
@@ -233,6 +256,7 @@ struct packet_stack::impl {
   sctp_reassembler sctp_reasm;
   fixed_table<flow_key, tcp_connection> tcp_flows;
   tcp_reassembler tcp_reasm;
+  fixed_table<mtp_link_key, mtp_link_state> mtp_links;
   std::uint64_t next_direction_id = 1;
 
   explicit impl(const stack_config& c)
@@ -241,7 +265,8 @@ struct packet_stack::impl {
         sctp_dirs(c.sctp_max_associations * 2u),
         sctp_reasm(c.sctp_reasm_slots, c.sctp_reasm_bytes),
         tcp_flows(c.tcp_max_flows),
-        tcp_reasm(c.tcp_buffers, c.tcp_buffer_bytes) {
+        tcp_reasm(c.tcp_buffers, c.tcp_buffer_bytes),
+        mtp_links(c.mtp_max_links) {
     config.ipa_port_count = std::min<std::uint8_t>(config.ipa_port_count, config.ipa_ports.size());
   }
 
@@ -266,7 +291,7 @@ struct packet_stack::impl {
         ipv6(link->payload, ts, sink);
         return;
       case network_proto::mtp2:
-        mtp2(link->payload, link->mtp2_annex_a == 1, ts, sink);
+        mtp2(link->payload, link->mtp2_annex_a == 1, lt == linktype::mtp2_phdr ? link->mtp2_link : 0x10000u, ts, sink);
         return;
       case network_proto::mtp3:
         mtp3(link->payload, ts, sink);
@@ -577,7 +602,7 @@ struct packet_stack::impl {
   }
 
   // ---- MTP ----
-  void mtp2(bytes su, bool annex_a, std::int64_t ts, sccp_sink sink) noexcept {
+  void mtp2(bytes su, bool annex_a, std::uint32_t link, std::int64_t ts, sccp_sink sink) noexcept {
     const auto v = decode_mtp2(su, annex_a);
     if (!v) {
       stats.count(layer::mtp2, v.error());
@@ -591,15 +616,41 @@ struct packet_stack::impl {
         ++counters.mtp2_lssu;
         return;
       case mtp2_unit::msu:
-        mtp3(v->payload, ts, sink);
+        mtp3(v->payload, ts, sink, link, v->fsn);
         return;
     }
   }
 
-  void mtp3(bytes msu, std::int64_t ts, sccp_sink sink) noexcept {
+  // Q.703 5.2/6.3: a retransmitted MSU carries the FSN it had the first time.
+  bool mtp2_retransmission(const mtp3_view& v, bytes msu, std::uint32_t link, std::uint16_t fsn,
+                           std::int64_t ts) noexcept {
+    const mtp_link_key key{v.opc, v.dpc, link};
+    const std::uint64_t h = key.hash();
+    auto* e = mtp_links.find(key, h);
+    if (e == nullptr) {
+      if (mtp_links.full()) {
+        mtp_links.erase(mtp_links.oldest());
+        ++counters.mtp_links_evicted;
+      }
+      e = mtp_links.insert(key, h, ts);
+    }
+    e->last_seen = ts;
+    const std::uint32_t c = content_hash(msu);
+    std::uint32_t& slot = e->value.msu_hash[fsn % 128];
+    if (slot == c) return true;
+    slot = c;
+    return false;
+  }
+
+  void mtp3(bytes msu, std::int64_t ts, sccp_sink sink, std::uint32_t link = 0, int fsn = -1) noexcept {
     const auto v = decode_mtp3(msu, config.pc_format);
     if (!v) {
       stats.count(layer::mtp3, v.error());
+      return;
+    }
+    if (fsn >= 0 && mtp2_retransmission(*v, msu, link, static_cast<std::uint16_t>(fsn), ts)) {
+      ++counters.mtp2_retransmissions_skipped;
+      stats.count(layer::mtp2, decode_error::duplicate);
       return;
     }
     ++counters.mtp3_msus;
@@ -635,6 +686,9 @@ struct packet_stack::impl {
         sctp_dirs.erase(&e);
         ++counters.flows_expired;
       }
+    });
+    mtp_links.for_each([&](auto& e) {
+      if (now - e.last_seen > config.flow_idle_timeout_us) mtp_links.erase(&e);
     });
     tcp_flows.for_each([&](auto& e) {
       if (now - e.last_seen > config.flow_idle_timeout_us) {

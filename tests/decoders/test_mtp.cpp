@@ -96,3 +96,31 @@ TEST_CASE("MTP malformed siblings: exact error and counter", "[mtp]") {
   CHECK(stack.counters().non_sccp_by_si[0] == 1);
   CHECK(stack.counters().mtp3_msus == 3);  // the cut label is an error, not an MSU
 }
+
+TEST_CASE("MTP2: a retransmitted MSU (same FSN, same content) is skipped, counted", "[mtp]") {
+  const auto f = lower_frames("mtp2_phdr")[0];  // MSU FSN 6 on link 7
+  packet_stack stack;
+  std::size_t n = 0;
+  auto on = [&](const sccp_unit&) noexcept { ++n; };
+  const auto sink = make_sccp_sink(on);
+  stack.decode(linktype::mtp2_phdr, span_of(f), 0, sink);
+  stack.decode(linktype::mtp2_phdr, span_of(f), 1, sink);
+  CHECK(n == 1);
+  CHECK(stack.counters().mtp2_retransmissions_skipped == 1);
+  CHECK(stack.stats().get(layer::mtp2, decode_error::duplicate) == 1);
+  // Same FSN, other content (the FSN wrapped): a new MSU.
+  frame other = f;
+  other.back() = std::byte{0x77};
+  stack.decode(linktype::mtp2_phdr, span_of(other), 2, sink);
+  CHECK(n == 2);
+  // Same MSU on another link number: not a retransmission.
+  frame link8 = f;
+  link8[3] = std::byte{8};
+  stack.decode(linktype::mtp2_phdr, span_of(link8), 3, sink);
+  CHECK(n == 3);
+  // DLT 141 has no FSN: the same MSU twice is two messages.
+  const auto m = lower_frames("mtp3_itu")[0];
+  stack.decode(linktype::mtp3, span_of(m), 4, sink);
+  stack.decode(linktype::mtp3, span_of(m), 5, sink);
+  CHECK(n == 5);
+}

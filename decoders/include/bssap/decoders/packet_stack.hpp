@@ -80,6 +80,11 @@ struct stack_config {
   // connections) idle longer than flow_idle_timeout_us are forgotten by expire().
   std::int64_t reassembly_timeout_us = 30'000'000;
   std::int64_t flow_idle_timeout_us = 600'000'000;
+
+  // MTP2 links tracked for retransmission detection (one entry per link number and OPC-DPC
+  // direction): an MSU whose FSN and content equal an MSU already taken on that link direction is
+  // a Q.703 retransmission, skipped and counted. DLT 141 (MTP3 only) has no FSN: no detection.
+  std::uint32_t mtp_max_links = 1024;
 };
 
 // One complete SCCP message, handed to the sink during decode().
@@ -175,6 +180,8 @@ struct stack_counters {
   std::uint64_t mtp2_fisu = 0;  // LI = 0
   std::uint64_t mtp2_lssu = 0;  // LI = 1 or 2
   std::uint64_t mtp3_msus = 0;
+  std::uint64_t mtp2_retransmissions_skipped = 0;  // MSUs with the FSN and content of one already taken
+  std::uint64_t mtp_links_evicted = 0;             // link directions forgotten because the table was full
   // M3UA DATA or MTP3 MSU with a service indicator other than SCCP (3), by SI (0..15).
   std::array<std::uint64_t, 16> non_sccp_by_si{};
 
