@@ -195,11 +195,16 @@ void tcp_reassembler::segment(tcp_stream& s, const tcp_view& seg, std::int64_t t
   std::uint32_t seq = seg.seq;
   bytes payload = seg.payload;
   if (seg.syn()) {
-    // RFC 9293 3.4: the SYN occupies one sequence number; data (if any) follows it.
-    release(s);
-    s = tcp_stream{};
-    s.synced = true;
-    s.base_seq = seq + 1;
+    // RFC 9293 3.4: the SYN occupies one sequence number; data (if any) follows it. A SYN
+    // retransmitted with the same ISN changes nothing; another ISN is a new connection.
+    if (!(s.have_isn && s.isn == seq)) {
+      release(s);
+      s = tcp_stream{};
+      s.synced = true;
+      s.have_isn = true;
+      s.isn = seq;
+      s.base_seq = seq + 1;
+    }
     seq += 1;
   }
   if (payload.empty()) return;

@@ -95,8 +95,11 @@ TEST_CASE("TCP: a retransmission overlapping new data delivers only the new part
   h.feed(segment(1, 2, 40000, 5000, 101, psh_ack, msg(1)));
   h.feed(segment(1, 2, 40000, 5000, 101, psh_ack, both));  // msg(1) again + msg(2)
   CHECK(h.seen == std::vector<int>{1, 2});
+  h.feed(segment(1, 2, 40000, 5000, 100, syn));  // the SYN again (same ISN): no reset
+  h.feed(segment(1, 2, 40000, 5000, 115, psh_ack, msg(3)));
+  CHECK(h.seen == std::vector<int>{1, 2, 3});
   h.feed(segment(1, 2, 40000, 5000, 101, psh_ack, both));  // all old
-  CHECK(h.seen.size() == 2);
+  CHECK(h.seen.size() == 3);
   CHECK(h.stack.counters().tcp_retransmitted_segments == 1);
 }
 

@@ -61,6 +61,8 @@ struct tcp_stream {
   std::uint8_t range_count = 0;
   bool synced = false;  // base_seq is at a message boundary we trust
   bool fin = false;
+  bool have_isn = false;  // a SYN was seen: `isn` is its sequence number
+  std::uint32_t isn = 0;
   std::int64_t ooo_since = 0;  // when data first waited behind a hole
 };
 
