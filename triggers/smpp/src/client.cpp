@@ -218,17 +218,31 @@ class tracker {
   void apply(std::vector<session_event>& events, std::vector<outbox_update>& updates,
              std::vector<receipt_event>& receipts, std::vector<submit_failure>& failures, std::uint64_t& unmatched) {
     std::lock_guard lock(_mutex);
+    const auto now = steady::now();
+    if (now - _last_purge > std::chrono::seconds(1)) {
+      _last_purge = now;
+      for (auto o = _orphans.begin(); o != _orphans.end();) {
+        if (now - o->second.since > orphan_max_age) {
+          ++unmatched;
+          o = _orphans.erase(o);
+        } else {
+          ++o;
+        }
+      }
+    }
     for (std::size_t i = 0; i < events.size(); ++i) {
       auto& e = events[i];
       if (e.what == session_event::kind::receipt) {
         auto it = _by_smsc.find(e.smsc_id);
         if (it == _by_smsc.end()) {
           // The submit_sm_resp may still be in another session's batch: keep it a while.
+          // (A receipt for a copy whose ack was lost in a crash never matches: it ages out.)
           if (_orphans.size() >= orphan_limit) {
-            _orphans.pop_front();
             ++unmatched;
+          } else {
+            const std::string key = e.smsc_id;
+            _orphans.emplace(key, orphan{std::move(e), steady::now()});
           }
-          _orphans.push_back(std::move(e));
           continue;
         }
         const auto [id, seq] = it->second;
@@ -269,12 +283,9 @@ class tracker {
         if (t.want_receipt) {
           _by_smsc[e.smsc_id] = {e.id, e.seq};
           // A receipt that overtook this ack on another session can be matched now.
-          for (auto o = _orphans.begin(); o != _orphans.end(); ++o) {
-            if (o->smsc_id == e.smsc_id) {
-              events.push_back(std::move(*o));
-              _orphans.erase(o);
-              break;
-            }
+          if (auto o = _orphans.find(e.smsc_id); o != _orphans.end()) {
+            events.push_back(std::move(o->second.event));  // invalidates `e`: not used below
+            _orphans.erase(o);
           }
         }
       } else {
@@ -297,11 +308,17 @@ class tracker {
   }
 
  private:
+  struct orphan {
+    session_event event;
+    steady::time_point since;
+  };
   static constexpr std::size_t orphan_limit = 65536;
+  static constexpr auto orphan_max_age = std::chrono::seconds(30);
+  steady::time_point _last_purge = steady::now();
   std::mutex _mutex;
   std::unordered_map<std::uint64_t, track> _messages;
   std::unordered_map<std::string, std::pair<std::uint64_t, std::uint8_t>> _by_smsc;
-  std::deque<session_event> _orphans;
+  std::unordered_map<std::string, orphan> _orphans;
 };
 
 class session;
