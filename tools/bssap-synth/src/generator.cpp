@@ -313,7 +313,8 @@ class generator {
 
   void start_procedure(std::uint32_t sub, std::int64_t t) {
     auto& s = _subs[sub];
-    const proc p = choose(s);
+    proc p = choose(s);
+    if (p == proc::handset && !s.imei_shown) p = proc::periodic;  // a change nobody could notice
     s.pending = no_procedure;
     std::int32_t slot = 0;
     if (!_free.empty()) {
@@ -435,7 +436,9 @@ class generator {
       msg& b = add(sc, radio(), mk::auth_response, dir::up);
       b.num = a.num;
     }
-    const bool imei_now = _rng.chance(p_imei);
+    const bool imei_now = s.force_imei || _rng.chance(p_imei);
+    s.force_imei = false;
+    if (imei_now) s.imei_shown = true;
     if (_rng.chance(0.85)) {
       const bool with_imeisv = imei_now && _rng.chance(0.7);
       msg& c = add(sc, net(), mk::cipher_cmd, dir::down);
@@ -456,6 +459,18 @@ class generator {
       resolved = true;
     }
     if (s.has_tmsi) s.probe_knows_tmsi = true;  // the connection is tied to the IMSI by now
+  }
+
+  // TMSI Reallocation Command / Complete (TS 24.008 4.3.1) on a connection already tied to the IMSI.
+  void maybe_reallocate(script& sc, std::uint32_t sub) {
+    auto& s = _subs[sub];
+    if (!_rng.chance(0.06)) return;
+    msg& c = add(sc, net(), mk::tmsi_realloc_cmd, dir::down);
+    c.tmsi = tmsi_of(_tmsi_counter++);
+    s.tmsi = c.tmsi;
+    s.has_tmsi = true;
+    s.probe_knows_tmsi = true;
+    add(sc, radio(), mk::tmsi_realloc_complete, dir::up);
   }
 
   void identity_check(script& sc, std::uint32_t sub) {
@@ -521,7 +536,7 @@ class generator {
                                                                       : proc::attach);
       return;
     }
-    const double p_imei = lt == lu_type::imsi_attach ? 0.75 : 0.08;
+    const double p_imei = lt == lu_type::imsi_attach ? 0.75 : 0.15;
     security(sc, sub, need_id, foreign_tmsi, p_imei);
     if (reject) {
       msg& r = add(sc, net(), mk::lu_reject, dir::down);
@@ -557,9 +572,11 @@ class generator {
     clear(sc, net());
     s.state = reg_state::detached;
     if (new_handset) {
-      // The SIM moves to another phone; the next attach shows the new IMEI.
+      // The SIM moves to another phone; the MSC checks the IMEI at the next attach.
       s.imei14 = new_imei14();
       s.svn = static_cast<std::uint8_t>(1 + _rng.below(40));
+      s.imei_shown = false;
+      s.force_imei = true;
     }
     s.pending = new_handset ? static_cast<std::uint8_t>(proc::attach) : no_procedure;
   }
@@ -624,6 +641,7 @@ class generator {
       need_id = open_conn(sc, sub, initial::paging_response, 0, lu_type::normal, false, false);
     }
     security(sc, sub, need_id, false, 0.05);
+    maybe_reallocate(sc, sub);
     const number peer = pick_number();
     if (mo) {
       msg& st = add(sc, radio(), mk::cc_setup, dir::up);
@@ -735,6 +753,7 @@ class generator {
       need_id = open_conn(sc, sub, initial::paging_response, 0, lu_type::normal, false, false);
     }
     security(sc, sub, need_id, false, 0.05);
+    maybe_reallocate(sc, sub);
     const bool long_text = _rng.chance(0.25);
     const auto text = static_cast<std::uint8_t>(
         long_text ? sms_long_first + _rng.below(sms_texts.size() - sms_long_first) : _rng.below(sms_long_first));

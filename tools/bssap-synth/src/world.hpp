@@ -86,7 +86,9 @@ struct subscriber {
   std::uint8_t sim_plmn = 0;  // 0: own PLMN, else foreign_plmns index + 1
   std::int32_t script = -1;   // active script slot
   std::uint8_t next_ti = 0;   // CC transaction identifier value of the next MO call
-  std::uint8_t pending = 0;   // procedure forced next (see world.cpp)
+  std::uint8_t pending = 0;   // procedure forced next (see generator.cpp)
+  bool imei_shown = false;    // the current handset's IMEI went over the wire
+  bool force_imei = false;    // the next connection asks for the IMEI (after a handset change)
 };
 
 // Everything an encoder or the observer needs to know about the connection a message belongs to.

@@ -34,7 +34,7 @@ struct scenario_mix {
   std::uint32_t sms_mo = 8;
   std::uint32_t sms_mt = 10;
   std::uint32_t ussd = 4;
-  std::uint32_t handset = 2;  // the subscriber moves the SIM into another handset (new IMEI)
+  std::uint32_t handset = 3;  // the subscriber moves the SIM into another handset (new IMEI)
   std::uint32_t reject = 3;   // share (per cent) of location updates that the MSC rejects
 };
 // Parses "lu=14,periodic=26,...". Unknown names or bad numbers: false and `error` set.
