@@ -152,8 +152,8 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   std::string finish_error;
   const bool finished = p.finish(finish_error);
   const bool written = log.close();
+  if (!ok) return fail(error);  // a user error: one line, no statistics of nothing
   if (!o.no_summary) print_summary(stderr, p, counters);
-  if (!ok) return fail(error);
   if (!finished) return fail(finish_error);
   if (!written) return fail(fmt::format("{}: write error", o.events));
   return 0;

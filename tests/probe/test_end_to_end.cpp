@@ -1,0 +1,377 @@
+// End to end: bssap-synth writes a capture and its ground truth (the events a perfect probe
+// gives, probe/EVENTS.md); bssap-probe replays the capture; the two event logs must be equal,
+// compared per subscriber in order (across subscribers the order may differ: threads, held
+// connections). Also: split replays with --state, DPDK net_pcap vs replay, live capture on a
+// veth pair in a network namespace, real third-party captures, the sample, user errors.
+#include <pcap/pcap.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bssap/event.hpp"
+#include "bssap/probe/flow_decoder.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace bssap;
+
+namespace {
+
+const std::string home = "--home-plmns 460-00,460-02,460-07";
+
+fs::path work_dir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("bssap-probe-e2e-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+int run(const std::string& cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+std::string synth() {
+  return (test::bin_dir() / "bssap-synth").string();
+}
+std::string probe_bin() {
+  return (test::bin_dir() / "bssap-probe").string();
+}
+
+struct comparison {
+  std::size_t probe_events = 0, truth_events = 0, subscribers = 0, differing = 0;
+  std::string first_difference;
+};
+
+// Key of an event's subscriber: the IMSI, else the TMSI (unresolved events).
+std::string subscriber_key(const event& e) {
+  if (e.has(f_imsi)) return std::string(e.imsi.view());
+  if (e.has(f_tmsi)) return "tmsi:" + std::to_string(e.tmsi);
+  return "-";
+}
+
+std::map<std::string, std::vector<std::string>> load(const fs::path& path, std::size_t& count, bool strip_time) {
+  std::map<std::string, std::vector<std::string>> by_sub;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::string error;
+    auto e = parse_json_line(line, &error);
+    INFO(path.string() << ": " << line << ": " << error);
+    REQUIRE(e);
+    if (strip_time) {
+      // Live capture stamps frames when they arrive, not when the file says.
+      e->ts_us = 0;
+      e->duration_ms = 0;
+    }
+    std::string canonical;
+    append_json_line(*e, canonical);
+    by_sub[subscriber_key(*e)].push_back(canonical);
+    ++count;
+  }
+  return by_sub;
+}
+
+comparison compare(const fs::path& probe_events, const fs::path& truth, bool strip_time = false) {
+  comparison c;
+  const auto a = load(probe_events, c.probe_events, strip_time);
+  const auto b = load(truth, c.truth_events, strip_time);
+  std::map<std::string, int> keys;
+  for (const auto& [k, v] : a) keys[k] = 1;
+  for (const auto& [k, v] : b) keys[k] = 1;
+  c.subscribers = keys.size();
+  for (const auto& [k, unused] : keys) {
+    const auto ia = a.find(k);
+    const auto ib = b.find(k);
+    const std::vector<std::string> none;
+    const auto& va = ia == a.end() ? none : ia->second;
+    const auto& vb = ib == b.end() ? none : ib->second;
+    if (va == vb) continue;
+    ++c.differing;
+    if (c.first_difference.empty()) {
+      for (std::size_t i = 0; i < std::max(va.size(), vb.size()); ++i) {
+        const std::string x = i < va.size() ? va[i] : "(none)\n";
+        const std::string y = i < vb.size() ? vb[i] : "(none)\n";
+        if (x != y) {
+          c.first_difference = "subscriber " + k + "\n probe: " + x + " truth: " + y;
+          break;
+        }
+      }
+    }
+  }
+  return c;
+}
+
+void require_equal(const fs::path& events, const fs::path& truth, std::size_t min_events, bool strip_time = false) {
+  const auto c = compare(events, truth, strip_time);
+  INFO(c.first_difference);
+  CHECK(c.probe_events == c.truth_events);
+  CHECK(c.differing == 0);
+  CHECK(c.truth_events >= min_events);
+  WARN("compared " << c.truth_events << " events of " << c.subscribers << " subscribers");
+}
+
+// One synth capture, replayed with 1 and 2 threads; each log must equal the truth.
+void check_transport(const std::string& name, const std::string& synth_args, const std::string& probe_args = "") {
+  const auto dir = work_dir(name);
+  const auto pcap = dir / "capture.pcap";
+  const auto truth = dir / "truth.jsonl";
+  REQUIRE(run(synth() + " " + synth_args + " --quiet --out " + pcap.string() + " --truth " + truth.string()) == 0);
+  for (const int threads : {1, 2}) {
+    INFO(name << " threads=" << threads);
+    const auto events = dir / ("events-" + std::to_string(threads) + ".jsonl");
+    REQUIRE(run(probe_bin() + " replay " + pcap.string() + " --no-summary --threads " + std::to_string(threads) + " " +
+                home + " " + probe_args + " --events " + events.string()) == 0);
+    require_equal(events, truth, 400);
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+
+TEST_CASE("replay equals the synth truth: M3UA over SCTP with IPv4 IPv6 and VLAN", "[e2e]") {
+  check_transport("m3ua-1", "--transport m3ua --subscribers 1500 --duration 300 --seed 11 --packets 30000");
+  check_transport(
+      "m3ua-2",
+      "--transport m3ua --subscribers 300 --duration 120 --seed 12 --packets 12000 --ipv6 --vlan 100 --bscs 3");
+}
+
+TEST_CASE("replay equals the synth truth: IPA SCCPlite over TCP", "[e2e]") {
+  check_transport("ipa-1", "--transport ipa --subscribers 1500 --duration 300 --seed 21 --packets 30000");
+  check_transport("ipa-2",
+                  "--transport ipa --subscribers 300 --duration 120 --seed 22 --packets 12000 --ipv6 --bscs 2");
+}
+
+TEST_CASE("replay equals the synth truth: MTP2 links with retransmitted MSUs skipped", "[e2e]") {
+  check_transport("mtp2-1", "--transport mtp2 --subscribers 1500 --duration 300 --seed 31 --packets 30000");
+  check_transport("mtp2-2", "--transport mtp2 --subscribers 300 --duration 120 --seed 32 --packets 12000 --bscs 3");
+}
+
+TEST_CASE("replay equals the synth truth: MTP3 links with 14- and 24-bit point codes", "[e2e]") {
+  check_transport("mtp3-1", "--transport mtp3 --subscribers 1500 --duration 300 --seed 41 --packets 30000");
+  check_transport("mtp3-2", "--transport mtp3 --subscribers 300 --duration 120 --seed 42 --packets 12000 --pc24",
+                  "--pc24");
+}
+
+namespace {
+// Splits `in` after frame `split_after` (0-based, inclusive) into two files.
+void split_pcap(const fs::path& in, std::size_t split_after, const fs::path& a, const fs::path& b) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(in.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+  REQUIRE(p != nullptr);
+  pcap_dumper_t* da = pcap_dump_open(p, a.c_str());
+  pcap_dumper_t* db = pcap_dump_open(p, b.c_str());
+  REQUIRE(da != nullptr);
+  REQUIRE(db != nullptr);
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
+  for (std::size_t i = 0; pcap_next_ex(p, &h, &data) == 1; ++i)
+    pcap_dump(reinterpret_cast<u_char*>(i <= split_after ? da : db), h, data);
+  pcap_dump_close(da);
+  pcap_dump_close(db);
+  pcap_close(p);
+}
+
+// The frame nearest the middle after which no SCCP connection is open (so the second replay
+// does not start inside a connection, which a probe restarted there could not follow).
+std::size_t quiet_split_point(const fs::path& in, std::size_t& frames) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(in.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+  REQUIRE(p != nullptr);
+  const auto lt = static_cast<dec::linktype>(pcap_datalink(p));
+  probe::flow_decoder decoder({}, 0);
+  auto ignore = [](const probe::a_record&) noexcept {};
+  std::vector<std::size_t> quiet;
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
+  std::size_t i = 0;
+  for (; pcap_next_ex(p, &h, &data) == 1; ++i) {
+    decoder.decode(lt, {reinterpret_cast<const std::byte*>(data), h->caplen},
+                   static_cast<std::int64_t>(h->ts.tv_sec) * 1'000'000 + h->ts.tv_usec, i + 1,
+                   probe::make_record_sink(ignore));
+    if (decoder.open_connections() == 0) quiet.push_back(i);
+  }
+  pcap_close(p);
+  frames = i;
+  std::size_t best = 0;
+  for (const auto q : quiet)
+    if (std::llabs(static_cast<long long>(q) - static_cast<long long>(i / 2)) <
+        std::llabs(static_cast<long long>(best) - static_cast<long long>(i / 2)))
+      best = q;
+  return best;
+}
+}  // namespace
+
+TEST_CASE("two replays split in time with --state restored between them equal one truth", "[e2e]") {
+  const auto dir = work_dir("split");
+  const auto pcap = dir / "capture.pcap";
+  const auto truth = dir / "truth.jsonl";
+  // Few subscribers, low procedure rate: the capture has moments without open connections.
+  REQUIRE(run(synth() + " --transport m3ua --subscribers 100 --rate 0.1 --duration 3600 --seed 51 --quiet --out " +
+              pcap.string() + " --truth " + truth.string()) == 0);
+  std::size_t frames = 0;
+  const std::size_t split = quiet_split_point(pcap, frames);
+  INFO("split after frame " << split << " of " << frames);
+  REQUIRE(split > frames / 4);
+  REQUIRE(split < frames * 3 / 4);
+  split_pcap(pcap, split, dir / "a.pcap", dir / "b.pcap");
+  const auto state = dir / "state";
+  for (const auto* part : {"a", "b"}) {
+    REQUIRE(run(probe_bin() + " replay " + (dir / (std::string(part) + ".pcap")).string() + " --no-summary " + home +
+                " --state " + state.string() + " --threads 2 --events " +
+                (dir / (std::string(part) + ".jsonl")).string()) == 0);
+  }
+  REQUIRE(fs::exists(state / "subscribers.txt"));
+  REQUIRE(run("cat " + (dir / "a.jsonl").string() + " " + (dir / "b.jsonl").string() + " > " +
+              (dir / "ab.jsonl").string()) == 0);
+  require_equal(dir / "ab.jsonl", truth, 300);
+  // Without the state the second half alone differs (roaming_in, prev_*, TMSI resolution):
+  // the state really carried something.
+  REQUIRE(run(probe_bin() + " replay " + (dir / "b.pcap").string() + " --no-summary " + home + " --events " +
+              (dir / "b-cold.jsonl").string()) == 0);
+  REQUIRE(run("cat " + (dir / "a.jsonl").string() + " " + (dir / "b-cold.jsonl").string() + " > " +
+              (dir / "ab-cold.jsonl").string()) == 0);
+  CHECK(compare(dir / "ab-cold.jsonl", truth).differing > 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("dpdk with a net_pcap vdev gives the same events as replay of the same file", "[e2e][dpdk]") {
+  const auto dir = work_dir("dpdk");
+  const auto pcap = dir / "capture.pcap";
+  const auto truth = dir / "truth.jsonl";
+  REQUIRE(run(synth() + " --transport m3ua --subscribers 200 --duration 60 --seed 61 --packets 6000 --quiet --out " +
+              pcap.string() + " --truth " + truth.string()) == 0);
+  REQUIRE(run(probe_bin() + " replay " + pcap.string() + " --no-summary " + home + " --events " +
+              (dir / "replay.jsonl").string()) == 0);
+  const int rc =
+      run(probe_bin() + " dpdk --no-huge --no-pci -m 256 --log-level=1 --file-prefix=bssap-e2e-" +
+          std::to_string(::getpid()) + " --vdev=net_pcap0,rx_pcap=" + pcap.string() + " -- --no-summary " + home +
+          " --idle-exit 1 --events " + (dir / "dpdk.jsonl").string() + " 2>" + (dir / "dpdk.err").string());
+  if (rc != 0) {
+    std::ifstream err(dir / "dpdk.err");
+    std::stringstream s;
+    s << err.rdbuf();
+    FAIL("bssap-probe dpdk failed: " << s.str());
+  }
+  require_equal(dir / "dpdk.jsonl", dir / "replay.jsonl", 300);
+  require_equal(dir / "dpdk.jsonl", truth, 300);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("live capture on a veth pair in a network namespace fed by tcpreplay gives the replay's events",
+          "[e2e][live]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: live capture test needs root (network namespaces, veth)");
+    return;
+  }
+  if (run("command -v tcpreplay >/dev/null && command -v ip >/dev/null") != 0) {
+    WARN("skipped: tcpreplay or iproute2 missing");
+    return;
+  }
+  const std::string ns = "bssap-e2e-" + std::to_string(::getpid());
+  if (run("ip netns add " + ns + " 2>/dev/null") != 0) {
+    WARN("skipped: cannot create a network namespace here");
+    return;
+  }
+  const auto dir = work_dir("live");
+  const auto pcap = dir / "capture.pcap";
+  const auto truth = dir / "truth.jsonl";
+  const std::string in_ns = "ip netns exec " + ns + " ";
+  REQUIRE(run(in_ns + "ip link add va type veth peer name vb") == 0);
+  REQUIRE(run(in_ns + "ip link set va up && " + in_ns + "ip link set vb up") == 0);
+  REQUIRE(run(synth() + " --transport m3ua --subscribers 200 --duration 60 --seed 71 --packets 5000 --quiet --out " +
+              pcap.string() + " --truth " + truth.string()) == 0);
+  REQUIRE(run(probe_bin() + " replay " + pcap.string() + " --no-summary " + home + " --events " +
+              (dir / "replay.jsonl").string()) == 0);
+  const auto pidfile = dir / "probe.pid";
+  REQUIRE(run(in_ns + probe_bin() + " live -i vb --no-summary " + home + " --events " + (dir / "live.jsonl").string() +
+              " 2>" + (dir / "live.err").string() + " & echo $! > " + pidfile.string()) == 0);
+  ::sleep(2);  // let the capture start (pcap_activate) before sending
+  const int sent = run(in_ns + "tcpreplay -q --pps 2000 -i va " + pcap.string() + " >/dev/null 2>&1");
+  ::sleep(1);
+  run("kill -INT $(cat " + pidfile.string() + ")");
+  for (int i = 0; i < 50 && run("kill -0 $(cat " + pidfile.string() + ") 2>/dev/null") == 0; ++i) ::usleep(100000);
+  run("ip netns del " + ns);
+  REQUIRE(sent == 0);
+  require_equal(dir / "live.jsonl", dir / "replay.jsonl", 200, true);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("real third-party captures run cleanly and report statistics", "[e2e][real]") {
+  const auto real = test::real_pcaps_dir();
+  if (!fs::exists(real)) {
+    WARN("skipped: " << real.string() << " not present");
+    return;
+  }
+  const auto dir = work_dir("real");
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(real)) {
+    const auto ext = entry.path().extension().string();
+    if (ext != ".pcap" && ext != ".cap" && ext != ".pcapng") continue;
+    ++files;
+    const auto err = dir / "summary.txt";
+    INFO(entry.path().string());
+    CHECK(run(probe_bin() + " replay '" + entry.path().string() + "' --threads 2 --events " +
+              (dir / "e.jsonl").string() + " 2>" + err.string()) == 0);
+    std::ifstream in(err);
+    std::stringstream s;
+    s << in.rdbuf();
+    CHECK(s.str().find("== bssap-probe summary") != std::string::npos);
+    CHECK(s.str().find("sccp_messages") != std::string::npos);
+  }
+  CHECK(files > 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the committed sample replays to its truth", "[e2e]") {
+  const auto sample = test::source_dir() / "pcaps" / "sample.pcap";
+  const auto truth = test::source_dir() / "pcaps" / "sample.truth.jsonl";
+  if (!fs::exists(sample) || !fs::exists(truth)) {
+    WARN("skipped: pcaps/sample.pcap or its truth not committed yet");
+    return;
+  }
+  const auto dir = work_dir("sample");
+  REQUIRE(run(probe_bin() + " replay " + sample.string() + " --fast --no-summary " + home + " --events " +
+              (dir / "e.jsonl").string()) == 0);
+  require_equal(dir / "e.jsonl", truth, 10);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("user errors end with one line and a non-zero status", "[e2e]") {
+  const auto dir = work_dir("errors");
+  const auto err = dir / "err.txt";
+  auto one_line = [&](const std::string& args) {
+    const int rc = run(probe_bin() + " " + args + " 2>" + err.string() + " >/dev/null");
+    std::ifstream in(err);
+    std::string line, first;
+    int lines = 0;
+    while (std::getline(in, line)) {
+      if (lines == 0) first = line;
+      ++lines;
+    }
+    INFO(args << " -> " << first);
+    CHECK(rc != 0);
+    CHECK(lines == 1);
+    CHECK(first.rfind("bssap-probe: error:", 0) == 0);
+  };
+  const auto out = (dir / "e.jsonl").string();
+  one_line("replay /nonexistent.pcap --events " + out);
+  {
+    std::ofstream junk(dir / "junk.pcap");
+    junk << "this is not a capture";
+  }
+  one_line("replay " + (dir / "junk.pcap").string() + " --events " + out);
+  one_line("live -i bssap-no-such-if0 --events " + out);
+  one_line("replay --bogus-option x.pcap --events " + out);
+  one_line("replay x.pcap --events " + out + " --home-plmns 46000");
+  fs::remove_all(dir);
+}
