@@ -65,6 +65,12 @@ outbox::~outbox() {
   if (_db) sqlite3_close(_db);
 }
 
+bool outbox::set_full_sync(bool full) {
+  if (!_sync_full || full == _in_full) return true;
+  _in_full = full;
+  return exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
 bool outbox::exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(_db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -89,6 +95,7 @@ std::string outbox::open(const std::string& path, std::string_view sync) {
                              : sync == "normal" ? "PRAGMA synchronous=NORMAL"
                                                 : "PRAGMA synchronous=FULL";
   if (!exec(pragma.c_str()) || !exec(schema)) return _error;
+  _sync_full = sync != "off" && sync != "normal";
   if (path != ":memory:" && !path.empty()) {
     // Checkpoints copy the WAL back into the database: done by the writer that crosses the
     // threshold they stall a submit or an ack batch for milliseconds. A background connection
@@ -137,7 +144,7 @@ bool outbox::accept(std::span<const outgoing_message> batch, std::span<const std
   std::lock_guard lock(_mutex);
   ids.assign(batch.size(), 0);
   duplicate.assign(batch.size(), false);
-  if (!exec("BEGIN IMMEDIATE")) return false;
+  if (!set_full_sync(true) || !exec("BEGIN IMMEDIATE")) return false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& m = batch[i];
     if (!m.client_ref.empty()) {
@@ -179,7 +186,10 @@ bool outbox::accept(std::span<const outgoing_message> batch, std::span<const std
 bool outbox::apply(std::span<const outbox_update> updates) {
   if (updates.empty()) return true;
   std::lock_guard lock(_mutex);
-  if (!exec("BEGIN IMMEDIATE")) return false;
+  // Acks and receipts need not survive a power loss: losing one means a resend (deduplicated
+  // by the SMSC side) or a receipt matched again. So they skip the fsync even in "full" mode,
+  // and the I/O thread that commits them never waits for the disk.
+  if (!set_full_sync(false) || !exec("BEGIN IMMEDIATE")) return false;
   for (const auto& u : updates) {
     sqlite3_stmt* s = nullptr;
     switch (u.what) {

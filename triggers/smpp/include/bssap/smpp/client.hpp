@@ -53,8 +53,8 @@ struct client_config {
   std::chrono::milliseconds throttle_backoff_min{20};
   std::chrono::milliseconds throttle_backoff_max{2000};
   std::size_t max_pdu_size = default_max_pdu_size;
-  std::string outbox_path;           // SQLite file (":memory:" = not durable, tests only)
-  std::string outbox_sync = "full";  // full | normal | off (see outbox::open)
+  std::string outbox_path;             // SQLite file (":memory:" = not durable, tests only)
+  std::string outbox_sync = "normal";  // normal (process crash safe) | full (+ power loss) | off
 };
 
 struct accept_result {

@@ -85,7 +85,8 @@ class outbox {
   outbox(const outbox&) = delete;
   outbox& operator=(const outbox&) = delete;
 
-  // sync: "full" (survives power loss), "normal" (survives a process crash: WAL), "off".
+  // sync: "full" (an accepted message survives power loss), "normal" (survives a process
+  // crash: WAL), "off". Acks and receipts are always committed without fsync (see apply).
   // Returns an error text, empty on success.
   std::string open(const std::string& path, std::string_view sync = "full");
   // One transaction. ids[i] = the stored id; duplicate[i] when client_ref was already there.
@@ -100,6 +101,9 @@ class outbox {
 
  private:
   bool exec(const char* sql);
+  bool set_full_sync(bool full);  // caller holds _mutex
+  bool _sync_full = false;        // "full" asked: accepts are fsynced
+  bool _in_full = true;           // the connection's current setting
   sqlite3* _db = nullptr;
   sqlite3_stmt* _insert = nullptr;
   sqlite3_stmt* _find_ref = nullptr;
