@@ -3,12 +3,31 @@
 // packets per second on one core (issue 3). The rate is taken over the process's CPU time,
 // so that other jobs on a shared machine do not distort it; wall time is printed beside it.
 // Usage: bench_synth [packets per run] (default 3000000).
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <new>
 
 #include "bssap/synth/synth.hpp"
+
+// Every operator new in the process is counted: allocations per packet must stay near zero
+// (buffers grow to their working size, then are reused).
+namespace {
+std::atomic<std::uint64_t> allocations{0};
+}  // namespace
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 double cpu_seconds() {
@@ -40,15 +59,18 @@ int main(int argc, char** argv) {
     cfg.max_packets = packets;
     bs::null_sink capture;
     bs::null_sink truth;
+    const std::uint64_t a0 = allocations.load();
     const double c0 = cpu_seconds();
     const auto w0 = std::chrono::steady_clock::now();
     const bs::stats st = bs::generate(cfg, capture, &truth);
     const double cpu = cpu_seconds() - c0;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
     const auto n = static_cast<double>(st.packets);
+    const auto allocs = static_cast<double>(allocations.load() - a0);
     std::printf("| bssap-synth %s | packets/s (CPU time) | %.0f | packets/s |\n", r.name, n / cpu);
     std::printf("| bssap-synth %s | ns/packet (CPU time) | %.1f | ns |\n", r.name, cpu * 1e9 / n);
     std::printf("| bssap-synth %s | packets/s (wall) | %.0f | packets/s |\n", r.name, n / wall);
+    std::printf("| bssap-synth %s | allocations/packet | %.5f | allocations |\n", r.name, allocs / n);
     std::printf("| bssap-synth %s | truth events/s (CPU time) | %.0f | events/s |\n", r.name,
                 static_cast<double>(st.events) / cpu);
   }
