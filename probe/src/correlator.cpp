@@ -290,7 +290,8 @@ void correlator::note_imei(const connection& c, subscriber& s, const a_record& r
 }
 
 void correlator::process(connection& c, const a_record& r) noexcept {
-  subscriber* s = c.imsi_key != 0 ? subscriber_for(c.imsi_key, c.imsi) : nullptr;
+  if (c.imsi_key != 0 && c.sub == nullptr) c.sub = subscriber_for(c.imsi_key, c.imsi);
+  subscriber* s = c.imsi_key != 0 ? c.sub : nullptr;
   const bool resolved = s != nullptr;
   if (r.has(af_cl3) || r.kind == a_kind::handover_request) set_cell_from(c.cell, r);
   event e;

@@ -187,8 +187,12 @@ void flow_decoder::close(conn& c, std::int64_t ts_us) noexcept {
     push(r);
     c.closed = true;
   }
-  if (c.has_bsc_key) _by_ref.erase(c.bsc_key);
-  if (c.has_msc_key) _by_ref.erase(c.msc_key);
+  // Only our own entries: a reused reference may already point to a newer connection.
+  for (const auto& [has, key] : {std::pair{c.has_bsc_key, c.bsc_key}, std::pair{c.has_msc_key, c.msc_key}}) {
+    if (!has) continue;
+    const auto it = _by_ref.find(key);
+    if (it != _by_ref.end() && it->second == &c) _by_ref.erase(it);
+  }
 }
 
 void flow_decoder::expire(std::int64_t now_us) noexcept {
@@ -220,9 +224,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
   auto find_by_dlr = [&]() -> conn* {
     if (!m->has_dlr) return nullptr;
     const auto k = _by_ref.find(ref_key(u.flow_id, other, u.dpc, m->dlr));
-    if (k == _by_ref.end()) return nullptr;
-    const auto c = _conns.find(k->second);
-    return c == _conns.end() ? nullptr : &c->second;
+    return k == _by_ref.end() ? nullptr : k->second;
   };
 
   switch (m->type) {
@@ -264,15 +266,13 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       const auto old = _by_ref.find(key);
       if (old != _by_ref.end()) {
         // The reference was reused before we saw its release: the old connection is over.
-        const auto oc = _conns.find(old->second);
-        if (oc != _conns.end()) {
-          _stats.connections_released += 1;
-          close(oc->second, u.ts_us);
-          _conns.erase(oc);
-        }
+        const auto old_id = old->second->id;
+        _stats.connections_released += 1;
+        close(*old->second, u.ts_us);
+        _conns.erase(old_id);
       }
-      _by_ref[key] = c.id;
       auto& stored = _conns.emplace(c.id, c).first->second;
+      _by_ref[key] = &stored;
       _stats.connections_opened += 1;
       if (decoded) {
         // The CR is built before the DTAP direction is known: re-decode with the direction.
@@ -297,7 +297,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
           c->has_msc_key = true;
           c->msc_key = key;
         }
-        _by_ref[key] = c->id;
+        _by_ref[key] = c;
       }
       if (m->has_data) on_user_data(u, c, m->data);
       return;

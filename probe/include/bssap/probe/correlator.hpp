@@ -96,7 +96,8 @@ class correlator {
   struct connection {
     std::uint64_t imsi_key = 0;  // 0: not known (yet)
     fixed_string<15> imsi;
-    bool has_tmsi = false;  // the TMSI the mobile identified itself with here
+    subscriber* sub = nullptr;  // cached: unordered_map nodes never move
+    bool has_tmsi = false;      // the TMSI the mobile identified itself with here
     std::uint32_t tmsi = 0;
     bool gave_up = false;  // hold bound reached: the rest goes out unresolved
     location cell;

@@ -100,8 +100,8 @@ class flow_decoder {
   dec::decode_stats _errors;
   flow_decoder_stats _stats;
   std::uint64_t _next_conn;
-  std::unordered_map<std::uint64_t, conn> _conns;            // by connection id
-  std::unordered_map<std::uint64_t, std::uint64_t> _by_ref;  // reference key -> connection id
+  std::unordered_map<std::uint64_t, conn> _conns;    // by connection id
+  std::unordered_map<std::uint64_t, conn*> _by_ref;  // reference key -> connection (nodes never move)
   std::int64_t _last_expire_us = 0;
   std::array<std::uint64_t, 64> _recent_msus{};  // hashes of the last MSUs (retransmission filter)
   std::size_t _recent_next = 0;
