@@ -377,6 +377,17 @@ result<cell_identifier_list> decode_cell_identifier_list(bytes value) noexcept {
   return list;
 }
 
+result<cell_identifier> cell_identifier_list_at(bytes value, std::size_t index) noexcept {
+  const auto list = decode_cell_identifier_list(value);  // validates the whole list
+  if (!list) return list.error();
+  if (index >= list->count) return decode_error::bad_value;
+  const auto size = static_cast<std::size_t>(cell_id_size(u8_at(value, 0) & 0x0F));
+  cell_identifier cell;
+  const decode_error e = decode_cell_fields(u8_at(value, 0) & 0x0F, value.subspan(1 + index * size, size), cell);
+  if (e != decode_error::none) return e;
+  return cell;
+}
+
 namespace {
 
 // 3.2.2.5: one octet, or two when bit 8 (extension) of the first is set.
@@ -417,6 +428,7 @@ decode_error store_ie(std::uint8_t tag, bytes v, bssmap_message& m, std::uint8_t
       const auto list = decode_cell_identifier_list(v);
       if (!list) return list.error();
       m.cell_list = *list;
+      m.cell_list_value = v;
       m.has_cell_list = true;
       return decode_error::none;
     }

@@ -8,6 +8,29 @@ namespace bssap::dec {
 namespace {
 
 constexpr std::uint16_t id_nas_pdu = 16;
+constexpr std::uint16_t id_permanent_nas_ue_id = 23;
+
+// PermanentNAS-UE-ID ::= CHOICE { iMSI IMSI, ... }; IMSI ::= TBCD-STRING (SIZE (3..8)).
+// Aligned PER: extension bit, (no index: one root alternative), the size - 3 in 3 bits, padding
+// to the octet, then the octets. TBCD: digits low nibble first, 0xF filler (TS 29.002 17.7.8).
+decode_error decode_imsi(byte_cursor ie, ranap_message& out) noexcept {
+  std::uint8_t head = 0;
+  if (!ie.u8(head)) return decode_error::truncated;
+  if ((head & 0x80) != 0) return decode_error::none;  // an extension alternative: not an IMSI
+  const std::size_t size = static_cast<std::size_t>((head >> 4 & 0x07) + 3);
+  bytes tbcd;
+  if (size > 8 || !ie.take(size, tbcd)) return decode_error::bad_length;
+  for (std::size_t i = 0; i < tbcd.size(); ++i) {
+    const std::uint8_t o = u8_at(tbcd, i);
+    for (const std::uint8_t nibble : {static_cast<std::uint8_t>(o & 0x0F), static_cast<std::uint8_t>(o >> 4)}) {
+      if (nibble == 0x0F) break;
+      if (nibble > 9) return decode_error::bad_value;
+      if (!out.imsi.push_back(static_cast<char>('0' + nibble))) return decode_error::bad_length;
+    }
+  }
+  out.has_imsi = true;
+  return decode_error::none;
+}
 
 // X.691 10.9.3.5-10.9.3.8: an aligned length determinant, single octet (< 128) or two octets
 // (10xxxxxx xxxxxxxx, < 16K). Fragmented lengths (11xxxxxx) are not used by these messages.
@@ -41,9 +64,7 @@ decode_error decode(bytes pdu, ranap_message& out) noexcept {
   if (const decode_error e = length_determinant(c, value_length); e != decode_error::none) return e;
   byte_cursor value;
   if (!c.sub(value_length, value)) return decode_error::bad_length;
-  if (out.kind != ranap_pdu_kind::initiating || (out.procedure_code != ranap_procedure::initial_ue_message &&
-                                                 out.procedure_code != ranap_procedure::direct_transfer))
-    return decode_error::none;
+  if (out.kind != ranap_pdu_kind::initiating) return decode_error::none;
   // SEQUENCE { protocolIEs, protocolExtensions OPTIONAL, ... }: preamble bits in one octet, then
   // the container's IE count as a 16-bit constrained number (0..65535).
   std::uint8_t preamble = 0;
@@ -57,6 +78,10 @@ decode_error decode(bytes pdu, ranap_message& out) noexcept {
     if (const decode_error e = length_determinant(value, ie_length); e != decode_error::none) return e;
     byte_cursor ie;
     if (!value.sub(ie_length, ie)) return decode_error::bad_length;
+    if (id == id_permanent_nas_ue_id && !out.has_imsi) {
+      if (const decode_error e = decode_imsi(ie, out); e != decode_error::none) return e;
+      continue;
+    }
     if (id != id_nas_pdu || out.has_nas_pdu) continue;
     // NAS-PDU ::= OCTET STRING: its own length determinant inside the open type.
     std::size_t nas_length = 0;

@@ -158,6 +158,9 @@ struct cell_identifier_list {
   std::array<cell_identifier, max_stored> cells{};
 };
 result<cell_identifier_list> decode_cell_identifier_list(bytes value) noexcept;
+// Cell `index` (0-based, < count) of a Cell Identifier List value, for lists longer than
+// max_stored (bssmap_message::cell_list_value keeps the whole value).
+result<cell_identifier> cell_identifier_list_at(bytes value, std::size_t index) noexcept;
 
 // BSSMAP cause (3.2.2.5). Extended (two-octet) causes: `value` = (octet1 & 0x7F) << 8 | octet2.
 struct bssmap_cause {
@@ -184,7 +187,8 @@ struct bssmap_message {
   // Cell Identifier List (3.2.2.27): Paging, Handover Required (Preferred), Reset...
   bool has_cell_list = false;
   cell_identifier_list cell_list;
-  bool has_imsi = false;  // IMSI (3.2.2.6): Paging, Common ID, ...
+  bytes cell_list_value{};  // the whole IE value (see cell_identifier_list_at)
+  bool has_imsi = false;    // IMSI (3.2.2.6): Paging, Common ID, ...
   mobile_identity imsi;
   bool has_tmsi = false;  // TMSI (3.2.2.7): Paging
   std::uint32_t tmsi = 0;

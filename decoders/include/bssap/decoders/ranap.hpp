@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "bssap/decoders/cursor.hpp"
+#include "bssap/decoders/gsm48_ie.hpp"
 #include "bssap/decoders/result.hpp"
 #include "bssap/decoders/stats.hpp"
 
@@ -26,12 +27,15 @@ struct ranap_message {
   std::uint8_t procedure_code = 0;
   bool has_nas_pdu = false;
   bytes nas_pdu{};  // the DTAP layer-3 message (points into the input)
+  // PermanentNAS-UE-ID (IE id 23: CommonID, Paging...): the IMSI, TBCD digits (TS 25.413 9.2.3.1).
+  bool has_imsi = false;
+  fixed_string<16> imsi;
 };
 
-// Decodes the RANAP-PDU header and, for InitialUE-Message and DirectTransfer, finds the NAS-PDU
-// IE. Errors (counted under layer::dtap, the layer RANAP feeds here): truncated (ends inside a
-// header), bad_length (an open-type or IE length runs past the PDU), unsupported (extension
-// CHOICE, fragmented lengths >= 16K).
+// Decodes the RANAP-PDU header and, for an initiating message, finds the NAS-PDU IE (id 16) and
+// the PermanentNAS-UE-ID IE (id 23). Errors (counted under layer::dtap, the layer RANAP feeds here): truncated (ends
+// inside a header), bad_length (an open-type or IE length runs past the PDU), unsupported (extension CHOICE, fragmented
+// lengths >= 16K).
 result<ranap_message> decode_ranap(bytes pdu, decode_stats* stats = nullptr) noexcept;
 
 }  // namespace bssap::dec
