@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   app.add_option("--host", cfg.host, "SMSC host")->capture_default_str();
   app.add_option("--port", cfg.port, "SMSC port")->capture_default_str();
   app.add_option("--system-id", cfg.system_id, "bind system_id")->required();
-  app.add_option("--password", cfg.password, "bind password (never printed)");
+  app.add_option("--password", cfg.password, "bind password (never printed; or env SMPP_PASSWORD, kept out of ps)")
+      ->envname("SMPP_PASSWORD");
   app.add_option("--system-type", cfg.system_type, "bind system_type");
   app.add_option("--mode", mode, "trx (bind_transceiver) | txrx (bind_transmitter + bind_receiver)")
       ->check(CLI::IsMember({"trx", "txrx"}))
