@@ -248,6 +248,7 @@ class tracker {
         const auto [id, seq] = it->second;
         auto mt = _messages.find(id);
         if (mt == _messages.end()) {
+          _by_smsc.erase(it);
           ++unmatched;
           continue;
         }

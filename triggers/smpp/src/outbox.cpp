@@ -72,6 +72,10 @@ bool outbox::set_full_sync(bool full) {
 }
 
 bool outbox::exec(const char* sql) {
+  if (!_db) {
+    _error = "outbox not open";
+    return false;
+  }
   char* err = nullptr;
   if (sqlite3_exec(_db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     _error = std::string("sqlite: ") + (err ? err : "error") + " in: " + std::string(sql).substr(0, 60);
@@ -231,6 +235,7 @@ bool outbox::apply(std::span<const outbox_update> updates) {
 std::vector<stored_message> outbox::load_open() {
   std::lock_guard lock(_mutex);
   std::vector<stored_message> out;
+  if (!_db) return out;
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(_db,
                          "SELECT id,client_ref,src_ton,src_npi,src,dst_ton,dst_npi,dst,text,want_receipt,validity,"
@@ -275,6 +280,7 @@ std::vector<stored_message> outbox::load_open() {
 outbox_counts outbox::counts() {
   std::lock_guard lock(_mutex);
   outbox_counts c;
+  if (!_db) return c;
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(_db, "SELECT state,count(*) FROM message GROUP BY state", -1, &s, nullptr) != SQLITE_OK)
     return c;
