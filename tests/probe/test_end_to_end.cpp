@@ -241,6 +241,12 @@ TEST_CASE("two replays split in time with --state restored between them equal on
   REQUIRE(run("cat " + (dir / "a.jsonl").string() + " " + (dir / "b-cold.jsonl").string() + " > " +
               (dir / "ab-cold.jsonl").string()) == 0);
   CHECK(compare(dir / "ab-cold.jsonl", truth).differing > 0);
+  // Several files on one command line are merged in time order (given here in reverse order,
+  // the second one gzip-compressed): one replay of both equals the truth.
+  REQUIRE(run("gzip -c " + (dir / "b.pcap").string() + " > " + (dir / "b.pcap.gz").string()) == 0);
+  REQUIRE(run(probe_bin() + " replay " + (dir / "b.pcap.gz").string() + " " + (dir / "a.pcap").string() +
+              " --no-summary " + home + " --events " + (dir / "merged.jsonl").string()) == 0);
+  require_equal(dir / "merged.jsonl", truth, 300);
   fs::remove_all(dir);
 }
 
@@ -332,17 +338,31 @@ TEST_CASE("real third-party captures run cleanly and report statistics", "[e2e][
   fs::remove_all(dir);
 }
 
-TEST_CASE("the committed sample replays to its truth", "[e2e]") {
-  const auto sample = test::source_dir() / "pcaps" / "sample.pcap";
-  const auto truth = test::source_dir() / "pcaps" / "sample.truth.jsonl";
-  if (!fs::exists(sample) || !fs::exists(truth)) {
-    WARN("skipped: pcaps/sample.pcap or its truth not committed yet");
+TEST_CASE("every committed capture in pcaps/ replays to its truth with 1 and 2 threads", "[e2e]") {
+  const auto dir_in = test::source_dir() / "pcaps";
+  const auto sample = dir_in / "sample.pcap";
+  if (!fs::exists(sample)) {
+    WARN("skipped: pcaps/sample.pcap not committed yet");
     return;
   }
-  const auto dir = work_dir("sample");
-  REQUIRE(run(probe_bin() + " replay " + sample.string() + " --fast --no-summary " + home + " --events " +
-              (dir / "e.jsonl").string()) == 0);
-  require_equal(dir / "e.jsonl", truth, 10);
+  const auto dir = work_dir("pcaps");
+  std::size_t captures = 0;
+  for (const auto& entry : fs::directory_iterator(dir_in)) {
+    const auto ext = entry.path().extension().string();
+    if (ext != ".pcap" && ext != ".pcapng") continue;
+    const auto truth = dir_in / (entry.path().stem().string() + ".truth.jsonl");
+    if (!fs::exists(truth)) continue;
+    ++captures;
+    const bool pc24 = entry.path().filename().string().find("pc24") != std::string::npos;
+    for (const int threads : {1, 2}) {
+      INFO(entry.path().filename().string() << " threads=" << threads);
+      const auto events = dir / "e.jsonl";
+      REQUIRE(run(probe_bin() + " replay " + entry.path().string() + " --fast --no-summary --threads " +
+                  std::to_string(threads) + (pc24 ? " --pc24 " : " ") + home + " --events " + events.string()) == 0);
+      require_equal(events, truth, 100);
+    }
+  }
+  CHECK(captures >= 2);
   fs::remove_all(dir);
 }
 
