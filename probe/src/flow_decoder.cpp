@@ -6,11 +6,14 @@
 
 #include <string_view>
 
+#include "bssap/decoders/ranap.hpp"
+
 namespace bssap::probe {
 
 namespace {
 
 constexpr std::uint8_t ssn_bssap = 254;
+constexpr std::uint8_t ssn_ranap = 142;  // Iu-CS / Iu-PS (TS 25.410): DTAP in RANAP NAS-PDUs
 
 constexpr std::uint64_t mix(std::uint64_t x) noexcept {
   x ^= x >> 30;
@@ -83,6 +86,7 @@ flow_decoder_stats& flow_decoder_stats::operator+=(const flow_decoder_stats& o) 
   sccp_messages += o.sccp_messages;
   bssap_messages += o.bssap_messages;
   non_bssap_ssn += o.non_bssap_ssn;
+  ranap_nas_pdus += o.ranap_nas_pdus;
   connections_opened += o.connections_opened;
   connections_released += o.connections_released;
   connections_timed_out += o.connections_timed_out;
@@ -229,11 +233,38 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
 
   switch (m->type) {
     case dec::sccp_msg_type::cr: {
-      if (m->called.has_ssn && m->called.ssn != ssn_bssap) {
+      // RANAP by SSN 142, or (some networks use other SSNs) by content: a CR on another
+      // subsystem whose user data is a RANAP message carrying a NAS-PDU.
+      bool ranap = m->called.has_ssn && m->called.ssn == ssn_ranap;
+      if (!ranap && m->called.has_ssn && m->called.ssn != ssn_bssap && m->has_data) {
+        const auto probe_msg = dec::decode_ranap(m->data, nullptr);
+        ranap = probe_msg && probe_msg->has_nas_pdu;
+      }
+      if (m->called.has_ssn && m->called.ssn != ssn_bssap && !ranap) {
         _stats.non_bssap_ssn += 1;
         return;
       }
       if (!m->has_slr) return;
+      if (ranap) {
+        // Iu-CS: the RNC opens connections with InitialUE-Message; it plays the BSC's part.
+        if (_conns.size() >= _config.max_connections) {
+          _stats.connections_evicted += 1;
+          return;
+        }
+        conn c;
+        c.id = _next_conn++;
+        c.flow = u.flow_id;
+        c.bsc_dir = dir;
+        c.ranap = true;
+        c.last_ts_us = u.ts_us;
+        c.has_bsc_key = true;
+        c.bsc_key = ref_key(u.flow_id, dir, u.opc, m->slr);
+        auto& stored = _conns.emplace(c.id, c).first->second;
+        _by_ref[c.bsc_key] = &stored;
+        _stats.connections_opened += 1;
+        if (m->has_data) on_ranap(u, stored, m->data, true);
+        return;
+      }
       if (_conns.size() >= _config.max_connections) {
         _stats.connections_evicted += 1;
         return;
@@ -357,7 +388,34 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
   }
 }
 
+// RANAP InitialUE-Message / DirectTransfer: the NAS-PDU is a DTAP message like the one BSSAP
+// carries (TS 25.413 9.1.33/9.1.34); it feeds the same records. The first one plays the part of
+// Complete Layer 3 Information (no BSSMAP cell: events have no location).
+void flow_decoder::on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, bool initial) noexcept {
+  const auto msg = dec::decode_ranap(data, &_errors);
+  if (!msg || !msg->has_nas_pdu) return;
+  const bool uplink = u.direction == c.bsc_dir;
+  const auto l3 =
+      dec::decode_dtap(msg->nas_pdu, uplink ? dec::link_direction::uplink : dec::link_direction::downlink, &_errors);
+  if (!l3) return;
+  _stats.ranap_nas_pdus += 1;
+  a_record r;
+  r.seq = _seq;
+  r.ts_us = u.ts_us;
+  r.conn = c.id;
+  r.link = u.flow_id;
+  r.uplink = uplink;
+  r.kind = a_kind::other;
+  if (initial) r.set(af_cl3);
+  emit_l3(r, *l3, uplink);
+  if (initial || r.kind != a_kind::other) push(r);
+}
+
 void flow_decoder::on_user_data(const dec::sccp_unit& u, conn* c, dec::bytes data) noexcept {
+  if (c->ranap) {
+    on_ranap(u, *c, data, false);
+    return;
+  }
   const bool uplink = u.direction == c->bsc_dir;
   if (dec::decode_bssap_into(data, uplink ? dec::link_direction::uplink : dec::link_direction::downlink, *_msg,
                              &_errors) != dec::decode_error::none)

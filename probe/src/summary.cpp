@@ -114,6 +114,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
              errors.errors[l][e]);
   line("sccp", "bssap_messages", fd.bssap_messages);
   if (fd.non_bssap_ssn) line("sccp", "other_subsystem (not BSSAP)", fd.non_bssap_ssn);
+  if (fd.ranap_nas_pdus) line("sccp", "ranap_nas_pdus (Iu-CS DTAP)", fd.ranap_nas_pdus);
   line("sccp", "connections_opened", fd.connections_opened);
   line("sccp", "connections_released", fd.connections_released);
   line("sccp", "connections_timed_out", fd.connections_timed_out);

@@ -333,6 +333,35 @@ TEST_CASE("real third-party captures run cleanly and report statistics", "[e2e][
     s << in.rdbuf();
     CHECK(s.str().find("== bssap-probe summary") != std::string::npos);
     CHECK(s.str().find("sccp_messages") != std::string::npos);
+    if (entry.path().filename().string().find("MobileOriginatingCall") == std::string::npos) continue;
+    // Iu-CS: DTAP inside RANAP NAS-PDUs is correlated too. The MO call's IMSI and called
+    // number must be what tshark shows.
+    const auto shark = dir / "tshark.txt";
+    if (run("tshark -r '" + entry.path().string() +
+            "' -Y gsm_a.dtap.cld_party_bcd_num -T fields -e gsm_a.dtap.cld_party_bcd_num > " + shark.string() +
+            " 2>/dev/null && tshark -r '" + entry.path().string() + "' -Y e212.imsi -T fields -e e212.imsi >> " +
+            shark.string() + " 2>/dev/null") != 0) {
+      WARN("tshark not available: MO call fields not cross-checked");
+      continue;
+    }
+    std::ifstream sh(shark);
+    std::string called, imsi;
+    std::getline(sh, called);
+    std::getline(sh, imsi);
+    REQUIRE_FALSE(called.empty());
+    REQUIRE_FALSE(imsi.empty());
+    std::ifstream ev(dir / "e.jsonl");
+    std::string line;
+    bool found = false;
+    while (std::getline(ev, line)) {
+      const auto e = parse_json_line(line);
+      REQUIRE(e);
+      if (e->type != event_type::call_mo) continue;
+      found = true;
+      CHECK(e->peer.view() == called);
+      CHECK(e->imsi.view() == imsi);
+    }
+    CHECK(found);
   }
   CHECK(files > 0);
   fs::remove_all(dir);

@@ -41,7 +41,8 @@ struct flow_decoder_config {
 struct flow_decoder_stats {
   std::uint64_t sccp_messages = 0;
   std::uint64_t bssap_messages = 0;
-  std::uint64_t non_bssap_ssn = 0;  // SCCP user data for another subsystem (not decoded)
+  std::uint64_t non_bssap_ssn = 0;   // SCCP user data for another subsystem (not decoded)
+  std::uint64_t ranap_nas_pdus = 0;  // DTAP found in RANAP (Iu-CS) NAS-PDUs and correlated
   std::uint64_t connections_opened = 0;
   std::uint64_t connections_released = 0;
   std::uint64_t connections_timed_out = 0;
@@ -82,10 +83,12 @@ class flow_decoder {
     bool has_bsc_key = false, has_msc_key = false;
     std::uint64_t bsc_key = 0, msc_key = 0;  // index keys of both local references
     bool closed = false;                     // Clear Complete seen: records stop, refs stay
+    bool ranap = false;                      // Iu-CS (SSN 142): DTAP inside RANAP NAS-PDUs
     std::int64_t last_ts_us = 0;
   };
   void on_unit(const dec::sccp_unit& u) noexcept;
   void on_user_data(const dec::sccp_unit& u, conn* c, dec::bytes data) noexcept;
+  void on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, bool initial) noexcept;
   void emit_from_message(const dec::sccp_unit& u, conn* c, bool uplink) noexcept;
   void emit_l3(a_record& r, const dec::dtap_message& m, bool uplink) noexcept;
   void close(conn& c, std::int64_t ts_us) noexcept;
