@@ -29,6 +29,7 @@ inline dec::stack_config fuzz_stack_config(std::uint8_t config_octet) noexcept {
   c.tcp_max_flows = 4;
   c.tcp_buffers = 3;
   c.tcp_buffer_bytes = 256;
+  c.mtp_max_links = 4;
   c.reassembly_timeout_us = 5'000'000;
   c.flow_idle_timeout_us = 20'000'000;
   return c;
