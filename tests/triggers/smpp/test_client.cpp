@@ -89,11 +89,31 @@ TEST_CASE("client delivers GSM, Chinese and long messages intact to the npm smpp
   // Capture this test's traffic for tshark (needs root or capture rights: skipped otherwise).
   const auto pcap = t::scratch("peer-smsc.pcapng");
   const auto cap_log = t::scratch("tshark-capture.log");
-  t::child capture({"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(smsc.port), "-w", pcap.string()}, cap_log,
-                   cap_log);
-  const bool capturing = wait_until([&] { return t::slurp(cap_log).find("Capturing on") != std::string::npos; }, 8s);
-  // "Capturing on" is printed before dumpcap's filter is live: give it a moment.
-  if (capturing) std::this_thread::sleep_for(1500ms);
+  // -P -l: a flushed summary line per captured packet, so the test can see the capture is live.
+  t::child capture(
+      {"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(smsc.port), "-w", pcap.string(), "-P", "-l"}, cap_log,
+      cap_log);
+  bool capturing = wait_until([&] { return t::slurp(cap_log).find("Capturing on") != std::string::npos; }, 8s);
+  // "Capturing on" is printed before dumpcap's filter is live, and a loaded machine can take
+  // seconds more: poke the port with a bare TCP connection until the capture shows it, so the
+  // client's bind is never missed.
+  if (capturing) {
+    capturing = wait_until(
+        [&] {
+          const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+          sockaddr_in sa{};
+          sa.sin_family = AF_INET;
+          sa.sin_port = htons(static_cast<std::uint16_t>(smsc.port));
+          sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          if (fd >= 0) {
+            (void)::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+            ::close(fd);
+          }
+          std::this_thread::sleep_for(200ms);
+          return t::slurp(cap_log).find(" TCP ") != std::string::npos;
+        },
+        15s);
+  }
   if (!capturing) WARN("tshark capture not permitted here; the malformed-PDU check is skipped: " << t::slurp(cap_log));
 
   const std::vector<outgoing_message> batch{
