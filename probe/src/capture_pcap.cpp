@@ -227,6 +227,7 @@ bool run_replay(const replay_options& options, pipeline& p, status_reporter& sta
       const double due = wall_start + static_cast<double>(next->ts_us - first_ts) / 1e6 / options.speed;
       for (double t = now_s(); t < due && !g_stop_requested.load(std::memory_order_relaxed); t = now_s()) {
         p.idle();
+        status.tick(p, 0, 0, 0);  // paced replay: statistics lines keep coming while waiting
         std::this_thread::sleep_for(std::chrono::duration<double>(std::min(due - t, 0.05)));
       }
     }

@@ -74,7 +74,8 @@ struct common_options {
   unsigned threads = 1;
   double stats = 0;
   std::string state;
-  std::string home_plmns;
+  // The same default as bssap-synth's, so that a synth capture replays to its truth as is.
+  std::string home_plmns = "460-00,460-02,460-07";
   bool pc24 = false;
   bool link_field = false;
   bool no_summary = false;
@@ -86,7 +87,8 @@ void add_common(CLI::App& app, common_options& o) {
       ->check(CLI::Range(1u, 64u));
   app.add_option("--stats", o.stats, "print a statistics line to stderr every SECONDS")->check(CLI::NonNegativeNumber);
   app.add_option("--state", o.state, "subscriber state directory: restored at start, saved periodically and at exit");
-  app.add_option("--home-plmns", o.home_plmns, "equivalent home PLMNs for roaming_in, e.g. 460-00,460-02");
+  app.add_option("--home-plmns", o.home_plmns,
+                 "equivalent home PLMNs for roaming_in (default 460-00,460-02,460-07, as bssap-synth; \"\" for none)");
   app.add_flag("--pc24", o.pc24, "24-bit signalling point codes (MTP3 routing label and SCCP addresses)");
   app.add_flag("--link-field", o.link_field, "write the capture link of each event (`link`)");
   app.add_flag("--no-summary", o.no_summary, "do not print the final summary");

@@ -299,8 +299,9 @@ TEST_CASE("live capture on a veth pair in a network namespace fed by tcpreplay g
   REQUIRE(run(probe_bin() + " replay " + pcap.string() + " --no-summary " + home + " --events " +
               (dir / "replay.jsonl").string()) == 0);
   const auto pidfile = dir / "probe.pid";
-  REQUIRE(run(in_ns + probe_bin() + " live -i vb --no-summary " + home + " --events " + (dir / "live.jsonl").string() +
-              " 2>" + (dir / "live.err").string() + " & echo $! > " + pidfile.string()) == 0);
+  REQUIRE(run(in_ns + probe_bin() + " live -i vb --no-summary " + home + " --state " + (dir / "state").string() +
+              " --events " + (dir / "live.jsonl").string() + " 2>" + (dir / "live.err").string() + " & echo $! > " +
+              pidfile.string()) == 0);
   ::sleep(2);  // let the capture start (pcap_activate) before sending
   const int sent = run(in_ns + "tcpreplay -q --pps 2000 -i va " + pcap.string() + " >/dev/null 2>&1");
   ::sleep(1);
@@ -308,6 +309,8 @@ TEST_CASE("live capture on a veth pair in a network namespace fed by tcpreplay g
   for (int i = 0; i < 50 && run("kill -0 $(cat " + pidfile.string() + ") 2>/dev/null") == 0; ++i) ::usleep(100000);
   run("ip netns del " + ns);
   REQUIRE(sent == 0);
+  // SIGINT drained the queues, flushed the log (compared below) and wrote the snapshot.
+  CHECK(fs::exists(dir / "state" / "subscribers.txt"));
   require_equal(dir / "live.jsonl", dir / "replay.jsonl", 200, true);
   fs::remove_all(dir);
 }
