@@ -74,10 +74,9 @@ decode_error decode_into(bytes data, link_direction direction, a_message& out, d
   if (pdu->discriminator == bssap_discriminator::dtap) {
     out.kind = a_kind::dtap;
     out.dlci = pdu->dlci;
-    auto dtap = decode_dtap(pdu->payload, direction, stats);
-    if (!dtap) return dtap.error();
+    const decode_error e = decode_dtap_into(pdu->payload, direction, out.l3, stats);
+    if (e != decode_error::none) return e;
     out.has_l3 = true;
-    out.l3 = *dtap;
     out.direction = out.l3.direction;
     return decode_error::none;
   }
@@ -90,12 +89,12 @@ decode_error decode_into(bytes data, link_direction direction, a_message& out, d
   if (map->has_layer3_information) l3 = map->layer3_information;
   if (map->has_layer3_message_contents) l3 = map->layer3_message_contents;
   if (!l3.empty()) {
-    auto dtap = decode_dtap(l3, out.direction, stats);
-    if (dtap) {
+    const decode_error e = decode_dtap_into(l3, out.direction, out.l3, stats);
+    if (e == decode_error::none) {
       out.has_l3 = true;
-      out.l3 = *dtap;
     } else {
-      out.l3_error = dtap.error();
+      out.l3 = dtap_message{};  // no partial layer 3 beside l3_error
+      out.l3_error = e;
     }
   }
   return decode_error::none;

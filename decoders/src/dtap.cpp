@@ -89,13 +89,17 @@ decode_error decode(bytes pdu, link_direction direction, dtap_message& m) noexce
 
 }  // namespace
 
+decode_error decode_dtap_into(bytes pdu, link_direction direction, dtap_message& out, decode_stats* stats) noexcept {
+  out = dtap_message{};
+  const decode_error e = decode(pdu, direction, out);
+  if (e != decode_error::none && stats != nullptr) stats->count(layer::dtap, e);
+  return e;
+}
+
 result<dtap_message> decode_dtap(bytes pdu, link_direction direction, decode_stats* stats) noexcept {
   dtap_message m;
-  const decode_error e = decode(pdu, direction, m);
-  if (e != decode_error::none) {
-    if (stats != nullptr) stats->count(layer::dtap, e);
-    return e;
-  }
+  const decode_error e = decode_dtap_into(pdu, direction, m, stats);
+  if (e != decode_error::none) return e;
   return m;
 }
 

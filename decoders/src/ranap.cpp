@@ -98,7 +98,7 @@ result<ranap_message> decode_ranap(bytes pdu, decode_stats* stats) noexcept {
   ranap_message m;
   const decode_error e = decode(pdu, m);
   if (e != decode_error::none) {
-    if (stats != nullptr) stats->count(layer::dtap, e);
+    if (stats != nullptr) stats->count(layer::ranap, e);
     return e;
   }
   return m;

@@ -303,6 +303,10 @@ static_assert(std::is_trivially_copyable_v<dtap_message>);
 // Message types that are recognised but whose IEs are not needed decode with known_type = true
 // and no fields; unknown types decode with known_type = false.
 result<dtap_message> decode_dtap(bytes pdu, link_direction direction, decode_stats* stats = nullptr) noexcept;
+// The same, decoding into `out` (reset first) instead of returning a ~1 KiB value: the probe's and
+// a_message's hot path. On error `out` holds a partial decode and must not be used.
+decode_error decode_dtap_into(bytes pdu, link_direction direction, dtap_message& out,
+                              decode_stats* stats = nullptr) noexcept;
 
 // The parts, usable on their own (the same errors, counted under layer::dtap).
 // TS 23.040 9.2: a TPDU as carried in RP-User-Data; `ms_to_network` chooses SUBMIT vs DELIVER.

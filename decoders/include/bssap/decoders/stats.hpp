@@ -25,14 +25,15 @@ enum class layer : std::uint8_t {
   bssap,
   bssmap,
   dtap,
+  ranap,  // Iu-CS RANAP (only to reach the NAS-PDU of real captures)
   count_
 };
 
 constexpr std::size_t layer_count = static_cast<std::size_t>(layer::count_);
 
 constexpr std::string_view to_string(layer l) noexcept {
-  constexpr std::array<std::string_view, layer_count> names{"link", "ipv4", "ipv6", "sctp",  "tcp",    "ipa", "m3ua",
-                                                            "mtp2", "mtp3", "sccp", "bssap", "bssmap", "dtap"};
+  constexpr std::array<std::string_view, layer_count> names{"link", "ipv4", "ipv6", "sctp",  "tcp",    "ipa",  "m3ua",
+                                                            "mtp2", "mtp3", "sccp", "bssap", "bssmap", "dtap", "ranap"};
   const auto i = static_cast<std::size_t>(l);
   return i < layer_count ? names[i] : std::string_view{"?"};
 }
