@@ -43,7 +43,7 @@ correlator::correlator(correlator_config config, event_sink& sink) : _config(std
       if (c >= '0' && c <= '9') prefix.push_back(c);
     if (!prefix.empty()) _home_prefixes.push_back(prefix);
   }
-  _connections.reserve(1024);
+  _subscribers.reserve(1u << 16);  // fewer rehashes while the subscriber base is learned
 }
 
 void correlator::feed(const a_record& r) noexcept {
@@ -64,20 +64,32 @@ void correlator::feed(const a_record& r) noexcept {
 }
 
 void correlator::on_connection_record(const a_record& r) noexcept {
-  auto it = _connections.find(r.conn);
-  if (it == _connections.end()) {
+  std::uint32_t slot = 0;
+  if (const std::uint32_t* found = _connections.find(r.conn); found != nullptr) {
+    slot = *found;
+  } else {
     if (r.kind == a_kind::conn_close) return;
     if (_connections.size() >= _config.max_connections) {
       _stats.connection_evictions += 1;
       return;
     }
     if (!r.has(af_cl3) && r.kind != a_kind::handover_request) _stats.unknown_connection += 1;
-    it = _connections.try_emplace(r.conn).first;
+    if (!_free_conns.empty()) {
+      slot = _free_conns.back();
+      _free_conns.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(_conn_pool.size());
+      _conn_pool.emplace_back();
+    }
+    _conn_pool[slot].open = true;
+    _connections.set(r.conn, slot);
   }
-  connection& c = it->second;
+  connection& c = _conn_pool[slot];
   if (r.kind == a_kind::conn_close) {
     release(r.conn, c);
-    _connections.erase(it);
+    _connections.erase(r.conn);
+    c.reset();
+    _free_conns.push_back(slot);
     return;
   }
   learn_identity(c, r);
@@ -131,11 +143,10 @@ void correlator::learn_identity(connection& c, const a_record& r) noexcept {
       r.kind != a_kind::common_id) {
     c.has_tmsi = true;
     c.tmsi = r.tmsi;
-    const auto m = _tmsi_map.find(c.tmsi);
-    if (m != _tmsi_map.end()) {
-      const auto s = _subscribers.find(m->second);
+    if (const std::uint64_t* m = _tmsi_map.find(c.tmsi); m != nullptr) {
+      const auto s = _subscribers.find(*m);
       if (s != _subscribers.end()) {
-        c.imsi_key = m->second;
+        c.imsi_key = *m;
         c.imsi = s->second.imsi;
         _stats.tmsi_resolved += 1;
       }
@@ -146,9 +157,9 @@ void correlator::learn_identity(connection& c, const a_record& r) noexcept {
 void correlator::flush_held(connection& c, bool resolved) noexcept {
   (void)resolved;
   // process() reads c.imsi_key: resolved or not is already decided by it.
-  std::vector<a_record> held;
-  held.swap(c.held);
-  for (const auto& h : held) process(c, h);
+  // process() never adds to c.held: walk it in place and keep its capacity for reuse.
+  for (const auto& h : c.held) process(c, h);
+  c.held.clear();
 }
 
 void correlator::release(std::uint64_t id, connection& c) noexcept {
@@ -157,8 +168,14 @@ void correlator::release(std::uint64_t id, connection& c) noexcept {
 }
 
 void correlator::close_all() noexcept {
-  for (auto& [id, c] : _connections) release(id, c);
+  for (auto& c : _conn_pool) {
+    if (!c.open) continue;
+    release(0, c);
+    c.reset();
+  }
   _connections.clear();
+  _free_conns.clear();
+  for (std::size_t i = _conn_pool.size(); i-- > 0;) _free_conns.push_back(static_cast<std::uint32_t>(i));
 }
 
 correlator::subscriber* correlator::subscriber_for(std::uint64_t key, const fixed_string<15>& imsi) noexcept {
@@ -176,10 +193,10 @@ correlator::subscriber* correlator::subscriber_for(std::uint64_t key, const fixe
 void correlator::learn_tmsi(std::uint32_t tmsi, std::uint64_t key, subscriber& s) noexcept {
   // A new TMSI for an IMSI replaces its old one (EVENTS.md "Identities learned").
   if (s.has_map_tmsi && s.map_tmsi != tmsi) {
-    const auto old = _tmsi_map.find(s.map_tmsi);
-    if (old != _tmsi_map.end() && old->second == key) _tmsi_map.erase(old);
+    const std::uint64_t* old = _tmsi_map.find(s.map_tmsi);
+    if (old != nullptr && *old == key) _tmsi_map.erase(s.map_tmsi);
   }
-  _tmsi_map[tmsi] = key;
+  _tmsi_map.set(tmsi, key);
   s.has_map_tmsi = true;
   s.map_tmsi = tmsi;
   _stats.tmsi_learned += 1;
@@ -594,7 +611,7 @@ bool correlator::load_state(const std::filesystem::path& dir, std::string& error
     s.has_map_tmsi = map_tmsi != "-";
     if (s.has_map_tmsi) {
       s.map_tmsi = static_cast<std::uint32_t>(std::strtoul(map_tmsi.c_str(), nullptr, 16));
-      _tmsi_map[s.map_tmsi] = key;
+      _tmsi_map.set(s.map_tmsi, key);
     }
     s.lu_seen = lu_seen != 0;
     _subscribers[key] = s;

@@ -15,6 +15,7 @@
 
 #include "bssap/event.hpp"
 #include "bssap/probe/a_record.hpp"
+#include "bssap/probe/flat_map.hpp"
 
 namespace bssap::probe {
 
@@ -94,6 +95,7 @@ class correlator {
     fixed_string<184> peer;
   };
   struct connection {
+    bool open = false;           // pool slot in use
     std::uint64_t imsi_key = 0;  // 0: not known (yet)
     fixed_string<15> imsi;
     subscriber* sub = nullptr;  // cached: unordered_map nodes never move
@@ -103,6 +105,19 @@ class correlator {
     location cell;
     std::vector<a_record> held;
     std::vector<call> calls;
+    // Back to a fresh connection, keeping the vectors' capacity (no allocation when reused).
+    void reset() noexcept {
+      open = false;
+      imsi_key = 0;
+      imsi = {};
+      sub = nullptr;
+      has_tmsi = false;
+      tmsi = 0;
+      gave_up = false;
+      cell = location{};
+      held.clear();
+      calls.clear();
+    }
   };
 
   void on_connection_record(const a_record& r) noexcept;
@@ -125,8 +140,12 @@ class correlator {
   correlator_stats _stats;
   std::vector<std::string> _home_prefixes;
   std::unordered_map<std::uint64_t, subscriber> _subscribers;
-  std::unordered_map<std::uint32_t, std::uint64_t> _tmsi_map;
-  std::unordered_map<std::uint64_t, connection> _connections;
+  flat_map<std::uint32_t, std::uint64_t> _tmsi_map{1u << 16};
+  // Open connections: id -> slot in a pool whose slots are reused (with their buffers), so a
+  // new connection costs no allocation once the pool has grown to the peak of open ones.
+  flat_map<std::uint64_t, std::uint32_t> _connections{1u << 14};
+  std::vector<connection> _conn_pool;
+  std::vector<std::uint32_t> _free_conns;
 };
 
 // IMSI digits -> a 64-bit key (length in the top byte, decimal value below); 0 when invalid.
