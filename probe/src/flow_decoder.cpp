@@ -4,6 +4,7 @@
 // Layer 3 Information, the MSC with Handover Request); TS 48.006 (SSN 254 BSSAP).
 #include "bssap/probe/flow_decoder.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include "bssap/decoders/ranap.hpp"
@@ -108,7 +109,6 @@ flow_decoder::flow_decoder(const flow_decoder_config& config, std::uint64_t conn
       _msg(std::make_unique<dec::a_message>()),
       _next_conn(conn_id_base + 1) {
   _conns.reserve(4096);
-  _by_ref.reserve(8192);
 }
 
 flow_decoder::~flow_decoder() = default;
@@ -194,21 +194,28 @@ void flow_decoder::close(conn& c, std::int64_t ts_us) noexcept {
   // Only our own entries: a reused reference may already point to a newer connection.
   for (const auto& [has, key] : {std::pair{c.has_bsc_key, c.bsc_key}, std::pair{c.has_msc_key, c.msc_key}}) {
     if (!has) continue;
-    const auto it = _by_ref.find(key);
-    if (it != _by_ref.end() && it->second == &c) _by_ref.erase(it);
+    conn* const* found = _by_ref.find(key);
+    if (found != nullptr && *found == &c) _by_ref.erase(key);
   }
 }
 
 void flow_decoder::expire(std::int64_t now_us) noexcept {
+  // Every last_ts_us is >= _oldest_ts_us (a lower bound kept by on_unit): when even that one is
+  // not idle long enough, no connection is, and the scan over all of them is skipped. Captures
+  // with few packets per second would otherwise scan the whole table on almost every packet.
+  if (_conns.empty() || now_us - _oldest_ts_us <= _config.connection_idle_timeout_us) return;
+  std::int64_t oldest = now_us;
   for (auto it = _conns.begin(); it != _conns.end();) {
     if (now_us - it->second.last_ts_us > _config.connection_idle_timeout_us) {
       _stats.connections_timed_out += 1;
       close(it->second, now_us);
       it = _conns.erase(it);
     } else {
+      oldest = std::min(oldest, it->second.last_ts_us);
       ++it;
     }
   }
+  _oldest_ts_us = oldest;
 }
 
 void flow_decoder::close_all(std::uint64_t seq, record_sink out) noexcept {
@@ -221,14 +228,16 @@ void flow_decoder::close_all(std::uint64_t seq, record_sink out) noexcept {
 
 void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
   _stats.sccp_messages += 1;
+  // Every last_ts_us below is set to u.ts_us: keep expire()'s lower bound true.
+  _oldest_ts_us = std::min(_oldest_ts_us, u.ts_us);
   const auto m = dec::decode_sccp(u.sccp, _config.sccp, &_errors);
   if (!m) return;
   const std::uint8_t dir = u.direction;
   const std::uint8_t other = static_cast<std::uint8_t>(dir ^ 1u);
   auto find_by_dlr = [&]() -> conn* {
     if (!m->has_dlr) return nullptr;
-    const auto k = _by_ref.find(ref_key(u.flow_id, other, u.dpc, m->dlr));
-    return k == _by_ref.end() ? nullptr : k->second;
+    conn* const* k = _by_ref.find(ref_key(u.flow_id, other, u.dpc, m->dlr));
+    return k == nullptr ? nullptr : *k;
   };
 
   switch (m->type) {
@@ -260,7 +269,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         c.has_bsc_key = true;
         c.bsc_key = ref_key(u.flow_id, dir, u.opc, m->slr);
         auto& stored = _conns.emplace(c.id, c).first->second;
-        _by_ref[c.bsc_key] = &stored;
+        _by_ref.set(c.bsc_key, &stored);
         _stats.connections_opened += 1;
         if (m->has_data) on_ranap(u, stored, m->data, true);
         return;
@@ -294,16 +303,16 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         c.has_msc_key = true;
         c.msc_key = key;
       }
-      const auto old = _by_ref.find(key);
-      if (old != _by_ref.end()) {
+      if (conn* const* found = _by_ref.find(key); found != nullptr) {
         // The reference was reused before we saw its release: the old connection is over.
-        const auto old_id = old->second->id;
+        conn* const old = *found;
+        const auto old_id = old->id;
         _stats.connections_released += 1;
-        close(*old->second, u.ts_us);
+        close(*old, u.ts_us);
         _conns.erase(old_id);
       }
       auto& stored = _conns.emplace(c.id, c).first->second;
-      _by_ref[key] = &stored;
+      _by_ref.set(key, &stored);
       _stats.connections_opened += 1;
       if (decoded) {
         // The CR is built before the DTAP direction is known: re-decode with the direction.
@@ -328,7 +337,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
           c->has_msc_key = true;
           c->msc_key = key;
         }
-        _by_ref[key] = c;
+        _by_ref.set(key, c);
       }
       if (m->has_data) on_user_data(u, c, m->data);
       return;

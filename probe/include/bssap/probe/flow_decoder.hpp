@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <unordered_map>
 
@@ -17,6 +18,7 @@
 #include "bssap/decoders/sccp.hpp"
 #include "bssap/decoders/stats.hpp"
 #include "bssap/probe/a_record.hpp"
+#include "bssap/probe/flat_map.hpp"
 
 namespace bssap::probe {
 
@@ -103,9 +105,10 @@ class flow_decoder {
   dec::decode_stats _errors;
   flow_decoder_stats _stats;
   std::uint64_t _next_conn;
-  std::unordered_map<std::uint64_t, conn> _conns;    // by connection id
-  std::unordered_map<std::uint64_t, conn*> _by_ref;  // reference key -> connection (nodes never move)
+  std::unordered_map<std::uint64_t, conn> _conns;  // by connection id
+  flat_map<std::uint64_t, conn*> _by_ref{8192};    // reference key -> connection (_conns nodes never move)
   std::int64_t _last_expire_us = 0;
+  std::int64_t _oldest_ts_us = std::numeric_limits<std::int64_t>::max();  // <= every open conn's last_ts_us
   std::array<std::uint64_t, 64> _recent_msus{};  // hashes of the last MSUs (retransmission filter)
   std::size_t _recent_next = 0;
   // per-frame context
