@@ -27,12 +27,12 @@ fi
 # 2. Events -> SMS over SMPP 3.4 (demo rules: welcome roamers, offer to new handsets).
 echo "== SMPP: smpp-send -> smpp-stub on 127.0.0.1"
 node scripts/demo-messages.js "$work/events.jsonl" >"$work/messages.jsonl"
-"$bin"/smpp-stub --port 0 --port-file "$work/smsc.port" --system-id bssap --password demo-secret \
+"$bin"/smpp-stub --port 0 --port-file "$work/smsc.port" --system-id bssap --password demo-pw \
   --out "$work/smsc.jsonl" --receipt-delay-ms 100 --reply-fraction 0.2 >"$work/smsc.log" 2>&1 &
 stub=$!
 trap 'kill $stub 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$work/smsc.port" ] && break; sleep 0.05; done
-SMPP_PASSWORD=demo-secret "$bin"/smpp-send --port "$(cat "$work/smsc.port")" --system-id bssap \
+SMPP_PASSWORD=demo-pw "$bin"/smpp-send --port "$(cat "$work/smsc.port")" --system-id bssap \
   --outbox "$work/outbox.db" --in "$work/messages.jsonl" --events "$work/smpp-events.jsonl" --wait-receipts --timeout 30
 kill -INT $stub && wait $stub 2>/dev/null || true
 trap - EXIT
