@@ -17,6 +17,7 @@
 #include <new>
 #include <vector>
 
+#include "../common/bench_args.hpp"
 #include "bssap/decoders/a_message.hpp"
 #include "bssap/decoders/packet_stack.hpp"
 #include "bssap/decoders/sccp.hpp"
@@ -84,7 +85,7 @@ void operator delete[](void* p, std::size_t) noexcept {
 int main(int argc, char** argv) {
   namespace bs = bssap::synth;
   namespace dec = bssap::dec;
-  const std::uint64_t packets = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 300000;
+  const std::uint64_t packets = bssap::bench::count_arg(argc, argv, 1, 300000, "bench_decode [packets per transport]");
   struct run {
     const char* name;
     bs::transport link;

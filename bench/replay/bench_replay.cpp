@@ -15,6 +15,8 @@
 #include <fstream>
 #include <string>
 
+#include "../common/bench_args.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -45,8 +47,9 @@ std::uint64_t count_lines(const fs::path& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::uint64_t packets = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 5'000'000;
-  const std::uint64_t subscribers = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 200'000;
+  constexpr const char* usage = "bench_replay [packets] [subscribers] [m3ua|ipa|mtp2|mtp3]";
+  const std::uint64_t packets = bssap::bench::count_arg(argc, argv, 1, 5'000'000, usage);
+  const std::uint64_t subscribers = bssap::bench::count_arg(argc, argv, 2, 200'000, usage);
   const std::string transport = argc > 3 ? argv[3] : "m3ua";
   const fs::path bin = fs::canonical("/proc/self/exe").parent_path().parent_path();
   const fs::path dir = fs::temp_directory_path() / fmt::format("bssap-bench-replay-{}", ::getpid());

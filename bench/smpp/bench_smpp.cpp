@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/bench_args.hpp"
 #include "bssap/smpp/client.hpp"
 
 extern char** environ;
@@ -89,13 +90,29 @@ int main(int argc, char** argv) {
   double rate = 10000, seconds = 3;
   unsigned window = 256;
   std::string sync = "normal";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  constexpr const char* usage =
+      "bench_smpp [--messages N] [--rate MSG_PER_S] [--seconds S] [--window N] [--sync normal|full]";
+  for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--messages") messages = std::stoul(argv[i + 1]);
-    if (k == "--rate") rate = std::stod(argv[i + 1]);
-    if (k == "--seconds") seconds = std::stod(argv[i + 1]);
-    if (k == "--window") window = static_cast<unsigned>(std::stoul(argv[i + 1]));
-    if (k == "--sync") sync = argv[i + 1];
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "bench_smpp: %s needs a value\nusage: %s\n", k.c_str(), usage);
+      return 2;
+    }
+    // Numbers through count_arg: a clear error instead of an uncaught std::stoul exception.
+    if (k == "--messages")
+      messages = bssap::bench::count_arg(argc, argv, i + 1, 0, usage);
+    else if (k == "--rate")
+      rate = static_cast<double>(bssap::bench::count_arg(argc, argv, i + 1, 0, usage));
+    else if (k == "--seconds")
+      seconds = static_cast<double>(bssap::bench::count_arg(argc, argv, i + 1, 0, usage));
+    else if (k == "--window")
+      window = static_cast<unsigned>(bssap::bench::count_arg(argc, argv, i + 1, 0, usage));
+    else if (k == "--sync" && (std::string(argv[i + 1]) == "normal" || std::string(argv[i + 1]) == "full"))
+      sync = argv[i + 1];
+    else {
+      std::fprintf(stderr, "bench_smpp: bad option %s\nusage: %s\n", k.c_str(), usage);
+      return 2;
+    }
   }
   const auto dir = std::filesystem::temp_directory_path() / ("bench-smpp-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <new>
 
+#include "../common/bench_args.hpp"
 #include "bssap/synth/synth.hpp"
 
 // Every operator new in the process is counted: allocations per packet must stay near zero
@@ -39,7 +40,7 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   namespace bs = bssap::synth;
-  const std::uint64_t packets = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 3000000;
+  const std::uint64_t packets = bssap::bench::count_arg(argc, argv, 1, 3000000, "bench_synth [packets per run]");
   struct run {
     const char* name;
     bs::transport link;
