@@ -15,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "../common/bench_args.hpp"
@@ -85,7 +86,9 @@ void operator delete[](void* p, std::size_t) noexcept {
 int main(int argc, char** argv) {
   namespace bs = bssap::synth;
   namespace dec = bssap::dec;
-  const std::uint64_t packets = bssap::bench::count_arg(argc, argv, 1, 300000, "bench_decode [packets per transport]");
+  const std::uint64_t packets =
+      bssap::bench::count_arg(argc, argv, 1, 300000, "bench_decode [packets per transport] [m3ua|ipa|mtp2|mtp3]");
+  const std::string only = argc > 2 ? argv[2] : "";  // one transport, for profiling
   struct run {
     const char* name;
     bs::transport link;
@@ -96,6 +99,7 @@ int main(int argc, char** argv) {
                       {"mtp3", bs::transport::mtp3}};
   int status = 0;
   for (const auto& r : runs) {
+    if (!only.empty() && only != r.name) continue;
     bs::config cfg = bs::default_config();
     // A period, not a packet limit, ends the capture, so that no message is cut short at the end
     // and "found / generated" must match exactly. 10000 subscribers make ~330 frames per second.
