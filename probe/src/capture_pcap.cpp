@@ -169,11 +169,14 @@ void status_reporter::tick(const pipeline& p, std::uint64_t done, std::uint64_t 
     if (_bar_drawn) std::fputs("\r\033[K", stderr);
     std::fprintf(stderr,
                  "stats: packets=%llu rate=%.0f/s records=%llu events=%llu unresolved=%llu queue_drops=%llu "
-                 "kernel_drops=%llu connections=%zu subscribers=%zu\n",
+                 "kernel_drops=%llu connections=%zu subscribers=%zu",
                  static_cast<unsigned long long>(tot.packets), pps, static_cast<unsigned long long>(tot.records),
                  static_cast<unsigned long long>(events), static_cast<unsigned long long>(cs.unresolved_events),
                  static_cast<unsigned long long>(tot.queue_drops), static_cast<unsigned long long>(kernel_drops),
                  p.correlation().open_connections(), p.correlation().subscriber_count());
+    if (_trigger != nullptr)
+      std::fprintf(stderr, " trigger_drops=%llu", static_cast<unsigned long long>(_trigger->totals().dropped));
+    std::fputc('\n', stderr);
     _last_line = t;
     _last_packets = tot.packets;
   }

@@ -2,7 +2,8 @@
 //   bssap-probe replay FILE... [--speed X | --fast] --events OUT.jsonl
 //   bssap-probe live -i IFACE [-i IFACE2] [-f BPF] --events OUT.jsonl
 //   bssap-probe dpdk [EAL args] -- --events OUT.jsonl
-// Common: --threads N, --stats S, --state DIR, --home-plmns LIST, --pc24, --link-field.
+// Common: --threads N, --stats S, --state DIR, --home-plmns LIST, --pc24, --link-field,
+//         --trigger-shards N --trigger-out DIR.
 // A mistake a user can make ends with one line on stderr and a non-zero status.
 #include <fmt/format.h>
 #include <unistd.h>
@@ -11,10 +12,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bssap/probe/capture.hpp"
+#include "bssap/probe/event_fanout.hpp"
 #include "bssap/probe/pipeline.hpp"
 #include "bssap/probe/summary.hpp"
 
@@ -65,6 +69,46 @@ class event_log final : public event_sink {
   std::string _buffer;
 };
 
+// A trigger worker's consumer until the campaign table runs there: the shard's events as JSON
+// lines in DIR/shard-K.jsonl, which is also what a trigger host behind an event bus would
+// receive as its partition. Written in the worker's own thread.
+class shard_log final : public shard_consumer {
+ public:
+  explicit shard_log(std::FILE* file) : _file(file) { _buffer.reserve(1u << 20); }
+  ~shard_log() override {
+    flush();
+    if (_file != nullptr) std::fclose(_file);
+  }
+  void on_event(const event& e) noexcept override {
+    append_json_line(e, _buffer);
+    if (_buffer.size() >= (1u << 20)) flush();
+  }
+  void flush() noexcept override {
+    if (_file == nullptr || _buffer.empty()) return;
+    std::fwrite(_buffer.data(), 1, _buffer.size(), _file);
+    std::fflush(_file);
+    _buffer.clear();
+  }
+
+ private:
+  std::FILE* _file;
+  std::string _buffer;
+};
+
+// The correlator's one sink: the event log first, then the trigger hand-off (when configured).
+class event_tee final : public event_sink {
+ public:
+  event_tee(event_sink& log, event_sink* trigger) : _log(log), _trigger(trigger) {}
+  void on_event(const event& e) noexcept override {
+    _log.on_event(e);
+    if (_trigger != nullptr) _trigger->on_event(e);
+  }
+
+ private:
+  event_sink& _log;
+  event_sink* _trigger;
+};
+
 void on_signal(int) {
   if (g_stop_requested.exchange(true)) _exit(130);  // second signal: leave at once
 }
@@ -79,6 +123,8 @@ struct common_options {
   bool pc24 = false;
   bool link_field = false;
   bool no_summary = false;
+  unsigned trigger_shards = 0;
+  std::string trigger_out;
 };
 
 void add_common(CLI::App& app, common_options& o) {
@@ -92,6 +138,13 @@ void add_common(CLI::App& app, common_options& o) {
   app.add_flag("--pc24", o.pc24, "24-bit signalling point codes (MTP3 routing label and SCCP addresses)");
   app.add_flag("--link-field", o.link_field, "write the capture link of each event (`link`)");
   app.add_flag("--no-summary", o.no_summary, "do not print the final summary");
+  auto* shards = app.add_option("--trigger-shards", o.trigger_shards,
+                                "trigger workers fed through SPSC queues sharded by IMSI (0: none)")
+                     ->check(CLI::Range(1u, 64u));
+  auto* out =
+      app.add_option("--trigger-out", o.trigger_out, "directory for each trigger shard's events (shard-K.jsonl)");
+  shards->needs(out);
+  out->needs(shards);
 }
 
 bool valid_plmn(const std::string& s) {
@@ -143,19 +196,37 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   if (!make_config(o, lossless, cfg, error)) return fail(error);
   event_log log;
   if (!log.open(o.events, error)) return fail(error);
-  pipeline p(cfg, log);
+  std::unique_ptr<event_fanout> trigger;
+  if (o.trigger_shards > 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.trigger_out, ec);
+    if (ec) return fail(fmt::format("{}: cannot create: {}", o.trigger_out, ec.message()));
+    std::vector<std::unique_ptr<shard_consumer>> consumers;
+    for (unsigned k = 0; k < o.trigger_shards; ++k) {
+      const auto path = std::filesystem::path(o.trigger_out) / fmt::format("shard-{}.jsonl", k);
+      std::FILE* f = std::fopen(path.c_str(), "w");
+      if (f == nullptr) return fail(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+      consumers.push_back(std::make_unique<shard_log>(f));
+    }
+    trigger = std::make_unique<event_fanout>(fanout_config{.lossless = lossless}, std::move(consumers));
+  }
+  event_tee sink(log, trigger.get());
+  pipeline p(cfg, sink);
   if (!p.start(error)) return fail(error);
+  if (trigger) trigger->start();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   status_reporter status(o.stats, progress && isatty(STDERR_FILENO) != 0);
+  status.watch(trigger.get());
   capture_counters counters;
   const bool ok = capture(p, status, counters, error);
   status.finish();
   std::string finish_error;
   const bool finished = p.finish(finish_error);
   const bool written = log.close();
-  if (!ok) return fail(error);  // a user error: one line, no statistics of nothing
-  if (!o.no_summary) print_summary(stderr, p, counters);
+  if (trigger) trigger->stop();  // after the last event (finish ends open connections)
+  if (!ok) return fail(error);   // a user error: one line, no statistics of nothing
+  if (!o.no_summary) print_summary(stderr, p, counters, trigger.get());
   if (!finished) return fail(finish_error);
   if (!written) return fail(fmt::format("{}: write error", o.events));
   return 0;

@@ -63,7 +63,7 @@ std::string_view kind_name(a_kind k) {
 
 }  // namespace
 
-void print_summary(std::FILE* out, const pipeline& p, const capture_counters& counters) {
+void print_summary(std::FILE* out, const pipeline& p, const capture_counters& counters, const event_fanout* trigger) {
   dec::decode_stats errors;
   dec::stack_counters stack;
   flow_decoder_stats fd;
@@ -88,6 +88,14 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("capture", "queue_drops", t.queue_drops);
   line("capture", "kernel_drops", counters.kernel_drops);
   line("capture", "interface_drops", counters.interface_drops);
+  if (trigger != nullptr) {
+    const auto tt = trigger->totals();
+    line("trigger", "shards", trigger->shards());
+    line("trigger", "events_queued", tt.pushed);
+    line("trigger", "events_consumed", tt.consumed);
+    line("trigger", "queue_drops", tt.dropped);
+    line("trigger", "producer_waits (replay)", tt.waits);
+  }
   if (counters.truncated_frames) line("capture", "truncated_frames (snaplen)", counters.truncated_frames);
   line("stack", "sccp_messages", stack.sccp_units);
   line("stack", "sctp_retransmissions_skipped", stack.sctp_retransmissions_skipped);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bssap/event.hpp"
+#include "bssap/probe/event_fanout.hpp"
 #include "bssap/probe/flow_decoder.hpp"
 #include "test_support.hpp"
 
@@ -160,6 +161,47 @@ TEST_CASE("replay equals the synth truth: MTP3 links with 14- and 24-bit point c
   check_transport("mtp3-1", "--transport mtp3 --subscribers 1500 --duration 300 --seed 41 --packets 30000");
   check_transport("mtp3-2", "--transport mtp3 --subscribers 300 --duration 120 --seed 42 --packets 12000 --pc24",
                   "--pc24");
+}
+
+TEST_CASE("trigger hand-off: the IMSI-sharded queues carry every event to its subscriber's shard", "[e2e][fanout]") {
+  const auto dir = work_dir("trigger");
+  const auto pcap = dir / "capture.pcap";
+  const auto truth = dir / "truth.jsonl";
+  REQUIRE(run(synth() + " --transport m3ua --subscribers 1500 --duration 300 --seed 51 --packets 30000 --quiet --out " +
+              pcap.string() + " --truth " + truth.string()) == 0);
+  const auto events = dir / "events.jsonl";
+  const auto shards = dir / "shards";
+  const auto summary = dir / "summary.txt";
+  REQUIRE(run(probe_bin() + " replay " + pcap.string() + " --threads 2 " + home + " --events " + events.string() +
+              " --trigger-shards 3 --trigger-out " + shards.string() + " 2>" + summary.string()) == 0);
+  require_equal(events, truth, 400);
+  // The shards together, per subscriber in order, are the truth too; and a subscriber's
+  // events are all in the shard that shard_of() names.
+  const auto all = dir / "all-shards.jsonl";
+  {
+    std::ofstream out(all);
+    for (int k = 0; k < 3; ++k) {
+      std::ifstream in(shards / ("shard-" + std::to_string(k) + ".jsonl"));
+      REQUIRE(in.good());
+      std::string line;
+      std::size_t lines = 0;
+      while (std::getline(in, line)) {
+        const auto e = parse_json_line(line);
+        REQUIRE(e);
+        CHECK(probe::event_fanout::shard_of(*e, 3) == static_cast<std::size_t>(k));
+        out << line << "\n";
+        ++lines;
+      }
+      CHECK(lines > 0);
+    }
+  }
+  require_equal(all, truth, 400);
+  std::ifstream in(summary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO(text);
+  CHECK(text.find("trigger    queue_drops                          0\n") != std::string::npos);
+  CHECK(text.find("trigger    shards                               3\n") != std::string::npos);
+  fs::remove_all(dir);
 }
 
 namespace {
@@ -425,5 +467,8 @@ TEST_CASE("user errors end with one line and a non-zero status", "[e2e]") {
   one_line("live -i bssap-no-such-if0 --events " + out);
   one_line("replay --bogus-option x.pcap --events " + out);
   one_line("replay x.pcap --events " + out + " --home-plmns 46000");
+  one_line("replay " + (dir / "junk.pcap").string() + " --events " + out + " --trigger-shards 2");
+  one_line("replay " + (dir / "junk.pcap").string() + " --events " + out + " --trigger-shards 2 --trigger-out " +
+           "/proc/bssap-no-such-dir");
   fs::remove_all(dir);
 }

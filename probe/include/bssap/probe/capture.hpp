@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bssap/probe/event_fanout.hpp"
 #include "bssap/probe/pipeline.hpp"
 
 namespace bssap::probe {
@@ -23,8 +24,11 @@ class status_reporter {
   void tick(const pipeline& p, std::uint64_t done_bytes, std::uint64_t total_bytes,
             std::uint64_t kernel_drops) noexcept;
   void finish() noexcept;
+  // The trigger hand-off whose drops the statistics line reports (none: not shown).
+  void watch(const event_fanout* trigger) noexcept { _trigger = trigger; }
 
  private:
+  const event_fanout* _trigger = nullptr;
   double _interval;
   bool _bar;
   bool _bar_drawn = false;

@@ -5,10 +5,13 @@
 #include <cstdio>
 
 #include "bssap/probe/capture.hpp"
+#include "bssap/probe/event_fanout.hpp"
 #include "bssap/probe/pipeline.hpp"
 
 namespace bssap::probe {
 
-void print_summary(std::FILE* out, const pipeline& p, const capture_counters& counters);
+// `trigger`: the trigger hand-off, when the run had one (its queue counters are printed).
+void print_summary(std::FILE* out, const pipeline& p, const capture_counters& counters,
+                   const event_fanout* trigger = nullptr);
 
 }  // namespace bssap::probe
