@@ -1,9 +1,12 @@
 // libpcap sources: file replay (pcap, pcapng, gzip-compressed either, several files merged in
 // time order) and live capture on one or more interfaces; plus the status line / progress bar.
 #define _GNU_SOURCE 1  // fopencookie
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -11,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "bssap/probe/capture.hpp"
@@ -58,9 +62,68 @@ int gz_close(void* cookie) {
   return gzclose(static_cast<gzFile>(cookie)) == Z_OK ? 0 : -1;
 }
 
+// Classic pcap files are read from a memory map: libpcap's per-frame fread (a checked copy
+// of every frame into its buffer) was the capture thread's largest cost in replay. libpcap still
+// opens the file (header validation, link type); records are then walked in the map with the
+// same checks libpcap makes. pcapng and gzip stay with libpcap.
+struct mapped_pcap {
+  const unsigned char* base = nullptr;
+  std::size_t size = 0;
+  std::size_t offset = 24;  // after the file header
+  bool swapped = false;     // file written on a machine of the other byte order
+  bool nanos = false;       // a1b23c4d: nanosecond timestamps
+  ~mapped_pcap() {
+    if (base != nullptr) munmap(const_cast<unsigned char*>(base), size);
+  }
+  std::uint32_t u32(std::size_t at) const noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, base + at, 4);
+    return swapped ? __builtin_bswap32(v) : v;
+  }
+};
+
+// Maps `path` when it is a classic pcap file (either byte order, micro- or nanosecond).
+std::unique_ptr<mapped_pcap> map_classic_pcap(const std::string& path, std::uint64_t size) {
+  if (size < 24) return nullptr;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != size) {
+    ::close(fd);  // a pipe or device, or a file changing under us: libpcap reads it
+    return nullptr;
+  }
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (m == MAP_FAILED) return nullptr;
+  auto mp = std::make_unique<mapped_pcap>();
+  mp->base = static_cast<const unsigned char*>(m);
+  mp->size = size;
+  ::madvise(m, size, MADV_SEQUENTIAL);
+  std::uint32_t magic;
+  std::memcpy(&magic, mp->base, 4);
+  switch (magic) {
+    case 0xa1b2c3d4:
+      break;
+    case 0xa1b23c4d:
+      mp->nanos = true;
+      break;
+    case 0xd4c3b2a1:
+      mp->swapped = true;
+      break;
+    case 0x4d3cb2a1:
+      mp->swapped = mp->nanos = true;
+      break;
+    default:
+      return nullptr;  // pcapng or other: libpcap reads it
+  }
+  return mp;
+}
+
 struct input_file {
   std::string path;
   pcap_t* handle = nullptr;
+  std::unique_ptr<mapped_pcap> map;
+  pcap_pkthdr map_hdr{};
   gzFile gz = nullptr;  // when compressed (owned by the FILE* cookie)
   std::FILE* raw = nullptr;
   int dlt = 0;
@@ -75,6 +138,7 @@ struct input_file {
     if (handle != nullptr) pcap_close(handle);
   }
   std::uint64_t position() const {
+    if (map) return map->offset;
     if (gz != nullptr) return static_cast<std::uint64_t>(gzoffset(gz));
     if (raw != nullptr) {
       const long p = std::ftell(raw);
@@ -84,6 +148,7 @@ struct input_file {
   }
   // false at end of file; error set on a read error
   bool advance(std::string& error) {
+    if (map) return advance_mapped(error);
     const int rc = pcap_next_ex(handle, &hdr, &data);
     if (rc == 1) {
       has_next = true;
@@ -94,6 +159,41 @@ struct input_file {
     if (rc == PCAP_ERROR) error = fmt::format("{}: {}", path, pcap_geterr(handle));
     return false;
   }
+  // A record header (ts_sec, ts_frac, caplen, len) and caplen octets; the same errors as libpcap
+  // for a cut record or an impossible length.
+  bool advance_mapped(std::string& error) {
+    has_next = false;
+    mapped_pcap& m = *map;
+    const std::size_t left = m.size - m.offset;
+    if (left == 0) return false;
+    if (left < 16) {
+      error = fmt::format("{}: truncated dump file; tried to read 16 header bytes, only got {}", path, left);
+      return false;
+    }
+    const std::uint32_t sec = m.u32(m.offset), frac = m.u32(m.offset + 4);
+    const std::uint32_t caplen = m.u32(m.offset + 8), len = m.u32(m.offset + 12);
+    if (caplen > max_caplen) {
+      error =
+          fmt::format("{}: invalid packet capture length {}, bigger than the maximum of {}", path, caplen, max_caplen);
+      return false;
+    }
+    if (caplen > left - 16) {
+      error =
+          fmt::format("{}: truncated dump file; tried to read {} captured bytes, only got {}", path, caplen, left - 16);
+      return false;
+    }
+    map_hdr.ts.tv_sec = static_cast<time_t>(sec);
+    map_hdr.ts.tv_usec = static_cast<suseconds_t>(m.nanos ? frac / 1000 : frac);
+    map_hdr.caplen = caplen;
+    map_hdr.len = len;
+    hdr = &map_hdr;
+    data = m.base + m.offset + 16;
+    m.offset += 16 + std::size_t{caplen};
+    has_next = true;
+    ts_us = static_cast<std::int64_t>(sec) * 1'000'000 + static_cast<std::int64_t>(map_hdr.ts.tv_usec);
+    return true;
+  }
+  static constexpr std::uint32_t max_caplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
 };
 
 bool open_input(input_file& f, std::string& error) {
@@ -147,6 +247,7 @@ bool open_input(input_file& f, std::string& error) {
                         pcap_datalink_val_to_name(f.dlt) ? pcap_datalink_val_to_name(f.dlt) : "?");
     return false;
   }
+  if (!gzip) f.map = map_classic_pcap(f.path, f.size);
   return true;
 }
 
