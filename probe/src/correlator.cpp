@@ -43,7 +43,6 @@ correlator::correlator(correlator_config config, event_sink& sink) : _config(std
       if (c >= '0' && c <= '9') prefix.push_back(c);
     if (!prefix.empty()) _home_prefixes.push_back(prefix);
   }
-  _subscribers.reserve(1u << 16);  // fewer rehashes while the subscriber base is learned
 }
 
 void correlator::feed(const a_record& r) noexcept {
@@ -144,10 +143,9 @@ void correlator::learn_identity(connection& c, const a_record& r) noexcept {
     c.has_tmsi = true;
     c.tmsi = r.tmsi;
     if (const std::uint64_t* m = _tmsi_map.find(c.tmsi); m != nullptr) {
-      const auto s = _subscribers.find(*m);
-      if (s != _subscribers.end()) {
+      if (const subscriber* s = find_subscriber(*m); s != nullptr) {
         c.imsi_key = *m;
-        c.imsi = s->second.imsi;
+        c.imsi = s->imsi;
         _stats.tmsi_resolved += 1;
       }
     }
@@ -178,14 +176,28 @@ void correlator::close_all() noexcept {
   for (std::size_t i = _conn_pool.size(); i-- > 0;) _free_conns.push_back(static_cast<std::uint32_t>(i));
 }
 
+correlator::subscriber* correlator::find_subscriber(std::uint64_t key) noexcept {
+  const std::uint32_t* i = _subscriber_index.find(key);
+  if (i == nullptr) return nullptr;
+  return &_subscriber_chunks[*i / subscriber_chunk][*i % subscriber_chunk];
+}
+
+correlator::subscriber& correlator::add_subscriber(std::uint64_t key) {
+  const auto i = static_cast<std::uint32_t>(_subscriber_count);
+  if (i / subscriber_chunk == _subscriber_chunks.size())
+    _subscriber_chunks.push_back(std::make_unique<subscriber[]>(subscriber_chunk));
+  _subscriber_index.set(key, i);
+  ++_subscriber_count;
+  return _subscriber_chunks[i / subscriber_chunk][i % subscriber_chunk];
+}
+
 correlator::subscriber* correlator::subscriber_for(std::uint64_t key, const fixed_string<15>& imsi) noexcept {
-  auto it = _subscribers.find(key);
-  if (it != _subscribers.end()) return &it->second;
-  if (_subscribers.size() >= _config.max_subscribers) {
+  if (subscriber* s = find_subscriber(key); s != nullptr) return s;
+  if (_subscriber_count >= _config.max_subscribers) {
     _stats.subscriber_table_full += 1;
     return nullptr;
   }
-  subscriber& s = _subscribers[key];
+  subscriber& s = add_subscriber(key);
   s.imsi = imsi;
   return &s;
 }
@@ -544,7 +556,8 @@ bool correlator::save_state(const std::filesystem::path& dir, std::string& error
   }
   std::string line = std::string(state_header) + "\n";
   std::fwrite(line.data(), 1, line.size(), f);
-  for (const auto& [key, s] : _subscribers) {
+  for (std::size_t i = 0; i < _subscriber_count; ++i) {
+    const subscriber& s = _subscriber_chunks[i / subscriber_chunk][i % subscriber_chunk];
     line.clear();
     // imsi attached loc plmn lac ci mcc mnc lac ci imei tmsi map_tmsi lu_seen
     fmt::format_to(std::back_inserter(line), "{} {} {} {} {} {} {} {} {} {} {} {} {} {}\n", s.imsi.view(), s.attached,
@@ -614,7 +627,15 @@ bool correlator::load_state(const std::filesystem::path& dir, std::string& error
       _tmsi_map.set(s.map_tmsi, key);
     }
     s.lu_seen = lu_seen != 0;
-    _subscribers[key] = s;
+    subscriber* slot = find_subscriber(key);
+    if (slot == nullptr) {
+      if (_subscriber_count >= _config.max_subscribers) {
+        error = fmt::format("{}: more subscribers than the table holds ({})", path.string(), _config.max_subscribers);
+        return false;
+      }
+      slot = &add_subscriber(key);
+    }
+    *slot = s;
   }
   return true;
 }

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -59,7 +60,7 @@ class correlator {
   void close_all() noexcept;
 
   const correlator_stats& stats() const noexcept { return _stats; }
-  std::size_t subscriber_count() const noexcept { return _subscribers.size(); }
+  std::size_t subscriber_count() const noexcept { return _subscriber_count; }
   std::size_t open_connections() const noexcept { return _connections.size(); }
 
   // Subscriber state snapshot (--state DIR): a text file written to a temporary name and
@@ -98,7 +99,7 @@ class correlator {
     bool open = false;           // pool slot in use
     std::uint64_t imsi_key = 0;  // 0: not known (yet)
     fixed_string<15> imsi;
-    subscriber* sub = nullptr;  // cached: unordered_map nodes never move
+    subscriber* sub = nullptr;  // cached: subscriber chunks never move
     bool has_tmsi = false;      // the TMSI the mobile identified itself with here
     std::uint32_t tmsi = 0;
     bool gave_up = false;  // hold bound reached: the rest goes out unresolved
@@ -139,7 +140,15 @@ class correlator {
   event_sink& _sink;
   correlator_stats _stats;
   std::vector<std::string> _home_prefixes;
-  std::unordered_map<std::uint64_t, subscriber> _subscribers;
+  // Subscribers live in fixed chunks that never move (connections cache subscriber*), indexed by
+  // IMSI key in a flat table: no allocation per subscriber, one probe per lookup (the
+  // std::unordered_map this replaces cost a node allocation each and a pointer chase per lookup).
+  static constexpr std::size_t subscriber_chunk = 4096;
+  subscriber* find_subscriber(std::uint64_t key) noexcept;
+  subscriber& add_subscriber(std::uint64_t key);
+  flat_map<std::uint64_t, std::uint32_t> _subscriber_index{1u << 16};
+  std::vector<std::unique_ptr<subscriber[]>> _subscriber_chunks;
+  std::size_t _subscriber_count = 0;
   flat_map<std::uint32_t, std::uint64_t> _tmsi_map{1u << 16};
   // Open connections: id -> slot in a pool whose slots are reused (with their buffers), so a
   // new connection costs no allocation once the pool has grown to the peak of open ones.
