@@ -337,6 +337,43 @@ TEST_CASE("a_message: the embedded layer 3 that fails keeps the BSSMAP part, err
   CHECK(reused.bssmap.type == bssmap_msg_type::complete_layer3_information);
 }
 
+TEST_CASE("a_message: a reused object holds nothing of the previous message", "[upper]") {
+  // decode_bssap_into resets only what the previous decode wrote: every sequence of messages
+  // must leave the object as a fresh decode does.
+  // Common ID with IMSI 460001234567890 (48.008 3.2.1.68); Complete Layer 3 (cell CGI, LU Request
+  // with the same IMSI, 24.008 9.2.15); DTAP TMSI Reallocation Complete; Clear Command (osmocom's
+  // gsm0808_test vector, as above).
+  const auto common_id = hex("00 0b 2f 0808 4906002143658709");
+  const auto cl3_lu = hex("00 1f 57 0508 0072f480201cc351 1712 0508 70 72f480 201d 33 08 4906002143658709");
+  const auto dtap = hex("01 00 02 05 1b");
+  const auto clear = hex("00 05 20 0401 23 8f");
+  const std::vector<std::decay_t<decltype(common_id)>> messages{common_id, cl3_lu, dtap, clear, cl3_lu,
+                                                                common_id, dtap,   dtap, clear};
+  a_message reused;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    INFO("message " << i);
+    const auto fresh = decode_bssap(span_of(messages[i]), link_direction::unknown);
+    const auto e = decode_bssap_into(span_of(messages[i]), link_direction::unknown, reused);
+    REQUIRE(fresh.ok());  // all valid: the point is what a good decode leaves behind
+    CHECK(e == decode_error::none);
+    CHECK(reused.kind == fresh->kind);
+    CHECK(reused.direction == fresh->direction);
+    CHECK(reused.dlci == fresh->dlci);
+    CHECK(reused.has_l3 == fresh->has_l3);
+    CHECK(reused.l3_error == fresh->l3_error);
+    CHECK(reused.bssmap.type == fresh->bssmap.type);
+    CHECK(reused.bssmap.has_imsi == fresh->bssmap.has_imsi);
+    CHECK(reused.bssmap.imsi.digits.view() == fresh->bssmap.imsi.digits.view());
+    CHECK(reused.bssmap.has_cell == fresh->bssmap.has_cell);
+    CHECK(reused.bssmap.has_cause == fresh->bssmap.has_cause);
+    CHECK(reused.l3.pd == fresh->l3.pd);
+    CHECK(reused.l3.message_type == fresh->l3.message_type);
+    CHECK(reused.l3.has_identity == fresh->l3.has_identity);
+    CHECK(reused.l3.identity.digits.view() == fresh->l3.identity.digits.view());
+    CHECK(reused.l3.has_lai == fresh->l3.has_lai);
+  }
+}
+
 // Replays the fuzz seeds and every crasher kept in tests/fuzz/regressions/fuzz_bssap/ through the
 // same steps as tests/fuzz/fuzz_bssap.cpp, under the sanitizers of this build.
 TEST_CASE("BSSAP fuzz corpus and regressions replay", "[upper]") {
