@@ -32,7 +32,6 @@ class status_reporter {
   double _interval;
   bool _bar;
   bool _bar_drawn = false;
-  std::uint64_t _calls = 0;
   double _start = 0, _last_line = 0, _last_bar = 0;
   std::uint64_t _last_packets = 0;
 };
