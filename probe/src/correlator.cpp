@@ -261,6 +261,22 @@ bool correlator::is_home(std::string_view imsi, const location& cell) const noex
   return false;
 }
 
+void correlator::set_previous(event& e, const location& before) noexcept {
+  if (before.has_lac) {
+    e.prev_lac = before.lac;
+    e.set(f_prev_lac);
+  }
+  if (before.has_ci) {
+    e.prev_cell = before.ci;
+    e.set(f_prev_cell);
+  }
+}
+
+void correlator::set_peer(event& e, const decltype(event::peer)& peer) noexcept {
+  e.peer = peer;
+  e.set(f_peer);
+}
+
 void correlator::fill_common(event& e, const connection& c, const subscriber* s, const a_record& r) const noexcept {
   e.ts_us = r.ts_us;
   if (s != nullptr) {
@@ -340,14 +356,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       fill_common(e, c, s, r);
       if (e.type == event_type::location_update) {
         if (s != nullptr && s->has_location) {
-          if (s->last.has_lac) {
-            e.prev_lac = s->last.lac;
-            e.set(f_prev_lac);
-          }
-          if (s->last.has_ci) {
-            e.prev_cell = s->last.ci;
-            e.set(f_prev_cell);
-          }
+          set_previous(e, s->last);
         } else if (r.has(af_lai) && r.lai_lac != 0x0000 && r.lai_lac != 0xFFFE) {
           // No location recorded: the LAI the mobile reports (TS 24.008 10.5.1.3 reserved LACs).
           e.prev_lac = r.lai_lac;
@@ -415,10 +424,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       }
       e.type = r.uplink ? event_type::call_mo : event_type::call_mt;
       fill_common(e, c, s, r);
-      if (k.has_peer) {
-        e.peer = k.peer;
-        e.set(f_peer);
-      }
+      if (k.has_peer) set_peer(e, k.peer);
       emit(e, resolved);
       break;
     }
@@ -433,10 +439,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       k.connect_ts_us = r.ts_us;
       e.type = event_type::call_answered;
       fill_common(e, c, s, r);
-      if (k.has_peer) {
-        e.peer = k.peer;
-        e.set(f_peer);
-      }
+      if (k.has_peer) set_peer(e, k.peer);
       emit(e, resolved);
       break;
     }
@@ -455,10 +458,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       const std::int64_t d = k.answered ? (r.ts_us - k.connect_ts_us) : 0;
       e.duration_ms = d > 0 ? d / 1000 : 0;
       e.set(f_duration);
-      if (k.has_peer) {
-        e.peer = k.peer;
-        e.set(f_peer);
-      }
+      if (k.has_peer) set_peer(e, k.peer);
       emit(e, resolved);
       break;
     }
@@ -469,10 +469,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
                : r.kind == a_kind::sms_mt ? event_type::sms_mt
                                           : event_type::ussd;
       fill_common(e, c, s, r);
-      if (r.has(af_peer)) {
-        e.peer = r.peer;
-        e.set(f_peer);
-      }
+      if (r.has(af_peer)) set_peer(e, r.peer);
       emit(e, resolved);
       break;
     case a_kind::handover_performed: {
@@ -480,14 +477,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       set_cell_from(c.cell, r);
       e.type = event_type::handover;
       fill_common(e, c, s, r);
-      if (before.has_lac) {
-        e.prev_lac = before.lac;
-        e.set(f_prev_lac);
-      }
-      if (before.has_ci) {
-        e.prev_cell = before.ci;
-        e.set(f_prev_cell);
-      }
+      set_previous(e, before);
       emit(e, resolved);
       if (s != nullptr) {
         s->last = c.cell;
@@ -499,16 +489,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       e.type = event_type::handover;
       fill_common(e, c, s, r);
       // The cell before is the subscriber's last recorded location (its old connection's).
-      if (s != nullptr && s->has_location) {
-        if (s->last.has_lac) {
-          e.prev_lac = s->last.lac;
-          e.set(f_prev_lac);
-        }
-        if (s->last.has_ci) {
-          e.prev_cell = s->last.ci;
-          e.set(f_prev_cell);
-        }
-      }
+      if (s != nullptr && s->has_location) set_previous(e, s->last);
       emit(e, resolved);
       if (s != nullptr) {
         s->last = c.cell;

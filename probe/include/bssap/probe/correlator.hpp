@@ -135,6 +135,9 @@ class correlator {
   void note_imei(const connection& c, subscriber& s, const a_record& r) noexcept;
   bool is_home(std::string_view imsi, const location& cell) const noexcept;
   static void set_cell_from(location& cell, const a_record& r) noexcept;
+  // prev_lac / prev_cell from a location, each when known.
+  static void set_previous(event& e, const location& before) noexcept;
+  static void set_peer(event& e, const decltype(event::peer)& peer) noexcept;
 
   correlator_config _config;
   event_sink& _sink;
