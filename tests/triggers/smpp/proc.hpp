@@ -104,6 +104,17 @@ inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& p) {
   return out;
 }
 
+// Polls `f` every 10 ms until it holds or `timeout` passes; its last answer.
+template <typename F>
+bool wait_until(F f, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return f();
+}
+
 // Waits for a file to hold a line; returns it (empty on timeout).
 inline std::string wait_line(const std::filesystem::path& p, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

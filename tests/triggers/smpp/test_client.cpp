@@ -44,16 +44,6 @@ outgoing_message msg(std::string ref, std::string dst, std::string text) {
   return m;
 }
 
-template <typename F>
-bool wait_until(F f, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
-}
-
 std::string run_capture(const std::string& cmd) {
   std::string out;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
@@ -93,12 +83,12 @@ TEST_CASE("client delivers GSM, Chinese and long messages intact to the npm smpp
   t::child capture(
       {"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(smsc.port), "-w", pcap.string(), "-P", "-l"}, cap_log,
       cap_log);
-  bool capturing = wait_until([&] { return t::slurp(cap_log).find("Capturing on") != std::string::npos; }, 8s);
+  bool capturing = t::wait_until([&] { return t::slurp(cap_log).find("Capturing on") != std::string::npos; }, 8s);
   // "Capturing on" is printed before dumpcap's filter is live, and a loaded machine can take
   // seconds more: poke the port with a bare TCP connection until the capture shows it, so the
   // client's bind is never missed.
   if (capturing) {
-    capturing = wait_until(
+    capturing = t::wait_until(
         [&] {
           const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
           sockaddr_in sa{};
@@ -146,7 +136,7 @@ TEST_CASE("client delivers GSM, Chinese and long messages intact to the npm smpp
   }
   CHECK(accepted[2].parts == 3);
   CHECK(accepted[3].parts == 3);
-  const bool done = wait_until(
+  const bool done = t::wait_until(
       [&] {
         std::lock_guard lock(mu);
         return finals.size() == 4 && replies.size() == 4;
@@ -217,7 +207,7 @@ TEST_CASE("configuration errors are reported clearly") {
     c.on_log([](log_level, std::string_view) {});
     REQUIRE(c.open().empty());
     c.start();
-    CHECK(wait_until([&] { return c.last_error().find("refused") != std::string::npos; }, 5s));
+    CHECK(t::wait_until([&] { return c.last_error().find("refused") != std::string::npos; }, 5s));
     c.stop(0ms);
   }
   {
@@ -227,7 +217,7 @@ TEST_CASE("configuration errors are reported clearly") {
     c.on_log([](log_level, std::string_view) {});
     REQUIRE(c.open().empty());
     c.start();
-    CHECK(wait_until([&] { return c.last_error().find("cannot resolve") != std::string::npos; }, 5s));
+    CHECK(t::wait_until([&] { return c.last_error().find("cannot resolve") != std::string::npos; }, 5s));
     c.stop(0ms);
   }
   {
@@ -252,7 +242,7 @@ TEST_CASE("configuration errors are reported clearly") {
     });
     REQUIRE(c.open().empty());
     c.start();
-    CHECK(wait_until([&] { return c.credentials_rejected(); }, 5s));
+    CHECK(t::wait_until([&] { return c.credentials_rejected(); }, 5s));
     c.stop(0ms);
     CHECK(c.last_error().find(expect) != std::string::npos);
     CHECK(c.metrics().bind_failures >= 1);
@@ -373,7 +363,7 @@ TEST_CASE("transmitter + receiver sessions: receipts matched across sessions, ou
     batch.push_back(std::move(m));
   }
   c.submit(batch);
-  const bool done = wait_until(
+  const bool done = t::wait_until(
       [&] {
         std::lock_guard lock(mu);
         return finals == 196 && failures.size() == 4;

@@ -120,16 +120,6 @@ dedup_result account(const campaign& c, const std::vector<std::filesystem::path>
   return r;
 }
 
-template <typename F>
-bool wait_until(F f, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
-}
-
 std::size_t count_lines(const std::filesystem::path& p) {
   std::ifstream f(p);
   std::size_t n = 0;
@@ -152,7 +142,7 @@ TEST_CASE("throttling storms: back off and retry, nothing lost or duplicated") {
   REQUIRE(cl.open().empty());
   cl.start();
   cl.submit(c.messages);
-  const bool drained = wait_until([&] { return cl.counts().pending == 0; }, 30s);
+  const bool drained = t::wait_until([&] { return cl.counts().pending == 0; }, 30s);
   cl.stop(1s);
   stub.proc.stop();
   CHECK(drained);
@@ -182,12 +172,12 @@ TEST_CASE("SMSC restarts mid-stream and drops connections: every message exactly
   cl.start();
   cl.submit(c.messages);
   // Stop the SMSC once a good part of the campaign went through, then start it again.
-  REQUIRE(wait_until([&] { return count_lines(stub1.out) >= 300; }, 20s));
+  REQUIRE(t::wait_until([&] { return count_lines(stub1.out) >= 300; }, 20s));
   stub1.proc.stop(SIGTERM);
   std::this_thread::sleep_for(200ms);
   auto stub2 = t::stub_process::start("restart-2", {}, stub1.port);
   REQUIRE(stub2.port == stub1.port);
-  const bool drained = wait_until([&] { return cl.counts().pending == 0; }, 30s);
+  const bool drained = t::wait_until([&] { return cl.counts().pending == 0; }, 30s);
   cl.stop(1s);
   stub2.proc.stop();
   CHECK(drained);
@@ -232,7 +222,7 @@ TEST_CASE("smpp-send killed (SIGKILL) with messages in flight, restarted on the 
                                       "--quiet"};
   {
     t::child sender(argv, t::scratch("kill-send1.out"), t::scratch("kill-send1.err"));
-    REQUIRE(wait_until([&] { return count_lines(stub.out) >= 250; }, 20s));
+    REQUIRE(t::wait_until([&] { return count_lines(stub.out) >= 250; }, 20s));
     sender.signal(SIGKILL);
     CHECK(sender.wait() == 128 + SIGKILL);
   }
