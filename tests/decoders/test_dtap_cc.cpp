@@ -5,23 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include "bssap/decoders/dtap.hpp"
-#include "test_support.hpp"
+#include "dtap_support.hpp"
 
 using namespace bssap::dec;
+using bssap::test::dtap;
 using bssap::test::hex;
-
-namespace {
-
-result<dtap_message> dtap(const char* h, link_direction d = link_direction::unknown, decode_stats* s = nullptr) {
-  const auto v = hex(h);
-  return decode_dtap({v.data(), v.size()}, d, s);
-}
-
-constexpr std::uint8_t type(cc_msg t) {
-  return static_cast<std::uint8_t>(t);
-}
-
-}  // namespace
+using bssap::test::type;
 
 TEST_CASE("CC Setup MS to network: called party BCD number, bearer capability skipped", "[upper]") {
   // [real] MobileOriginatingCall frame 10: called number "5", TI 0 flag 0.

@@ -6,23 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include "bssap/decoders/dtap.hpp"
-#include "test_support.hpp"
+#include "dtap_support.hpp"
 
 using namespace bssap::dec;
+using bssap::test::dtap;
 using bssap::test::hex;
-
-namespace {
-
-result<dtap_message> dtap(const char* h, link_direction d = link_direction::unknown, decode_stats* s = nullptr) {
-  const auto v = hex(h);
-  return decode_dtap({v.data(), v.size()}, d, s);
-}
-
-constexpr std::uint8_t type(mm_msg t) {
-  return static_cast<std::uint8_t>(t);
-}
-
-}  // namespace
+using bssap::test::type;
 
 TEST_CASE("MM Location Updating Request: LU type, follow-on, CKSN, old LAI, identity", "[upper]") {
   // [real] UPP_RANAP frame 335: normal LU, IMSI 286015053212238, LAI 286-01 LAC 0xf3e2.

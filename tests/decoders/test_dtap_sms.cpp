@@ -5,19 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include "bssap/decoders/dtap.hpp"
-#include "test_support.hpp"
+#include "dtap_support.hpp"
 
 using namespace bssap::dec;
+using bssap::test::dtap;
 using bssap::test::hex;
-
-namespace {
-
-result<dtap_message> dtap(const char* h, link_direction d = link_direction::unknown, decode_stats* s = nullptr) {
-  const auto v = hex(h);
-  return decode_dtap({v.data(), v.size()}, d, s);
-}
-
-}  // namespace
 
 TEST_CASE("SMS CP-DATA / RP-DATA network to MS / SMS-DELIVER (real, UPP frame 95)", "[upper]") {
   const auto m = dtap(

@@ -4,19 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include "bssap/decoders/dtap.hpp"
-#include "test_support.hpp"
+#include "dtap_support.hpp"
 
 using namespace bssap::dec;
+using bssap::test::dtap;
 using bssap::test::hex;
-
-namespace {
-
-result<dtap_message> dtap(const char* h, link_direction d = link_direction::unknown, decode_stats* s = nullptr) {
-  const auto v = hex(h);
-  return decode_dtap({v.data(), v.size()}, d, s);
-}
-
-}  // namespace
 
 TEST_CASE("SS Register with processUnstructuredSS-Request *#100# (osmo-msc)", "[upper]") {
   const auto m = dtap("0b7b1c15a11302010102013b300b04010f0406aa510c061b017f0100", link_direction::uplink);
