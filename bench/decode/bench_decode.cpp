@@ -1,7 +1,7 @@
 // packet_stack speed on one core: a bssap-synth capture per transport is generated into memory,
 // indexed, then decoded (all layers up to the SCCP span handed to a counting sink) several times.
 // Prints frames/s, SCCP messages/s, ns/frame, and heap allocations per frame during decoding
-// (counted by the replaced global operator new below: the target is 0). It also checks that the
+// (counted by the replaced global operator new of heap_count.hpp: the target is 0). It also checks that the
 // stack found exactly the SCCP messages the generator wrote (retransmissions skipped), and says
 // so in the output ("sccp messages found / generated").
 // Rates use the process CPU time, so other jobs on a shared machine do not distort them.
@@ -9,29 +9,21 @@
 // carries user data, its BSSAP / BSSMAP / DTAP content into one reused a_message, and prints
 // BSSAP messages/s per core: the figure issue 4's target (5 M/s for m3ua) is about.
 // Usage: bench_decode [about this many packets per capture] (default 300000).
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "../common/bench_args.hpp"
+#include "../common/heap_count.hpp"
 #include "bssap/decoders/a_message.hpp"
 #include "bssap/decoders/packet_stack.hpp"
 #include "bssap/decoders/sccp.hpp"
 #include "bssap/synth/synth.hpp"
 
 namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+using bssap::bench::cpu_seconds;
 
 struct frame_ref {
   std::int64_t ts_us;
@@ -61,27 +53,6 @@ bool index_pcap(const std::string& file, std::uint16_t& linktype, std::vector<fr
   return true;
 }
 }  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void* operator new[](std::size_t n) {
-  return operator new(n);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 int main(int argc, char** argv) {
   namespace bs = bssap::synth;
@@ -131,11 +102,11 @@ int main(int argc, char** argv) {
       dec::packet_stack stack;  // constructed (and its tables allocated) outside the timed loop
       const auto sink = dec::make_sccp_sink(on);
       const std::uint64_t units_before = units;
-      const std::uint64_t a0 = g_allocations.load();
+      const std::uint64_t a0 = bssap::bench::heap_allocations.load();
       const double c0 = cpu_seconds();
       for (const auto& f : frames) stack.decode(static_cast<dec::linktype>(lt), {f.data, f.size}, f.ts_us, sink);
       cpu += cpu_seconds() - c0;
-      allocations += g_allocations.load() - a0;
+      allocations += bssap::bench::heap_allocations.load() - a0;
       if (i == 0) first_pass_units = units - units_before;
     }
     const double n = static_cast<double>(frames.size()) * repeats;
@@ -173,11 +144,11 @@ int main(int argc, char** argv) {
     for (int i = 0; i < repeats; ++i) {
       dec::packet_stack stack;
       const auto sink = dec::make_sccp_sink(full);
-      const std::uint64_t a0 = g_allocations.load();
+      const std::uint64_t a0 = bssap::bench::heap_allocations.load();
       const double c0 = cpu_seconds();
       for (const auto& f : frames) stack.decode(static_cast<dec::linktype>(lt), {f.data, f.size}, f.ts_us, sink);
       full_cpu += cpu_seconds() - c0;
-      full_allocations += g_allocations.load() - a0;
+      full_allocations += bssap::bench::heap_allocations.load() - a0;
     }
     std::printf("| full stack %s | BSSAP messages/s per core (frame to BSSMAP/DTAP fields) | %.0f | messages/s |\n",
                 r.name, static_cast<double>(bssap_ok) / full_cpu);

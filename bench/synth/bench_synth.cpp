@@ -3,40 +3,16 @@
 // packets per second on one core (issue 3). The rate is taken over the process's CPU time,
 // so that other jobs on a shared machine do not distort it; wall time is printed beside it.
 // Usage: bench_synth [packets per run] (default 3000000).
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <ctime>
-#include <new>
 
 #include "../common/bench_args.hpp"
+#include "../common/heap_count.hpp"
 #include "bssap/synth/synth.hpp"
 
-// Every operator new in the process is counted: allocations per packet must stay near zero
-// (buffers grow to their working size, then are reused).
-namespace {
-std::atomic<std::uint64_t> allocations{0};
-}  // namespace
-void* operator new(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-
-namespace {
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-}  // namespace
+// Every operator new in the process is counted (heap_count.hpp): allocations per packet must
+// stay near zero (buffers grow to their working size, then are reused).
+using bssap::bench::cpu_seconds;
 
 int main(int argc, char** argv) {
   namespace bs = bssap::synth;
@@ -60,14 +36,14 @@ int main(int argc, char** argv) {
     cfg.max_packets = packets;
     bs::null_sink capture;
     bs::null_sink truth;
-    const std::uint64_t a0 = allocations.load();
+    const std::uint64_t a0 = bssap::bench::heap_allocations.load();
     const double c0 = cpu_seconds();
     const auto w0 = std::chrono::steady_clock::now();
     const bs::stats st = bs::generate(cfg, capture, &truth);
     const double cpu = cpu_seconds() - c0;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
     const auto n = static_cast<double>(st.packets);
-    const auto allocs = static_cast<double>(allocations.load() - a0);
+    const auto allocs = static_cast<double>(bssap::bench::heap_allocations.load() - a0);
     std::printf("| bssap-synth %s | packets/s (CPU time) | %.0f | packets/s |\n", r.name, n / cpu);
     std::printf("| bssap-synth %s | ns/packet (CPU time) | %.1f | ns |\n", r.name, cpu * 1e9 / n);
     std::printf("| bssap-synth %s | packets/s (wall) | %.0f | packets/s |\n", r.name, n / wall);
