@@ -74,25 +74,9 @@ class event_log final : public event_sink {
 // receive as its partition. Written in the worker's own thread.
 class shard_log final : public shard_consumer {
  public:
-  explicit shard_log(std::FILE* file) : _file(file) { _buffer.reserve(1u << 20); }
-  ~shard_log() override {
-    flush();
-    if (_file != nullptr) std::fclose(_file);
-  }
-  void on_event(const event& e) noexcept override {
-    append_json_line(e, _buffer);
-    if (_buffer.size() >= (1u << 20)) flush();
-  }
-  void flush() noexcept override {
-    if (_file == nullptr || _buffer.empty()) return;
-    std::fwrite(_buffer.data(), 1, _buffer.size(), _file);
-    std::fflush(_file);
-    _buffer.clear();
-  }
-
- private:
-  std::FILE* _file;
-  std::string _buffer;
+  void on_event(const event& e) noexcept override { log.on_event(e); }
+  void flush() noexcept override { log.flush(); }
+  event_log log;
 };
 
 // The correlator's one sink: the event log first, then the trigger hand-off (when configured).
@@ -197,16 +181,18 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   event_log log;
   if (!log.open(o.events, error)) return fail(error);
   std::unique_ptr<event_fanout> trigger;
+  std::vector<shard_log*> shard_logs;
   if (o.trigger_shards > 0) {
     std::error_code ec;
     std::filesystem::create_directories(o.trigger_out, ec);
     if (ec) return fail(fmt::format("{}: cannot create: {}", o.trigger_out, ec.message()));
     std::vector<std::unique_ptr<shard_consumer>> consumers;
     for (unsigned k = 0; k < o.trigger_shards; ++k) {
+      auto shard = std::make_unique<shard_log>();
       const auto path = std::filesystem::path(o.trigger_out) / fmt::format("shard-{}.jsonl", k);
-      std::FILE* f = std::fopen(path.c_str(), "w");
-      if (f == nullptr) return fail(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
-      consumers.push_back(std::make_unique<shard_log>(f));
+      if (!shard->log.open(path.string(), error)) return fail(error);
+      shard_logs.push_back(shard.get());  // owned by the fan-out; closed below, after stop()
+      consumers.push_back(std::move(shard));
     }
     trigger = std::make_unique<event_fanout>(fanout_config{.lossless = lossless}, std::move(consumers));
   }
@@ -225,10 +211,13 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   const bool finished = p.finish(finish_error);
   const bool written = log.close();
   if (trigger) trigger->stop();  // after the last event (finish ends open connections)
-  if (!ok) return fail(error);   // a user error: one line, no statistics of nothing
+  bool shards_written = true;
+  for (auto* shard : shard_logs) shards_written = shard->log.close() && shards_written;
+  if (!ok) return fail(error);  // a user error: one line, no statistics of nothing
   if (!o.no_summary) print_summary(stderr, p, counters, trigger.get());
   if (!finished) return fail(finish_error);
   if (!written) return fail(fmt::format("{}: write error", o.events));
+  if (!shards_written) return fail(fmt::format("{}: write error", o.trigger_out));
   return 0;
 }
 
