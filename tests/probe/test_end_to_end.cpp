@@ -196,8 +196,7 @@ TEST_CASE("trigger hand-off: the IMSI-sharded queues carry every event to its su
     }
   }
   require_equal(all, truth, 400);
-  std::ifstream in(summary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = test::slurp(summary);
   INFO(text);
   CHECK(text.find("trigger    queue_drops                          0\n") != std::string::npos);
   CHECK(text.find("trigger    shards                               3\n") != std::string::npos);
@@ -444,8 +443,7 @@ namespace {
 // Rewrites a classic pcap in the other byte order with nanosecond timestamps (magic a1b23c4d
 // written big-endian), record by record, as another machine's capture tool would.
 void write_swapped_nanosecond(const fs::path& in, const fs::path& out) {
-  std::ifstream f(in, std::ios::binary);
-  const std::string b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string b = test::slurp(in);
   REQUIRE(b.size() >= 24);
   auto le32 = [&](std::size_t at) {
     return static_cast<std::uint32_t>(static_cast<unsigned char>(b[at])) |
@@ -490,9 +488,7 @@ TEST_CASE("classic pcap of the other byte order with nanosecond times replays to
   const auto a = dir / "a.jsonl", b = dir / "b.jsonl";
   REQUIRE(run(probe_bin() + " replay " + sample.string() + " --no-summary " + home + " --events " + a.string()) == 0);
   REQUIRE(run(probe_bin() + " replay " + swapped.string() + " --no-summary " + home + " --events " + b.string()) == 0);
-  std::ifstream fa(a), fb(b);
-  const std::string ta((std::istreambuf_iterator<char>(fa)), std::istreambuf_iterator<char>());
-  const std::string tb((std::istreambuf_iterator<char>(fb)), std::istreambuf_iterator<char>());
+  const std::string ta = test::slurp(a), tb = test::slurp(b);
   CHECK(ta.size() > 1000);
   CHECK(ta == tb);
   fs::remove_all(dir);
@@ -504,8 +500,7 @@ TEST_CASE("a capture cut inside a record: events up to the cut, then one error l
   for (const std::size_t cut : {std::size_t{7}, std::size_t{100}}) {  // inside the data; inside a record header
     const auto part = dir / ("cut-" + std::to_string(cut) + ".pcap");
     {
-      std::ifstream f(sample, std::ios::binary);
-      std::string b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      std::string b = test::slurp(sample);
       b.resize(b.size() - cut);
       std::ofstream(part, std::ios::binary) << b;
     }

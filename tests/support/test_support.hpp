@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +47,12 @@ inline std::filesystem::path source_dir() {
 inline std::filesystem::path bin_dir() {
   return BSSAP_BIN_DIR;
 }
+// A whole file's bytes ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
 // ../shared/pcaps/real beside the checkout; tests that use it skip (and say so) when absent.
 inline std::filesystem::path real_pcaps_dir() {
   return source_dir().parent_path() / "shared" / "pcaps" / "real";

@@ -104,11 +104,6 @@ inline void write_file(const std::filesystem::path& p, const std::string& bytes)
   REQUIRE(f.good());
 }
 
-inline std::string read_file(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
 // Runs a shell command; returns its exit status and stdout (stderr goes to `err_file` if set).
 struct run_result {
   int status = -1;

@@ -187,8 +187,8 @@ TEST_CASE("the program: same bytes as the library, clear errors on bad options",
                      " --truth " + truth.string() + " --quiet");
   REQUIRE(r.status == 0);
   const auto lib = generate(small_config(bs::transport::mtp2, 11));
-  CHECK(read_file(out) == lib.capture);
-  CHECK(read_file(truth) == lib.truth);
+  CHECK(bssap::test::slurp(out) == lib.capture);
+  CHECK(bssap::test::slurp(truth) == lib.truth);
   std::filesystem::remove(out);
   std::filesystem::remove(truth);
 

@@ -88,13 +88,6 @@ inline std::filesystem::path scratch(const std::string& name) {
   return dir / name;  // the folder is per test process: names are fresh
 }
 
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& p) {
   std::vector<nlohmann::json> out;
   std::ifstream f(p);
