@@ -6,9 +6,9 @@
 
 namespace bssap::dec {
 
-result<ipv4_view> decode_ipv4(bytes packet) noexcept {
+decode_error decode_ipv4_into(bytes packet, ipv4_view& v) noexcept {
   byte_cursor c{packet};
-  ipv4_view v;
+  v = ipv4_view{};
   std::uint8_t version_ihl = 0;
   std::uint16_t flags_offset = 0, checksum = 0;
   if (packet.size() < 20) return decode_error::truncated;
@@ -28,6 +28,13 @@ result<ipv4_view> decode_ipv4(bytes packet) noexcept {
   v.src_addr = packet.subspan(12, 4);
   v.dst_addr = packet.subspan(16, 4);
   v.payload = packet.subspan(ihl, v.total_length - ihl);
+  return decode_error::none;
+}
+
+result<ipv4_view> decode_ipv4(bytes packet) noexcept {
+  ipv4_view v;
+  const decode_error e = decode_ipv4_into(packet, v);
+  if (e != decode_error::none) return e;
   return v;
 }
 

@@ -15,7 +15,7 @@ constexpr network_proto from_ethertype(std::uint16_t t) noexcept {
 }
 
 // Skips any 802.1Q / 802.1ad tags after an ethertype field and fills the view.
-result<link_view> finish_ethertype(byte_cursor& c, std::uint16_t ethertype, link_view v) noexcept {
+decode_error finish_ethertype(byte_cursor& c, std::uint16_t ethertype, link_view& v) noexcept {
   while (is_vlan_ethertype(ethertype)) {
     if (v.vlan_count == max_vlan_tags) return decode_error::bad_value;
     std::uint16_t tci = 0;
@@ -28,11 +28,10 @@ result<link_view> finish_ethertype(byte_cursor& c, std::uint16_t ethertype, link
   v.ethertype = ethertype;
   v.next = from_ethertype(ethertype);
   v.payload = c.rest();
-  return v;
+  return decode_error::none;
 }
 
-result<link_view> raw_ip(bytes frame) noexcept {
-  link_view v;
+decode_error raw_ip(bytes frame, link_view& v) noexcept {
   if (frame.empty()) return decode_error::truncated;
   const auto version = u8_at(frame, 0) >> 4;
   if (version == 4) {
@@ -43,14 +42,14 @@ result<link_view> raw_ip(bytes frame) noexcept {
     return decode_error::bad_value;
   }
   v.payload = frame;
-  return v;
+  return decode_error::none;
 }
 
 }  // namespace
 
-result<link_view> decode_link(linktype lt, bytes frame) noexcept {
+decode_error decode_link_into(linktype lt, bytes frame, link_view& v) noexcept {
   byte_cursor c{frame};
-  link_view v;
+  v = link_view{};
   switch (lt) {
     case linktype::ethernet: {
       // destination(6) source(6) ethertype(2); an ethertype <= 1500 is an 802.3 length (LLC):
@@ -60,7 +59,7 @@ result<link_view> decode_link(linktype lt, bytes frame) noexcept {
       if (ethertype <= 1500) {
         v.ethertype = ethertype;
         v.payload = c.rest();
-        return v;
+        return decode_error::none;
       }
       return finish_ethertype(c, ethertype, v);
     }
@@ -77,32 +76,39 @@ result<link_view> decode_link(linktype lt, bytes frame) noexcept {
       return finish_ethertype(c, protocol, v);
     }
     case linktype::raw:
-      return raw_ip(frame);
+      return raw_ip(frame, v);
     case linktype::ipv4:
       if (frame.empty()) return decode_error::truncated;
       v.next = network_proto::ipv4;
       v.payload = frame;
-      return v;
+      return decode_error::none;
     case linktype::ipv6:
       if (frame.empty()) return decode_error::truncated;
       v.next = network_proto::ipv6;
       v.payload = frame;
-      return v;
+      return decode_error::none;
     case linktype::mtp2_phdr:
       if (!c.u8(v.mtp2_sent) || !c.u8(v.mtp2_annex_a) || !c.be16(v.mtp2_link)) return decode_error::truncated;
       v.next = network_proto::mtp2;
       v.payload = c.rest();
-      return v;
+      return decode_error::none;
     case linktype::mtp2:
       v.next = network_proto::mtp2;
       v.payload = frame;
-      return v;
+      return decode_error::none;
     case linktype::mtp3:
       v.next = network_proto::mtp3;
       v.payload = frame;
-      return v;
+      return decode_error::none;
   }
   return decode_error::unsupported;
+}
+
+result<link_view> decode_link(linktype lt, bytes frame) noexcept {
+  link_view v;
+  const decode_error e = decode_link_into(lt, frame, v);
+  if (e != decode_error::none) return e;
+  return v;
 }
 
 }  // namespace bssap::dec

@@ -3,21 +3,28 @@
 
 namespace bssap::dec {
 
-result<m3ua_view> decode_m3ua(bytes in, std::size_t& consumed) noexcept {
+decode_error decode_m3ua_into(bytes in, std::size_t& consumed, m3ua_view& v) noexcept {
   consumed = 0;
   byte_cursor c{in};
-  m3ua_view v;
-  std::uint8_t reserved = 0;
-  if (!c.u8(v.version) || !c.u8(reserved) || !c.u8(v.msg_class) || !c.u8(v.msg_type) || !c.be32(v.length))
+  v = m3ua_view{};
+  // The header goes through locals: testing the view's own fields right after their one-octet
+  // stores made the CPU wait for store forwarding on every message.
+  std::uint8_t version = 0, reserved = 0, msg_class = 0, msg_type = 0;
+  std::uint32_t length = 0;
+  if (!c.u8(version) || !c.u8(reserved) || !c.u8(msg_class) || !c.u8(msg_type) || !c.be32(length))
     return decode_error::truncated;
-  if (v.version != 1) return decode_error::unsupported;
-  if (v.length < 8) return decode_error::bad_length;
+  v.version = version;
+  v.msg_class = msg_class;
+  v.msg_type = msg_type;
+  v.length = length;
+  if (version != 1) return decode_error::unsupported;
+  if (length < 8) return decode_error::bad_length;
   byte_cursor params;
-  if (!c.sub(v.length - 8, params)) return decode_error::truncated;
+  if (!c.sub(length - 8, params)) return decode_error::truncated;
   v.parameters = params.whole();
-  consumed = v.length;
-  v.is_data = m3ua_is_data(v);
-  if (!v.is_data) return v;
+  consumed = length;
+  v.is_data = msg_class == static_cast<std::uint8_t>(m3ua_class::transfer) && msg_type == m3ua_type_data;
+  if (!v.is_data) return decode_error::none;
 
   bool have_pd = false;
   while (!params.empty()) {
@@ -52,6 +59,13 @@ result<m3ua_view> decode_m3ua(bytes in, std::size_t& consumed) noexcept {
     }
   }
   if (!have_pd) return decode_error::missing_ie;
+  return decode_error::none;
+}
+
+result<m3ua_view> decode_m3ua(bytes in, std::size_t& consumed) noexcept {
+  m3ua_view v;
+  const decode_error e = decode_m3ua_into(in, consumed, v);
+  if (e != decode_error::none) return e;
   return v;
 }
 

@@ -53,9 +53,30 @@ class hasher {
 
 using address = std::array<std::uint8_t, 16>;
 
+// IPv4 (4 octets) or IPv6 (16) source/destination, zero-padded. Fixed-size copies: a generic
+// fill + memcpy of a run-time length became two libc calls per address per packet.
 void copy_address(address& out, bytes in) noexcept {
-  out.fill(0);
-  std::memcpy(out.data(), in.data(), std::min(in.size(), out.size()));
+  if (in.size() == 16) {
+    std::memcpy(out.data(), in.data(), 16);
+  } else if (in.size() == 4) {
+    std::uint64_t low = 0;
+    std::memcpy(&low, in.data(), 4);
+    const std::uint64_t high = 0;
+    std::memcpy(out.data(), &low, 8);
+    std::memcpy(out.data() + 8, &high, 8);
+  } else {
+    out.fill(0);
+    std::memcpy(out.data(), in.data(), std::min(in.size(), out.size()));
+  }
+}
+
+bool same_address(const address& a, const address& b) noexcept {
+  std::uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.data(), 8);
+  std::memcpy(&a1, a.data() + 8, 8);
+  std::memcpy(&b0, b.data(), 8);
+  std::memcpy(&b1, b.data() + 8, 8);
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 // Canonical (lower endpoint first) address/port pair of a connection or association.
@@ -209,6 +230,14 @@ struct sctp_direction_key {
 struct sctp_direction_state {
   tsn_window tsns;
   std::uint64_t id = 0;  // unique per state: keys the fragment reassembly
+  // The flow id and direction of the IP path this direction's last DATA packet took, so that a
+  // packet on the same path (nearly all of them) skips building and hashing the flow key.
+  bool has_path = false;
+  std::uint8_t path_version = 0;
+  std::uint8_t path_direction = 0;
+  address path_src{};
+  address path_dst{};
+  std::uint64_t path_flow_id = 0;
 };
 
 struct tcp_connection {
@@ -278,11 +307,13 @@ struct packet_stack::impl {
   // ---- link ----
   void decode(linktype lt, bytes frame, std::int64_t ts, sccp_sink sink) noexcept {
     ++counters.frames;
-    const auto link = decode_link(lt, frame);
-    if (!link) {
-      stats.count(layer::link, link.error());
+    link_view lv;
+    const decode_error link_error = decode_link_into(lt, frame, lv);
+    if (link_error != decode_error::none) {
+      stats.count(layer::link, link_error);
       return;
     }
+    const link_view* const link = &lv;
     switch (link->next) {
       case network_proto::ipv4:
         ipv4(link->payload, ts, sink);
@@ -304,11 +335,13 @@ struct packet_stack::impl {
 
   // ---- IP ----
   void ipv4(bytes packet, std::int64_t ts, sccp_sink sink) noexcept {
-    const auto v = decode_ipv4(packet);
-    if (!v) {
-      stats.count(layer::ipv4, v.error());
+    ipv4_view iv;
+    const decode_error ip_error = decode_ipv4_into(packet, iv);
+    if (ip_error != decode_error::none) {
+      stats.count(layer::ipv4, ip_error);
       return;
     }
+    const ipv4_view* const v = &iv;
     ip_context ctx;
     copy_address(ctx.src, v->src_addr);
     copy_address(ctx.dst, v->dst_addr);
@@ -399,35 +432,51 @@ struct packet_stack::impl {
 
   void sctp(bytes packet, const ip_context& ctx, std::int64_t ts, sccp_sink sink) noexcept {
     ++counters.sctp_packets;
-    const auto h = decode_sctp(packet, config.verify_sctp_crc, config.accept_sctp_adler32);
-    if (!h) {
-      stats.count(layer::sctp, h.error());
+    sctp_view hv;
+    const decode_error sctp_error = decode_sctp_into(packet, config.verify_sctp_crc, config.accept_sctp_adler32, hv);
+    if (sctp_error != decode_error::none) {
+      stats.count(layer::sctp, sctp_error);
       return;
     }
+    const sctp_view* const h = &hv;
     if (h->checksum_kind == sctp_checksum_kind::adler32) ++counters.sctp_adler32_packets;
-    std::uint8_t direction = 0;
-    const flow_key fk = make_flow_key(ctx.src, ctx.dst, h->src_port, h->dst_port, ctx.version, direction);
-    const std::uint64_t flow_id = fk.hash(ip_proto_sctp);
     // RFC 4666 says PPID 3; some stacks send 0 on the IANA M3UA port, which Wireshark decodes too.
     const bool m3ua_port = h->src_port == 2905 || h->dst_port == 2905;
     sctp_direction_state* state = nullptr;
     sctp_chunk_reader reader(h->chunks);
     while (!reader.done()) {
-      const auto ch = reader.next();
-      if (!ch) {
-        stats.count(layer::sctp, ch.error());
+      sctp_chunk_view chunk;
+      const decode_error chunk_error = reader.next_into(chunk);
+      if (chunk_error != decode_error::none) {
+        stats.count(layer::sctp, chunk_error);
         break;
       }
+      const sctp_chunk_view* const ch = &chunk;
       if (ch->type != sctp_chunk_data) {
         ++counters.sctp_chunks_by_type[ch->type];
         continue;
       }
-      const auto d = decode_sctp_data(*ch);
-      if (!d) {
-        stats.count(layer::sctp, d.error());
+      sctp_data_view data;
+      const decode_error data_error = decode_sctp_data_into(chunk, data);
+      if (data_error != decode_error::none) {
+        stats.count(layer::sctp, data_error);
         continue;
       }
-      if (state == nullptr) state = sctp_direction({h->vtag, h->src_port, h->dst_port}, ts);
+      const sctp_data_view* const d = &data;
+      if (state == nullptr) {
+        state = sctp_direction({h->vtag, h->src_port, h->dst_port}, ts);
+        // The ports are part of the direction's key; the addresses may change (multi-homing).
+        if (!state->has_path || state->path_version != ctx.version || !same_address(state->path_src, ctx.src) ||
+            !same_address(state->path_dst, ctx.dst)) {
+          const flow_key fk =
+              make_flow_key(ctx.src, ctx.dst, h->src_port, h->dst_port, ctx.version, state->path_direction);
+          state->path_flow_id = fk.hash(ip_proto_sctp);
+          state->path_src = ctx.src;
+          state->path_dst = ctx.dst;
+          state->path_version = ctx.version;
+          state->has_path = true;
+        }
+      }
       if (!state->tsns.accept(d->tsn)) {
         ++counters.sctp_retransmissions_skipped;
         stats.count(layer::sctp, decode_error::duplicate);
@@ -448,17 +497,19 @@ struct packet_stack::impl {
         if (r->empty()) continue;
         message = *r;
       }
-      m3ua(message, flow_id, direction, ts, sink);
+      m3ua(message, state->path_flow_id, state->path_direction, ts, sink);
     }
   }
 
   void m3ua(bytes message, std::uint64_t flow_id, std::uint8_t direction, std::int64_t ts, sccp_sink sink) noexcept {
     while (!message.empty()) {
       std::size_t consumed = 0;
-      const auto v = decode_m3ua(message, consumed);
-      if (v) ++counters.m3ua_messages;
-      if (!v) {
-        stats.count(layer::m3ua, v.error());
+      m3ua_view view;
+      const decode_error m3ua_error = decode_m3ua_into(message, consumed, view);
+      const m3ua_view* const v = &view;
+      if (m3ua_error == decode_error::none) ++counters.m3ua_messages;
+      if (m3ua_error != decode_error::none) {
+        stats.count(layer::m3ua, m3ua_error);
         if (consumed == 0) return;
       } else if (!v->is_data) {
         ++counters.m3ua_non_data_by_class_type[std::min<std::uint8_t>(v->msg_class, 15)]
@@ -482,7 +533,9 @@ struct packet_stack::impl {
           u.ni = pd.ni;
           u.sls = pd.sls;
           u.mp = pd.mp;
-          u.sccp = pd.user_data;
+          // Pointer and size read apart: the decoder stored them apart, and one 16-octet load of
+          // the pair would wait for store forwarding.
+          u.sccp = bytes{pd.user_data.data(), pd.user_data.size()};
           emit(u, sink);
         }
       }

@@ -24,9 +24,9 @@ std::uint32_t adler32_zeroed_checksum(bytes packet) noexcept {
 
 }  // namespace
 
-result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32) noexcept {
+decode_error decode_sctp_into(bytes packet, bool verify_crc, bool accept_adler32, sctp_view& v) noexcept {
   byte_cursor c{packet};
-  sctp_view v;
+  v = sctp_view{};
   if (!c.be16(v.src_port) || !c.be16(v.dst_port) || !c.be32(v.vtag) || !c.be32(v.checksum))
     return decode_error::truncated;
   if (verify_crc) {
@@ -47,11 +47,18 @@ result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32
     }
   }
   v.chunks = c.rest();
+  return decode_error::none;
+}
+
+result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32) noexcept {
+  sctp_view v;
+  const decode_error e = decode_sctp_into(packet, verify_crc, accept_adler32, v);
+  if (e != decode_error::none) return e;
   return v;
 }
 
-result<sctp_chunk_view> sctp_chunk_reader::next() noexcept {
-  sctp_chunk_view ch;
+decode_error sctp_chunk_reader::next_into(sctp_chunk_view& ch) noexcept {
+  ch = sctp_chunk_view{};
   byte_cursor save = _c;
   if (!_c.u8(ch.type) || !_c.u8(ch.flags) || !_c.be16(ch.length) || ch.length < 4 ||
       !_c.take(ch.length - 4u, ch.value)) {
@@ -62,12 +69,19 @@ result<sctp_chunk_view> sctp_chunk_reader::next() noexcept {
   // 3.2: padding up to 4 octets; a sender may leave it out after the last chunk.
   const std::size_t pad = (4 - ch.length % 4) % 4;
   if (!_c.skip(pad)) (void)_c.skip(_c.remaining());
+  return decode_error::none;
+}
+
+result<sctp_chunk_view> sctp_chunk_reader::next() noexcept {
+  sctp_chunk_view ch;
+  const decode_error e = next_into(ch);
+  if (e != decode_error::none) return e;
   return ch;
 }
 
-result<sctp_data_view> decode_sctp_data(const sctp_chunk_view& chunk) noexcept {
+decode_error decode_sctp_data_into(const sctp_chunk_view& chunk, sctp_data_view& d) noexcept {
   byte_cursor c{chunk.value};
-  sctp_data_view d;
+  d = sctp_data_view{};
   if (!c.be32(d.tsn) || !c.be16(d.stream_id) || !c.be16(d.stream_seq) || !c.be32(d.ppid))
     return decode_error::bad_length;
   if (c.empty()) return decode_error::bad_length;
@@ -75,6 +89,13 @@ result<sctp_data_view> decode_sctp_data(const sctp_chunk_view& chunk) noexcept {
   d.begin = (chunk.flags & 0x02) != 0;
   d.end = (chunk.flags & 0x01) != 0;
   d.user_data = c.rest();
+  return decode_error::none;
+}
+
+result<sctp_data_view> decode_sctp_data(const sctp_chunk_view& chunk) noexcept {
+  sctp_data_view d;
+  const decode_error e = decode_sctp_data_into(chunk, d);
+  if (e != decode_error::none) return e;
   return d;
 }
 

@@ -40,6 +40,8 @@ struct ipv4_view {
 // Errors: truncated (fewer than 20 octets, than IHL*4, or than total length), bad_value
 // (version != 4, IHL < 5), bad_length (total length < IHL*4).
 result<ipv4_view> decode_ipv4(bytes packet) noexcept;
+// The same, into `out` (reset first): packet_stack's per-frame path (see decode_link_into).
+decode_error decode_ipv4_into(bytes packet, ipv4_view& out) noexcept;
 
 // Identifies one datagram in reassembly: addresses (IPv4 in the first 4 octets), identification,
 // upper protocol, IP version.

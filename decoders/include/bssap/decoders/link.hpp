@@ -60,5 +60,9 @@ struct link_view {
 // Errors: truncated (frame shorter than its header), unsupported (a link type we do not read),
 // bad_value (raw IP whose version nibble is neither 4 nor 6, too many VLAN tags).
 result<link_view> decode_link(linktype lt, bytes frame) noexcept;
+// The same, into `out` (reset first): packet_stack's per-frame path. Filling the caller's view in
+// place avoids copying a view built field by field on the stack, which stalls on store
+// forwarding. On error `out` holds a partial decode.
+decode_error decode_link_into(linktype lt, bytes frame, link_view& out) noexcept;
 
 }  // namespace bssap::dec

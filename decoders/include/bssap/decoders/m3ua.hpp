@@ -64,5 +64,7 @@ constexpr bool m3ua_is_data(const m3ua_view& v) noexcept {
 // length < 4 or past the message end, Protocol Data shorter than 12), unsupported (version != 1),
 // missing_ie (DATA without Protocol Data).
 result<m3ua_view> decode_m3ua(bytes in, std::size_t& consumed) noexcept;
+// The same, into `out` (reset first): packet_stack's per-message path (see decode_link_into).
+decode_error decode_m3ua_into(bytes in, std::size_t& consumed, m3ua_view& out) noexcept;
 
 }  // namespace bssap::dec

@@ -40,6 +40,8 @@ struct sctp_view {
 // neither CRC32c nor, when accept_adler32, the Adler-32 of RFC 2960 Appendix B that RFC 3309
 // replaced: old stacks and simulators still send it, and tshark's "Automatic" accepts both).
 result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32 = true) noexcept;
+// The same, into `out` (reset first): packet_stack's per-packet path (see decode_link_into).
+decode_error decode_sctp_into(bytes packet, bool verify_crc, bool accept_adler32, sctp_view& out) noexcept;
 
 struct sctp_chunk_view {
   std::uint8_t type = 0;
@@ -55,6 +57,7 @@ class sctp_chunk_reader {
   explicit sctp_chunk_reader(bytes chunks) noexcept : _c(chunks) {}
   bool done() const noexcept { return _c.empty() || _failed; }
   result<sctp_chunk_view> next() noexcept;
+  decode_error next_into(sctp_chunk_view& out) noexcept;  // the same, into `out` (per-chunk path)
 
  private:
   byte_cursor _c;
@@ -74,6 +77,8 @@ struct sctp_data_view {
 
 // Errors: bad_length (DATA chunk shorter than 16 octets, or with no user data: 3.3.1).
 result<sctp_data_view> decode_sctp_data(const sctp_chunk_view& chunk) noexcept;
+// The same, into `out` (reset first): packet_stack's per-chunk path (see decode_link_into).
+decode_error decode_sctp_data_into(const sctp_chunk_view& chunk, sctp_data_view& out) noexcept;
 
 // The TSNs seen recently in one direction of an association: a bitmap over the `window` TSNs up
 // to the highest one seen (serial number arithmetic, RFC 1982). accept() says whether a TSN is new
