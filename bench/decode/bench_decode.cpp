@@ -126,14 +126,14 @@ int main(int argc, char** argv) {
     std::uint64_t bssap_ok = 0, bssap_failed = 0, sccp_failed = 0;
     dec::decode_stats full_stats;
     dec::a_message decoded;  // reused: no 1.3 KiB value per message
+    dec::sccp_message sccp;  // likewise, as the probe's flow decoder does
     auto full = [&](const dec::sccp_unit& u) noexcept {
-      const auto m = dec::decode_sccp(u.sccp, &full_stats);
-      if (!m) {
+      if (dec::decode_sccp_into(u.sccp, dec::sccp_options{}, sccp, &full_stats) != dec::decode_error::none) {
         ++sccp_failed;
         return;
       }
-      if (!m->has_data) return;
-      if (dec::decode_bssap_into(m->data, dec::link_direction::unknown, decoded, &full_stats) ==
+      if (!sccp.has_data) return;
+      if (dec::decode_bssap_into(sccp.data, dec::link_direction::unknown, decoded, &full_stats) ==
           dec::decode_error::none)
         ++bssap_ok;
       else

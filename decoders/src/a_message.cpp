@@ -4,6 +4,8 @@
 // 3.2.1.10 / 3.2.1.11 (Handover Request Acknowledge / Handover Command: Layer 3 Information).
 #include "bssap/decoders/a_message.hpp"
 
+#include <new>
+
 namespace bssap::dec {
 
 namespace {
@@ -67,10 +69,21 @@ link_direction bssmap_direction(bssmap_msg_type t, link_direction given) noexcep
 }
 
 decode_error decode_into(bytes data, link_direction direction, a_message& out, decode_stats* stats) noexcept {
-  out = a_message{};
+  // Reset everything but `l3`, in place: decode_dtap_into resets `l3` itself, and the BSSMAP path
+  // below resets it when there is no layer 3 to decode, so clearing its ~940 octets here too
+  // would be done twice for every message. Keep this list in step with a_message's fields.
+  out.kind = a_kind::bssmap;
   out.direction = direction;
+  out.dlci = 0;
+  ::new (&out.bssmap) bssmap_summary{};
+  out.has_l3 = false;
+  out.l3_error = decode_error::none;
+  static_assert(sizeof(a_message) == 1300, "a field was added to a_message: reset it above, then update the size");
   const auto pdu = decode_bssap_pdu(data, stats);
-  if (!pdu) return pdu.error();
+  if (!pdu) {
+    ::new (&out.l3) dtap_message{};
+    return pdu.error();
+  }
   if (pdu->discriminator == bssap_discriminator::dtap) {
     out.kind = a_kind::dtap;
     out.dlci = pdu->dlci;
@@ -81,19 +94,25 @@ decode_error decode_into(bytes data, link_direction direction, a_message& out, d
     return decode_error::none;
   }
   out.kind = a_kind::bssmap;
-  const auto map = decode_bssmap(pdu->payload, stats);
-  if (!map) return map.error();
-  summarise(*map, out.bssmap);
-  out.direction = bssmap_direction(map->type, direction);
+  bssmap_message map;
+  const decode_error map_error = decode_bssmap_into(pdu->payload, map, stats);
+  if (map_error != decode_error::none) {
+    ::new (&out.l3) dtap_message{};
+    return map_error;
+  }
+  summarise(map, out.bssmap);
+  out.direction = bssmap_direction(map.type, direction);
   bytes l3{};
-  if (map->has_layer3_information) l3 = map->layer3_information;
-  if (map->has_layer3_message_contents) l3 = map->layer3_message_contents;
-  if (!l3.empty()) {
+  if (map.has_layer3_information) l3 = map.layer3_information;
+  if (map.has_layer3_message_contents) l3 = map.layer3_message_contents;
+  if (l3.empty()) {
+    ::new (&out.l3) dtap_message{};
+  } else {
     const decode_error e = decode_dtap_into(l3, out.direction, out.l3, stats);
     if (e == decode_error::none) {
       out.has_l3 = true;
     } else {
-      out.l3 = dtap_message{};  // no partial layer 3 beside l3_error
+      ::new (&out.l3) dtap_message{};  // no partial layer 3 beside l3_error
       out.l3_error = e;
     }
   }

@@ -5,6 +5,8 @@
 #include "bssap/decoders/bssmap.hpp"
 
 #include <array>
+#include <iterator>
+#include <new>
 
 namespace bssap::dec {
 
@@ -140,12 +142,6 @@ constexpr message_ies message_tables[] = {
     {t::handover_required_reject, {iei::cause}},                                 // 3.2.1.37
 };
 
-const message_ies* find_table(bssmap_msg_type type) noexcept {
-  for (const auto& m : message_tables)
-    if (m.type == type) return &m;
-  return nullptr;
-}
-
 struct type_name {
   bssmap_msg_type type;
   std::string_view name;
@@ -241,6 +237,28 @@ constexpr type_name type_names[] = {
     {t::reroute_complete, "reroute_complete"},
 };
 
+// The type octet to its IE table and its name, by direct index (1-based, 0 = none): the lookup
+// runs for every BSSMAP message, and a scan of the ~90 names was a visible share of decoding.
+struct type_lookup {
+  std::array<std::uint8_t, 256> table{};
+  std::array<std::uint8_t, 256> name{};
+};
+constexpr type_lookup make_type_lookup() {
+  static_assert(std::size(message_tables) < 255 && std::size(type_names) < 255);
+  type_lookup l;
+  for (std::size_t i = 0; i < std::size(message_tables); ++i)
+    l.table[static_cast<std::uint8_t>(message_tables[i].type)] = static_cast<std::uint8_t>(i + 1);
+  for (std::size_t i = 0; i < std::size(type_names); ++i)
+    l.name[static_cast<std::uint8_t>(type_names[i].type)] = static_cast<std::uint8_t>(i + 1);
+  return l;
+}
+constexpr type_lookup type_lookups = make_type_lookup();
+
+const message_ies* find_table(bssmap_msg_type type) noexcept {
+  const std::uint8_t i = type_lookups.table[static_cast<std::uint8_t>(type)];
+  return i == 0 ? nullptr : &message_tables[i - 1];
+}
+
 // Octets of one cell identification of the given form (3.2.2.17 / 3.2.2.27); -1 if not a form.
 constexpr int cell_id_size(std::uint8_t discriminator) noexcept {
   switch (discriminator) {
@@ -327,15 +345,12 @@ decode_error decode_cell_fields(std::uint8_t discriminator, bytes v, cell_identi
 }  // namespace
 
 bool is_known(bssmap_msg_type type) noexcept {
-  for (const auto& n : type_names)
-    if (n.type == type) return true;
-  return false;
+  return type_lookups.name[static_cast<std::uint8_t>(type)] != 0;
 }
 
 std::string_view to_string(bssmap_msg_type type) noexcept {
-  for (const auto& n : type_names)
-    if (n.type == type) return n.name;
-  return "unknown";
+  const std::uint8_t i = type_lookups.name[static_cast<std::uint8_t>(type)];
+  return i == 0 ? std::string_view{"unknown"} : type_names[i - 1].name;
 }
 
 // 3.2.2.17: octet 3 = spare (bits 8-5) | cell identification discriminator (bits 4-1).
@@ -563,13 +578,17 @@ decode_error decode_message(bytes message, bssmap_message& m) noexcept {
 
 }  // namespace
 
+decode_error decode_bssmap_into(bytes message, bssmap_message& out, decode_stats* stats) noexcept {
+  ::new (&out) bssmap_message{};  // in place: no temporary to copy (see decode_dtap_into)
+  const decode_error e = decode_message(message, out);
+  if (e != decode_error::none && stats != nullptr) stats->count(layer::bssmap, e);
+  return e;
+}
+
 result<bssmap_message> decode_bssmap(bytes message, decode_stats* stats) noexcept {
   bssmap_message m;
-  const decode_error e = decode_message(message, m);
-  if (e != decode_error::none) {
-    if (stats != nullptr) stats->count(layer::bssmap, e);
-    return e;
-  }
+  const decode_error e = decode_bssmap_into(message, m, stats);
+  if (e != decode_error::none) return e;
   return m;
 }
 

@@ -4,6 +4,8 @@
 // from the mobile station).
 #include "bssap/decoders/dtap.hpp"
 
+#include <new>
+
 #include "dtap_detail.hpp"
 
 namespace bssap::dec {
@@ -90,7 +92,9 @@ decode_error decode(bytes pdu, link_direction direction, dtap_message& m) noexce
 }  // namespace
 
 decode_error decode_dtap_into(bytes pdu, link_direction direction, dtap_message& out, decode_stats* stats) noexcept {
-  out = dtap_message{};
+  // Reset in place: `out = dtap_message{}` would build a temporary and copy all ~940 octets.
+  // List-initialisation (not `()`) keeps fixed_string capacity untouched (see gsm48_ie.hpp).
+  ::new (&out) dtap_message{};
   const decode_error e = decode(pdu, direction, out);
   if (e != decode_error::none && stats != nullptr) stats->count(layer::dtap, e);
   return e;

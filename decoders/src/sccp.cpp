@@ -4,6 +4,9 @@
 // segmentation), 6.1.2.4 (DT1 M bit).
 #include "bssap/decoders/sccp.hpp"
 
+#include <iterator>
+#include <new>
+
 namespace bssap::dec {
 
 namespace {
@@ -64,10 +67,18 @@ constexpr message_format formats[] = {
     {0x12, {fixed::cause, fixed::hop_counter}, {var::called, var::calling, var::data}, true},              // XUDTS 4.19
 };
 
+// The rows are the message type codes 0x01-0x12 in order (Q.713 table 1), so a type indexes its
+// row directly: this runs for every SCCP message.
+constexpr bool rows_follow_type_codes() {
+  for (std::size_t i = 0; i < std::size(formats); ++i)
+    if (formats[i].type != i + 1) return false;
+  return true;
+}
+static_assert(rows_follow_type_codes());
+
 const message_format* find_format(std::uint8_t type) noexcept {
-  for (const auto& f : formats)
-    if (f.type == type) return &f;
-  return nullptr;
+  if (type == 0 || type > std::size(formats)) return nullptr;
+  return &formats[type - 1];
 }
 
 // Q.713 3.4: called/calling party address. AI octet: bit 8 national use, bit 7 routing
@@ -176,6 +187,7 @@ decode_error decode_message(bytes message, const sccp_options& options, sccp_mes
   m.type = static_cast<sccp_msg_type>(type);
 
   for (const fixed f : format->fixed_fields) {
+    if (f == fixed::none) break;  // the fields of a row are packed at its front
     std::uint8_t octet = 0;
     switch (f) {
       case fixed::none:
@@ -273,13 +285,18 @@ decode_error decode_message(bytes message, const sccp_options& options, sccp_mes
 
 }  // namespace
 
+decode_error decode_sccp_into(bytes message, const sccp_options& options, sccp_message& out,
+                              decode_stats* stats) noexcept {
+  ::new (&out) sccp_message{};
+  const decode_error e = decode_message(message, options, out);
+  if (e != decode_error::none && stats != nullptr) stats->count(layer::sccp, e);
+  return e;
+}
+
 result<sccp_message> decode_sccp(bytes message, const sccp_options& options, decode_stats* stats) noexcept {
   sccp_message m;
-  const decode_error e = decode_message(message, options, m);
-  if (e != decode_error::none) {
-    if (stats != nullptr) stats->count(layer::sccp, e);
-    return e;
-  }
+  const decode_error e = decode_sccp_into(message, options, m, stats);
+  if (e != decode_error::none) return e;
   return m;
 }
 

@@ -230,8 +230,9 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
   _stats.sccp_messages += 1;
   // Every last_ts_us below is set to u.ts_us: keep expire()'s lower bound true.
   _oldest_ts_us = std::min(_oldest_ts_us, u.ts_us);
-  const auto m = dec::decode_sccp(u.sccp, _config.sccp, &_errors);
-  if (!m) return;
+  dec::sccp_message decoded;  // into a local, not a returned result<> copied once more
+  if (dec::decode_sccp_into(u.sccp, _config.sccp, decoded, &_errors) != dec::decode_error::none) return;
+  const dec::sccp_message* const m = &decoded;
   const std::uint8_t dir = u.direction;
   const std::uint8_t other = static_cast<std::uint8_t>(dir ^ 1u);
   auto find_by_dlr = [&]() -> conn* {

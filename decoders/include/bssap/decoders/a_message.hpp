@@ -24,6 +24,9 @@ enum class a_kind : std::uint8_t { bssmap = 0, dtap = 1 };
 
 // The BSSMAP fields the probe needs, copied out of the bssmap_message view.
 struct bssmap_summary {
+  // User-provided, so that `bssmap_summary{}` initialises member by member instead of clearing the
+  // whole object first: fixed_string capacity stays untouched (see fixed_string).
+  bssmap_summary() noexcept {}  // NOLINT(modernize-use-equals-default)
   bssmap_msg_type type = bssmap_msg_type::reset;
   bool known_type = false;
   bool has_cause = false;
@@ -51,6 +54,7 @@ struct bssmap_summary {
 };
 
 struct a_message {
+  a_message() noexcept {}  // NOLINT(modernize-use-equals-default): see bssmap_summary
   a_kind kind = a_kind::bssmap;
   link_direction direction = link_direction::unknown;  // as given, or as the message type implies
   std::uint8_t dlci = 0;                               // DTAP only

@@ -171,6 +171,9 @@ struct bssmap_cause {
 // A decoded BSSMAP message (the view; spans point into the input). Which IEs a message type
 // carries is in bssmap.cpp's per-message tables; IEs of other messages are skipped by length.
 struct bssmap_message {
+  // User-provided, so that `bssmap_message{}` initialises member by member instead of clearing the
+  // whole object first: fixed_string capacity stays untouched (see fixed_string).
+  bssmap_message() noexcept {}  // NOLINT(modernize-use-equals-default)
   bssmap_msg_type type = bssmap_msg_type::reset;
   bool known_type = false;   // a type TS 48.008 defines
   bool decoded_ies = false;  // the type has an IE table here (else only the type is reported)
@@ -226,5 +229,8 @@ struct bssmap_message {
 // missing_ie (a mandatory IE of the message type is absent), unsupported (empty message).
 // Unknown message types decode successfully with known_type = false.
 result<bssmap_message> decode_bssmap(bytes message, decode_stats* stats = nullptr) noexcept;
+// The same, decoding into `out` (reset first) instead of returning a ~0.5 KiB value: a_message's
+// hot path. On error `out` holds a partial decode and must not be used.
+decode_error decode_bssmap_into(bytes message, bssmap_message& out, decode_stats* stats = nullptr) noexcept;
 
 }  // namespace bssap::dec

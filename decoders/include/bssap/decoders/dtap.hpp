@@ -245,6 +245,9 @@ struct ss_info {
 // The decoded DTAP message. `direction` is the caller's direction, replaced by the one the
 // message type implies when it has only one (e.g. Location Updating Request is uplink).
 struct dtap_message {
+  // User-provided, so that `dtap_message{}` initialises member by member instead of clearing the
+  // whole object first: fixed_string capacity stays untouched (see fixed_string).
+  dtap_message() noexcept {}  // NOLINT(modernize-use-equals-default)
   protocol_discriminator pd = protocol_discriminator::mm;
   std::uint8_t message_type = 0;  // N(SD) bits masked for MM, CC and SS
   bool known_type = false;        // a type the spec of `pd` defines

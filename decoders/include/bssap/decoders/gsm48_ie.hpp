@@ -16,11 +16,17 @@
 
 namespace bssap::dec {
 
-// A string with a fixed capacity that lives inside a view (trivially copyable).
+// A string with a fixed capacity that lives inside a view (trivially copyable). Only the first
+// `length` chars are ever read (view()), so construction sets the length alone: the decoded views
+// that hold these strings (a DTAP message holds ~800 octets of them) are reset for every message
+// on the hot path, and zeroing their unused capacity was most of that cost. Because the default
+// constructor is user-provided, even value-initialisation (`T{}`, `T()`) leaves `chars` alone.
 template <std::size_t N>
 struct fixed_string {
   static_assert(N < 65535);
-  std::array<char, N> chars{};
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): see above
+  constexpr fixed_string() noexcept {}
+  std::array<char, N> chars;
   std::uint16_t length = 0;
 
   constexpr std::string_view view() const noexcept { return {chars.data(), length}; }

@@ -61,7 +61,10 @@ class [[nodiscard]] result {
  public:
   static_assert(std::is_nothrow_move_constructible_v<T>);
 
-  constexpr result(T value) noexcept : _value(std::move(value)), _error(decode_error::none) {}
+  // By reference, not by value: a decoder's `return view;` then copies the view once, straight
+  // into the result, instead of into a parameter first (views reach several hundred octets).
+  constexpr result(const T& value) noexcept : _value(value), _error(decode_error::none) {}
+  constexpr result(T&& value) noexcept : _value(std::move(value)), _error(decode_error::none) {}
   constexpr result(decode_error error) noexcept : _value(), _error(error) {}
 
   constexpr bool ok() const noexcept { return _error == decode_error::none; }

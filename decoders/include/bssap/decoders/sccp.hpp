@@ -72,6 +72,9 @@ struct sccp_segmentation {
 
 // One decoded SCCP message. Spans point into the decoded input.
 struct sccp_message {
+  // User-provided, so that `sccp_message{}` initialises member by member instead of clearing the
+  // whole object first: fixed_string capacity stays untouched (see fixed_string).
+  sccp_message() noexcept {}  // NOLINT(modernize-use-equals-default)
   sccp_msg_type type = sccp_msg_type::udt;
   bool has_dlr = false;  // destination local reference (Q.713 3.2), 24 bits
   bool has_slr = false;  // source local reference (Q.713 3.3), 24 bits
@@ -107,6 +110,10 @@ result<sccp_message> decode_sccp(bytes message, const sccp_options& options, dec
 inline result<sccp_message> decode_sccp(bytes message, decode_stats* stats = nullptr) noexcept {
   return decode_sccp(message, sccp_options{}, stats);
 }
+// The same, decoding into `out` (reset first) instead of returning the value: the per-message hot
+// path of the probe and the benchmark. On error `out` holds a partial decode and must not be used.
+decode_error decode_sccp_into(bytes message, const sccp_options& options, sccp_message& out,
+                              decode_stats* stats = nullptr) noexcept;
 
 // Reassembles DT1 messages split with the M bit (Q.714 6.1.2.4 / Q.713 3.7) and XUDT messages
 // split with the Segmentation parameter (Q.714 4.1.1.2), with a fixed number of slots of a
