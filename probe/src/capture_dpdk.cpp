@@ -1,21 +1,34 @@
 // DPDK source: every available port, several RX queues with RSS where the device has them,
-// rte_eth_rx_burst of 32, frames handed to the pipeline (which spreads them over the flow
-// workers with the symmetric flow hash).
+// rte_eth_rx_burst of 32.
+// Threads: when the EAL gives a worker lcore for every RX queue (-l / --lcores), each queue is
+// polled by its own lcore, which also decodes its frames (pipeline producer mode); the main lcore
+// merges the records by capture time and correlates. RSS uses a symmetric Toeplitz key, so both
+// directions of an association reach the same queue and SCCP connections never cross lcores.
+// With fewer worker lcores than queues, the main lcore polls every queue and hands the frames
+// to the --threads flow workers, which spread them with the symmetric flow hash.
 // Timestamps: net_pcap (the vdev used in tests) stores the file's capture time in the mbuf
 // timestamp dynamic field, in microseconds; we use it so that `dpdk` and `replay` of one file
 // give identical events. Other drivers: the wall clock at reception (their hardware clock units
 // differ per device).
+// net_pcap: each rx_pcap=FILE of a vdev is one RX queue; all of them are read. Reading a file is
+// lossless (a full record queue waits); a NIC is lossy (a full queue drops the frame, counted).
 // End of input: net_pcap keeps returning 0 packets after its file, so with only net_pcap ports
-// the loop stops after 2 s without a packet (--idle-exit S overrides; 0 = never).
+// the loop stops after 2 s without a packet (--idle-exit S overrides; 0 = never); in producer
+// mode each lcore stops on its own queue's silence.
 #include <fmt/format.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "bssap/probe/capture.hpp"
@@ -30,37 +43,158 @@ std::int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// A symmetric Toeplitz key (0x6D5A repeated; S. Woo and K. Park, "Scalable TCP session
+// monitoring with symmetric receive-side scaling", 2012): hash(src, dst) == hash(dst, src).
+constexpr std::array<std::uint8_t, 40> symmetric_rss_key = {0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A,
+                                                            0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A,
+                                                            0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A,
+                                                            0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A};
+
+struct rx_queue {
+  std::uint16_t port = 0;
+  std::uint16_t queue = 0;
+  bool pcap = false;  // net_pcap: capture time from the file
+};
+
+struct rx_timestamps {
+  int offset = -1;
+  std::uint64_t flag = 0;
+};
+
+std::int64_t frame_time(const rte_mbuf* m, bool pcap, const rx_timestamps& t, std::int64_t now) noexcept {
+  if (!pcap) return now;
+  if (t.offset >= 0 && (m->ol_flags & t.flag) != 0)
+    return static_cast<std::int64_t>(*RTE_MBUF_DYNFIELD(m, t.offset, const rte_mbuf_timestamp_t*));
+  return wall_us();
+}
+
+// One worker lcore: polls one RX queue and decodes its frames as pipeline producer `index`.
+struct rx_lcore {
+  pipeline* p = nullptr;
+  unsigned index = 0;
+  rx_queue q;
+  rx_timestamps ts;
+  double idle_exit_s = 0;
+  unsigned burst = 32;
+  const std::atomic<bool>* stop = nullptr;
+  std::uint64_t dropped = 0;
+};
+
+int rx_lcore_main(void* arg) {
+  auto& c = *static_cast<rx_lcore*>(arg);
+  std::vector<rte_mbuf*> burst(c.burst);
+  std::vector<std::uint8_t> linear(65536);
+  double last_packet = now_s();
+  std::int64_t last_mark = 0;
+  unsigned empty_polls = 0;
+  while (!c.stop->load(std::memory_order_relaxed) && !g_stop_requested.load(std::memory_order_relaxed)) {
+    const std::uint16_t n =
+        rte_eth_rx_burst(c.q.port, c.q.queue, burst.data(), static_cast<std::uint16_t>(burst.size()));
+    if (n == 0) {
+      if (c.q.pcap) {
+        // The file is over once it stays silent (net_pcap returns nothing after its end).
+        if (c.idle_exit_s > 0 && now_s() - last_packet >= c.idle_exit_s) break;
+      } else {
+        // Frames not yet received will be stamped later than now: let the merge move on.
+        const std::int64_t now = wall_us();
+        if (now - last_mark >= 1000) {
+          c.p->watermark(c.index, now);
+          last_mark = now;
+        }
+      }
+      // Poll hard while traffic flows; an idle queue must not take a core the merge needs.
+      if (++empty_polls < 1024)
+        rte_pause();
+      else
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      continue;
+    }
+    empty_polls = 0;
+    last_packet = now_s();
+    const std::int64_t now = c.q.pcap ? 0 : wall_us();
+    std::int64_t ts = now;
+    for (std::uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = burst[i];
+      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
+      ts = frame_time(m, c.q.pcap, c.ts, now);
+      const std::uint32_t len = std::min<std::uint32_t>(rte_pktmbuf_pkt_len(m), 65536);
+      const void* data = rte_pktmbuf_read(m, 0, len, linear.data());
+      if (data != nullptr &&
+          !c.p->produce(c.index, dec::linktype::ethernet, {static_cast<const std::byte*>(data), len}, ts))
+        ++c.dropped;
+      rte_pktmbuf_free(m);
+    }
+    c.p->watermark(c.index, ts);  // the queue's frames come in time order
+    last_mark = ts;
+  }
+  c.p->end(c.index);
+  return 0;
+}
+
+void read_port_drops(const std::vector<std::uint16_t>& ports, capture_counters& counters) {
+  std::uint64_t missed = 0, nombuf = 0;
+  for (const auto port : ports) {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(port, &st) == 0) {
+      missed += st.imissed;
+      nombuf += st.rx_nombuf + st.ierrors;
+    }
+  }
+  counters.kernel_drops = missed;
+  counters.interface_drops = nombuf;
+}
+
 }  // namespace
 
-bool run_dpdk(std::vector<char*> eal_argv, const dpdk_options& options, pipeline& p, status_reporter& status,
-              capture_counters& counters, std::string& error) {
+struct dpdk_session::state {
+  std::vector<std::uint16_t> ports;
+  std::vector<rx_queue> queues;
+  std::vector<unsigned> lcores;  // one worker lcore per queue, or empty: the main lcore polls all
+  bool all_pcap = true;
+  rx_timestamps ts;
+};
+
+dpdk_session::dpdk_session() = default;
+dpdk_session::~dpdk_session() {
+  if (!_state) return;
+  for (const auto port : _state->ports) {
+    (void)rte_eth_dev_stop(port);
+    (void)rte_eth_dev_close(port);
+  }
+  rte_eal_cleanup();
+}
+unsigned dpdk_session::producers() const noexcept {
+  return _state ? static_cast<unsigned>(_state->lcores.size()) : 0;
+}
+unsigned dpdk_session::queues() const noexcept {
+  return _state ? static_cast<unsigned>(_state->queues.size()) : 0;
+}
+bool dpdk_session::all_pcap() const noexcept {
+  return _state && _state->all_pcap;
+}
+
+bool dpdk_session::open(std::vector<char*> eal_argv, const dpdk_options& options, unsigned threads,
+                        std::string& error) {
   const int consumed = rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data());
   if (consumed < 0) {
     error = fmt::format("DPDK EAL initialisation failed: {}", rte_strerror(rte_errno));
     return false;
   }
+  _state = std::make_unique<state>();  // from here on the destructor cleans the EAL up
+  state& s = *_state;
   const std::uint16_t nb_ports = rte_eth_dev_count_avail();
   if (nb_ports == 0) {
     error = "DPDK: no Ethernet port available (bind a NIC or give --vdev=net_pcap0,rx_pcap=FILE)";
-    rte_eal_cleanup();
     return false;
   }
   rte_mempool* pool =
       rte_pktmbuf_pool_create("bssap_rx", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
     error = fmt::format("DPDK: cannot create the mbuf pool: {}", rte_strerror(rte_errno));
-    rte_eal_cleanup();
     return false;
   }
-  int ts_offset = -1;
-  std::uint64_t ts_flag = 0;
-  struct port_queues {
-    std::uint16_t port;
-    std::uint16_t queues;
-    bool pcap_timestamps;
-  };
-  std::vector<port_queues> ports;
-  bool all_pcap = true;
+  const unsigned worker_lcores = rte_lcore_count() > 0 ? rte_lcore_count() - 1 : 0;
   std::uint16_t port_id = 0;
   RTE_ETH_FOREACH_DEV(port_id) {
     rte_eth_dev_info info{};
@@ -69,17 +203,26 @@ bool run_dpdk(std::vector<char*> eal_argv, const dpdk_options& options, pipeline
       return false;
     }
     const bool is_pcap = info.driver_name != nullptr && std::strstr(info.driver_name, "pcap") != nullptr;
-    all_pcap = all_pcap && is_pcap;
-    unsigned want = options.rx_queues != 0 ? options.rx_queues : p.threads();
-    if (want > info.max_rx_queues) want = info.max_rx_queues;
+    s.all_pcap = s.all_pcap && is_pcap;
+    unsigned want = 0;
+    if (is_pcap) {
+      want = info.max_rx_queues;  // one per rx_pcap file: every file is read
+    } else {
+      want = options.rx_queues != 0 ? options.rx_queues : std::max(threads, worker_lcores);
+      if (want > info.max_rx_queues) want = info.max_rx_queues;
+    }
     if (want == 0) want = 1;
     rte_eth_conf conf{};
-    if (want > 1) {
+    std::array<std::uint8_t, 40> key = symmetric_rss_key;
+    if (want > 1 && !is_pcap) {
       // RSS on IP addresses only: the A interface runs over few SCTP/TCP associations, and
-      // addresses alone keep both directions and all IP fragments of a flow on one queue when
-      // the device uses a symmetric key; the pipeline re-hashes anyway.
+      // addresses alone keep all IP fragments of a flow together; the key makes it symmetric.
       conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
       conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+      if (info.hash_key_size == key.size()) {
+        conf.rx_adv_conf.rss_conf.rss_key = key.data();
+        conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<std::uint8_t>(key.size());
+      }
     }
     const std::uint16_t nq = static_cast<std::uint16_t>(want);
     if (rte_eth_dev_configure(port_id, nq, is_pcap ? 1 : 0, &conf) != 0) {
@@ -100,14 +243,77 @@ bool run_dpdk(std::vector<char*> eal_argv, const dpdk_options& options, pipeline
       error = fmt::format("DPDK: port {}: cannot start", port_id);
       return false;
     }
+    s.ports.push_back(port_id);
     (void)rte_eth_promiscuous_enable(port_id);
-    ports.push_back({port_id, nq, is_pcap});
+    for (std::uint16_t q = 0; q < nq; ++q) s.queues.push_back({port_id, q, is_pcap});
   }
   // net_pcap registers the timestamp field when it is probed; look it up after the ports start.
-  ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
+  s.ts.offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
   const int flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
-  if (flag_bit >= 0) ts_flag = std::uint64_t{1} << flag_bit;
-  const double idle_exit = options.idle_exit_s >= 0 ? options.idle_exit_s : (all_pcap ? 2.0 : 0.0);
+  if (flag_bit >= 0) s.ts.flag = std::uint64_t{1} << flag_bit;
+  if (worker_lcores >= s.queues.size()) {
+    unsigned lcore = 0;
+    RTE_LCORE_FOREACH_WORKER(lcore) {
+      if (s.lcores.size() == s.queues.size()) break;
+      s.lcores.push_back(lcore);
+    }
+  }
+  return true;
+}
+
+bool run_dpdk(dpdk_session& session, const dpdk_options& options, pipeline& p, status_reporter& status,
+              capture_counters& counters, std::string& error) {
+  if (!session._state) {
+    error = "DPDK: not initialised";
+    return false;
+  }
+  auto& s = *session._state;
+  const double idle_exit = options.idle_exit_s >= 0 ? options.idle_exit_s : (s.all_pcap ? 2.0 : 0.0);
+
+  if (!s.lcores.empty()) {
+    if (p.producers() != s.lcores.size()) {
+      error = "DPDK: internal error: the pipeline was not set up for one producer per RX queue";
+      for (unsigned i = 0; i < p.producers(); ++i) p.end(i);
+      return false;
+    }
+    std::atomic<bool> stop{false};
+    std::vector<rx_lcore> lcores(s.lcores.size());
+    for (std::size_t i = 0; i < lcores.size(); ++i) {
+      auto& c = lcores[i];
+      c.p = &p;
+      c.index = static_cast<unsigned>(i);
+      c.q = s.queues[i];
+      c.ts = s.ts;
+      c.idle_exit_s = idle_exit;
+      c.burst = options.burst == 0 ? 32 : options.burst;
+      c.stop = &stop;
+    }
+    for (std::size_t i = 0; i < lcores.size(); ++i) {
+      if (rte_eal_remote_launch(rx_lcore_main, &lcores[i], s.lcores[i]) != 0) {
+        error = fmt::format("DPDK: cannot start lcore {}", s.lcores[i]);
+        stop.store(true);
+        rte_eal_mp_wait_lcore();
+        for (std::size_t j = i; j < lcores.size(); ++j) p.end(static_cast<unsigned>(j));  // never launched
+        return false;
+      }
+    }
+    double last_stats = 0;
+    while (!p.producers_ended()) {
+      if (g_stop_requested.load(std::memory_order_relaxed)) stop.store(true, std::memory_order_relaxed);
+      p.idle();  // merge and correlate what the lcores queued
+      const double t = now_s();
+      if (t - last_stats >= 0.5) {
+        last_stats = t;
+        read_port_drops(s.ports, counters);
+        status.tick(p, 0, 0, counters.kernel_drops);
+        p.maybe_snapshot();
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    rte_eal_mp_wait_lcore();
+    read_port_drops(s.ports, counters);
+    return true;
+  }
 
   std::vector<std::uint8_t> linear(65536);
   std::vector<rte_mbuf*> burst(options.burst == 0 ? 32 : options.burst);
@@ -115,27 +321,19 @@ bool run_dpdk(std::vector<char*> eal_argv, const dpdk_options& options, pipeline
   double last_stats = 0;
   while (!g_stop_requested.load(std::memory_order_relaxed)) {
     bool any = false;
-    for (const auto& pq : ports) {
-      for (std::uint16_t q = 0; q < pq.queues; ++q) {
-        const std::uint16_t n = rte_eth_rx_burst(pq.port, q, burst.data(), static_cast<std::uint16_t>(burst.size()));
-        if (n == 0) continue;
-        any = true;
-        const std::int64_t now = pq.pcap_timestamps ? 0 : wall_us();
-        for (std::uint16_t i = 0; i < n; ++i) {
-          rte_mbuf* m = burst[i];
-          if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
-          std::int64_t ts = now;
-          if (pq.pcap_timestamps && ts_offset >= 0 && (m->ol_flags & ts_flag) != 0)
-            ts = static_cast<std::int64_t>(*RTE_MBUF_DYNFIELD(m, ts_offset, rte_mbuf_timestamp_t*));
-          else if (pq.pcap_timestamps)
-            ts = wall_us();
-          const std::uint32_t len = rte_pktmbuf_pkt_len(m);
-          const void* data = rte_pktmbuf_read(m, 0, std::min<std::uint32_t>(len, 65536), linear.data());
-          if (data != nullptr)
-            p.push_packet(dec::linktype::ethernet,
-                          {static_cast<const std::byte*>(data), std::min<std::uint32_t>(len, 65536)}, ts);
-          rte_pktmbuf_free(m);
-        }
+    for (const auto& q : s.queues) {
+      const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, burst.data(), static_cast<std::uint16_t>(burst.size()));
+      if (n == 0) continue;
+      any = true;
+      const std::int64_t now = q.pcap ? 0 : wall_us();
+      for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = burst[i];
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
+        const std::int64_t ts = frame_time(m, q.pcap, s.ts, now);
+        const std::uint32_t len = std::min<std::uint32_t>(rte_pktmbuf_pkt_len(m), 65536);
+        const void* data = rte_pktmbuf_read(m, 0, len, linear.data());
+        if (data != nullptr) p.push_packet(dec::linktype::ethernet, {static_cast<const std::byte*>(data), len}, ts);
+        rte_pktmbuf_free(m);
       }
     }
     const double t = now_s();
@@ -147,24 +345,11 @@ bool run_dpdk(std::vector<char*> eal_argv, const dpdk_options& options, pipeline
     }
     if (t - last_stats < 0.5) continue;
     last_stats = t;
-    std::uint64_t missed = 0, nombuf = 0;
-    for (const auto& pq : ports) {
-      rte_eth_stats st{};
-      if (rte_eth_stats_get(pq.port, &st) == 0) {
-        missed += st.imissed;
-        nombuf += st.rx_nombuf + st.ierrors;
-      }
-    }
-    counters.kernel_drops = missed;
-    counters.interface_drops = nombuf;
-    status.tick(p, 0, 0, missed);
+    read_port_drops(s.ports, counters);
+    status.tick(p, 0, 0, counters.kernel_drops);
     p.maybe_snapshot();
   }
-  for (const auto& pq : ports) {
-    (void)rte_eth_dev_stop(pq.port);
-    (void)rte_eth_dev_close(pq.port);
-  }
-  rte_eal_cleanup();
+  read_port_drops(s.ports, counters);
   return true;
 }
 

@@ -174,10 +174,11 @@ int fail(const std::string& message) {
 
 // Runs one capture source through a pipeline; shared by the three subcommands.
 template <class Capture>
-int run(const common_options& o, bool lossless, bool progress, Capture&& capture) {
+int run(const common_options& o, bool lossless, bool progress, Capture&& capture, unsigned producers = 0) {
   pipeline_config cfg;
   std::string error;
   if (!make_config(o, lossless, cfg, error)) return fail(error);
+  cfg.producers = producers;
   event_log log;
   if (!log.open(o.events, error)) return fail(error);
   std::unique_ptr<event_fanout> trigger;
@@ -238,7 +239,9 @@ int main(int argc, char** argv) {
     add_common(app, o);
     app.add_option("--idle-exit", d.idle_exit_s,
                    "stop after SECONDS without packets (default: 2 with net_pcap ports only, else never)");
-    app.add_option("--rx-queues", d.rx_queues, "RX queues per port (default: --threads, capped by the device)");
+    app.add_option("--rx-queues", d.rx_queues,
+                   "RX queues per NIC port (default: worker lcores or --threads, whichever is more; capped by the "
+                   "device; net_pcap: one per rx_pcap file)");
     try {
       app.parse(static_cast<int>(ours.size()), ours.data());
     } catch (const CLI::CallForHelp& e) {
@@ -246,9 +249,16 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
       return fail(e.what());
     }
-    return run(o, false, false, [&](pipeline& p, status_reporter& s, capture_counters& c, std::string& err) {
-      return run_dpdk(eal, d, p, s, c, err);
-    });
+    dpdk_session session;
+    std::string error;
+    if (!session.open(eal, d, o.threads, error)) return fail(error);
+    // net_pcap ports are files: read them lossless, like replay. NICs: a full queue drops.
+    return run(
+        o, session.all_pcap(), false,
+        [&](pipeline& p, status_reporter& s, capture_counters& c, std::string& err) {
+          return run_dpdk(session, d, p, s, c, err);
+        },
+        session.producers());
   }
 
   CLI::App app{"bssap-probe: GSM A-interface (BSSAP) signalling to subscriber behaviour events"};

@@ -3,7 +3,10 @@
 
 #include <boost/lockfree/spsc_queue.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <limits>
+#include <utility>
 
 #include "bssap/decoders/packet_stack.hpp"
 #include "bssap/probe/packet_ring.hpp"
@@ -13,6 +16,9 @@ namespace bssap::probe {
 namespace {
 constexpr std::uint64_t eof_seq = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t tick_every = 64;  // frames between progress ticks to a lagging worker
+// Producer mode, lossy: a frame is taken only while its producer's record queue has room for
+// this many records (one frame rarely gives more than a few).
+constexpr std::size_t producer_reserve = 64;
 
 // Spin briefly, then yield, then sleep: idle threads must not steal a core from busy ones
 // (the machine may have fewer cores than threads).
@@ -34,13 +40,19 @@ struct backoff {
 
 struct pipeline::worker {
   worker(std::size_t ring_bytes, std::size_t queue) : ring(ring_bytes), out(queue) {}
-  packet_ring ring;
+  packet_ring ring;  // unused (minimum size) in producer mode
   boost::lockfree::spsc_queue<a_record> out;
   std::thread thread;
   bool done = false;  // merge side: its eof record was consumed
+  // Producer mode: written by the producer's thread, read by the merge side.
+  std::uint64_t seq = 0;  // producer thread only
+  std::atomic<std::uint64_t> packets{0}, bytes{0}, drops{0};
+  std::atomic<std::int64_t> first_ts_us{0}, last_ts_us{0};
+  std::atomic<bool> ended{false};
 };
 
 pipeline::pipeline(pipeline_config config, event_sink& sink) : _config(std::move(config)), _sink(sink) {
+  if (_config.producers > 0) _config.threads = _config.producers;  // one flow decoder per producer
   if (_config.threads == 0) _config.threads = 1;
   _correlator = std::make_unique<correlator>(_config.correlation, _sink);
   for (unsigned i = 0; i < _config.threads; ++i)
@@ -49,7 +61,9 @@ pipeline::pipeline(pipeline_config config, event_sink& sink) : _config(std::move
 }
 
 pipeline::~pipeline() {
-  // finish() joins; if it was never called (error path), stop the workers here.
+  // finish() joins; if it was never called (error path), stop the workers here. Producer mode
+  // owns no threads, and its producers may never have started: nothing to wait for.
+  if (!_finished && _config.producers > 0) return;
   if (!_finished) {
     std::string ignored;
     (void)finish(ignored);
@@ -59,6 +73,11 @@ pipeline::~pipeline() {
 bool pipeline::start(std::string& error) {
   if (_config.state_dir && !_correlator->load_state(*_config.state_dir, error)) return false;
   _last_snapshot = std::chrono::steady_clock::now();
+  if (_config.producers > 0) {
+    for (unsigned i = 0; i < _config.producers; ++i)
+      _workers.push_back(std::make_unique<worker>(0, _config.record_queue));
+    return true;
+  }
   if (_config.threads == 1) return true;
   for (unsigned i = 0; i < _config.threads; ++i)
     _workers.push_back(std::make_unique<worker>(_config.ring_bytes, _config.record_queue));
@@ -147,6 +166,67 @@ bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, s
   return true;
 }
 
+bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept {
+  worker& w = *_workers[i];
+  w.packets.fetch_add(1, std::memory_order_relaxed);
+  w.bytes.fetch_add(frame.size(), std::memory_order_relaxed);
+  if (w.first_ts_us.load(std::memory_order_relaxed) == 0) w.first_ts_us.store(ts_us, std::memory_order_relaxed);
+  w.last_ts_us.store(ts_us, std::memory_order_relaxed);
+  if (!_config.lossless && w.out.write_available() < producer_reserve) {
+    w.drops.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  backoff wait_out;
+  auto push_out = [&](const a_record& r) noexcept {
+    if (_config.lossless) {
+      while (!w.out.push(r)) wait_out.wait();
+      wait_out.reset();
+    } else if (!w.out.push(r)) {
+      w.drops.fetch_add(1, std::memory_order_relaxed);  // a frame with more records than the reserve
+    }
+  };
+  _decoders[i]->decode(lt, frame, ts_us, ++w.seq, make_record_sink(push_out));
+  return true;
+}
+
+void pipeline::watermark(unsigned i, std::int64_t ts_us) noexcept {
+  a_record tick;
+  tick.kind = a_kind::tick;
+  tick.seq = 0;
+  tick.ts_us = ts_us;
+  (void)_workers[i]->out.push(tick);  // full: the merge has records to work on; a later one follows
+}
+
+void pipeline::end(unsigned i) noexcept {
+  worker& w = *_workers[i];
+  a_record eof;
+  eof.kind = a_kind::tick;
+  eof.seq = eof_seq;
+  backoff b;
+  while (!w.out.push(eof)) b.wait();  // the merge side keeps draining until every producer ended
+  w.ended.store(true, std::memory_order_release);
+}
+
+bool pipeline::producers_ended() const noexcept {
+  for (const auto& w : _workers)
+    if (!w->ended.load(std::memory_order_acquire)) return false;
+  return true;
+}
+
+void pipeline::collect_producer_totals() noexcept {
+  pipeline_totals t;
+  t.records = _totals.records;
+  for (const auto& w : _workers) {
+    t.packets += w->packets.load(std::memory_order_relaxed);
+    t.bytes += w->bytes.load(std::memory_order_relaxed);
+    t.queue_drops += w->drops.load(std::memory_order_relaxed);
+    const std::int64_t first = w->first_ts_us.load(std::memory_order_relaxed);
+    if (first != 0 && (t.first_ts_us == 0 || first < t.first_ts_us)) t.first_ts_us = first;
+    t.last_ts_us = std::max(t.last_ts_us, w->last_ts_us.load(std::memory_order_relaxed));
+  }
+  _totals = t;
+}
+
 void pipeline::dispatch_ticks(bool all) noexcept {
   for (std::size_t i = 0; i < _workers.size(); ++i) {
     if (!all && _seq - _last_sent[i] < tick_every) continue;
@@ -159,8 +239,11 @@ bool pipeline::drain() noexcept {
   for (;;) {
     // The head with the smallest (sequence, record-before-tick) goes next; every unfinished
     // worker must show a head, else we cannot know that nothing smaller is still coming.
+    // Producer mode orders by capture time instead (each producer's records and watermarks
+    // come in its own time order); ties go to the lower index, as replay merges its files.
+    const bool by_time = _config.producers > 0;
     std::size_t best = _workers.size();
-    std::uint64_t best_key = eof_seq;
+    std::pair<std::int64_t, std::uint64_t> best_key{};
     bool all_done = true;
     for (std::size_t i = 0; i < _workers.size(); ++i) {
       worker& w = *_workers[i];
@@ -168,7 +251,14 @@ bool pipeline::drain() noexcept {
       all_done = false;
       if (w.out.read_available() == 0) return false;
       const a_record& head = w.out.front();
-      const std::uint64_t key = head.seq == eof_seq ? eof_seq : head.seq * 2 + (head.kind == a_kind::tick ? 1 : 0);
+      const bool tick = head.kind == a_kind::tick;
+      std::pair<std::int64_t, std::uint64_t> key;
+      if (head.seq == eof_seq)
+        key = {std::numeric_limits<std::int64_t>::max(), eof_seq};
+      else if (by_time)
+        key = {head.ts_us, tick ? 1 : 0};
+      else
+        key = {0, head.seq * 2 + (tick ? 1 : 0)};
       if (best == _workers.size() || key < best_key) {
         best = i;
         best_key = key;
@@ -188,6 +278,11 @@ bool pipeline::drain() noexcept {
 
 void pipeline::idle() noexcept {
   if (_workers.empty()) return;
+  if (_config.producers > 0) {
+    collect_producer_totals();
+    (void)drain();
+    return;
+  }
   dispatch_ticks(true);
   (void)drain();
 }
@@ -204,7 +299,17 @@ void pipeline::maybe_snapshot() noexcept {
 bool pipeline::finish(std::string& error) {
   if (_finished) return true;
   _finished = true;
-  if (_workers.empty()) {
+  if (_config.producers > 0) {
+    // Every producer has ended (the capture source waits for them before finishing): merge the
+    // rest, then end the open connections decoder by decoder, after all frames, as replay does.
+    backoff b;
+    while (!drain()) b.wait();
+    collect_producer_totals();
+    std::uint64_t last_seq = 0;
+    for (const auto& w : _workers) last_seq = std::max(last_seq, w->seq);
+    auto on_record = [this](const a_record& r) noexcept { feed(r); };
+    for (auto& d : _decoders) d->close_all(last_seq + 1, make_record_sink(on_record));
+  } else if (_workers.empty()) {
     auto on_record = [this](const a_record& r) noexcept { feed(r); };
     _decoders[0]->close_all(_seq + 1, make_record_sink(on_record));
   } else {

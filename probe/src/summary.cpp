@@ -85,6 +85,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("capture", "packets", t.packets);
   line("capture", "bytes", t.bytes);
   line("capture", "threads", p.threads());
+  if (p.producers() > 0) line("capture", "rx_lcores", p.producers());  // DPDK: one lcore per RX queue
   line("capture", "queue_drops", t.queue_drops);
   line("capture", "kernel_drops", counters.kernel_drops);
   line("capture", "interface_drops", counters.interface_drops);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,11 +63,32 @@ bool run_live(const live_options& options, pipeline& p, status_reporter& status,
 
 struct dpdk_options {
   double idle_exit_s = -1;  // stop after this long without packets; <0: 2 s on net_pcap only, else never
-  unsigned rx_queues = 0;   // 0: one per worker thread (capped by the device)
+  unsigned rx_queues = 0;  // NIC ports: 0 = one per worker lcore or --threads, whichever is more (capped by the device)
   unsigned burst = 32;
 };
-// `eal_argv` starts with the program name; the EAL consumes it.
-bool run_dpdk(std::vector<char*> eal_argv, const dpdk_options& options, pipeline& p, status_reporter& status,
+
+// The EAL and the ports, set up before the pipeline exists, because the pipeline's shape depends
+// on them: with a worker lcore for every RX queue, producers() > 0 and the pipeline must be built
+// with that many producers (one lcore per queue); else 0 and the main lcore polls every queue.
+class dpdk_session {
+ public:
+  dpdk_session();
+  ~dpdk_session();  // stops the ports, cleans the EAL up
+  dpdk_session(const dpdk_session&) = delete;
+  dpdk_session& operator=(const dpdk_session&) = delete;
+  // `eal_argv` starts with the program name; the EAL consumes it. `threads`: --threads.
+  bool open(std::vector<char*> eal_argv, const dpdk_options& options, unsigned threads, std::string& error);
+  unsigned producers() const noexcept;
+  unsigned queues() const noexcept;
+  bool all_pcap() const noexcept;  // only net_pcap ports: files, read lossless
+
+ private:
+  friend bool run_dpdk(dpdk_session&, const dpdk_options&, pipeline&, status_reporter&, capture_counters&,
+                       std::string&);
+  struct state;
+  std::unique_ptr<state> _state;
+};
+bool run_dpdk(dpdk_session& session, const dpdk_options& options, pipeline& p, status_reporter& status,
               capture_counters& counters, std::string& error);
 
 }  // namespace bssap::probe

@@ -10,6 +10,13 @@
 // tick markers, so the merge always knows how far each worker has got and hands the correlator
 // records in exactly the capture order, whatever the number of workers. With threads == 1 there
 // are no worker threads: frames are decoded and correlated inline in the caller's thread.
+//
+// Producer mode (producers > 0; DPDK with one lcore per RX queue): there is no capture thread
+// and no packet ring. Each producer thread decodes its own frames with its own flow_decoder
+// (produce()) and queues the records; the caller's thread merges them by capture time and
+// correlates (idle()). A producer's watermark says that none of its later frames is older, so
+// the merge hands on records up to the smallest watermark; equal times go in producer order.
+// Flows must stay on one producer (symmetric RSS), as they stay on one worker otherwise.
 #pragma once
 
 #include <atomic>
@@ -30,6 +37,7 @@ namespace bssap::probe {
 
 struct pipeline_config {
   unsigned threads = 1;
+  unsigned producers = 0;  // > 0: producer mode with this many producers (threads is ignored)
   bool lossless = true;
   std::size_t ring_bytes = 8u << 20;  // per worker
   std::size_t record_queue = 16384;   // records per worker -> merge queue
@@ -58,6 +66,14 @@ class pipeline {
   bool start(std::string& error);
   // Capture side. Returns false when the frame was dropped (lossy mode, ring full).
   bool push_packet(dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept;
+  // Producer mode, from producer `i`'s own thread (one thread per producer). produce() returns
+  // false when the frame was dropped (lossy mode, the producer's record queue is full); in
+  // lossless mode it waits for the merge instead. end() is the producer's last call.
+  bool produce(unsigned i, dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept;
+  void watermark(unsigned i, std::int64_t ts_us) noexcept;
+  void end(unsigned i) noexcept;
+  // Producer mode, from the caller's thread: true once every producer has called end().
+  bool producers_ended() const noexcept;
   // Capture side, nothing arrived for a while: lets workers report progress, drains.
   void idle() noexcept;
   // End of input: drains everything, ends open connections, writes the snapshot.
@@ -70,12 +86,14 @@ class pipeline {
   // Valid after finish(): the workers' decoders (summed in the summary).
   const std::vector<std::unique_ptr<flow_decoder>>& decoders() const noexcept { return _decoders; }
   unsigned threads() const noexcept { return _config.threads; }
+  unsigned producers() const noexcept { return _config.producers; }
 
  private:
   struct worker;
   void dispatch_ticks(bool all) noexcept;
   bool drain() noexcept;  // merges what it can; true when every worker has finished
   void feed(const a_record& r) noexcept;
+  void collect_producer_totals() noexcept;
 
   pipeline_config _config;
   event_sink& _sink;
