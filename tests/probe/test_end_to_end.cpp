@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -207,8 +208,9 @@ TEST_CASE("trigger hand-off: the IMSI-sharded queues carry every event to its su
 }
 
 namespace {
-// Splits `in` after frame `split_after` (0-based, inclusive) into two files.
-void split_pcap(const fs::path& in, std::size_t split_after, const fs::path& a, const fs::path& b) {
+// Copies each frame of `in` to `a` when `to_a(index, frame)` holds, else to `b` (0-based index).
+template <class Predicate>
+void split_pcap(const fs::path& in, const fs::path& a, const fs::path& b, Predicate to_a) {
   char err[PCAP_ERRBUF_SIZE] = {};
   pcap_t* p = pcap_open_offline_with_tstamp_precision(in.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
   REQUIRE(p != nullptr);
@@ -219,12 +221,15 @@ void split_pcap(const fs::path& in, std::size_t split_after, const fs::path& a, 
   pcap_pkthdr* h = nullptr;
   const u_char* data = nullptr;
   for (std::size_t i = 0; pcap_next_ex(p, &h, &data) == 1; ++i)
-    pcap_dump(reinterpret_cast<u_char*>(i <= split_after ? da : db), h, data);
+    pcap_dump(reinterpret_cast<u_char*>(to_a(i, std::span<const u_char>(data, h->caplen)) ? da : db), h, data);
   pcap_dump_close(da);
   pcap_dump_close(db);
   pcap_close(p);
 }
-
+// Splits `in` after frame `split_after` (0-based, inclusive) into two files.
+void split_pcap(const fs::path& in, std::size_t split_after, const fs::path& a, const fs::path& b) {
+  split_pcap(in, a, b, [split_after](std::size_t i, std::span<const u_char>) { return i <= split_after; });
+}
 // The frame nearest the middle after which no SCCP connection is open (so the second replay
 // does not start inside a connection, which a probe restarted there could not follow).
 std::size_t quiet_split_point(const fs::path& in, std::size_t& frames) {
@@ -322,24 +327,11 @@ namespace {
 // two RX queues: frames to or from `address` (network order) go to `a`, the others to `b`.
 void split_by_address(const fs::path& in, const std::array<std::uint8_t, 4>& address, const fs::path& a,
                       const fs::path& b) {
-  char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* src = pcap_open_offline(in.c_str(), err);
-  REQUIRE(src != nullptr);
-  pcap_dumper_t* out_a = pcap_dump_open(src, a.c_str());
-  pcap_dumper_t* out_b = pcap_dump_open(src, b.c_str());
-  REQUIRE(out_a != nullptr);
-  REQUIRE(out_b != nullptr);
-  pcap_pkthdr* h = nullptr;
-  const u_char* data = nullptr;
-  while (pcap_next_ex(src, &h, &data) == 1) {
-    const bool ipv4 = h->caplen >= 34 && data[12] == 0x08 && data[13] == 0x00;
-    const bool match =
-        ipv4 && (std::memcmp(data + 26, address.data(), 4) == 0 || std::memcmp(data + 30, address.data(), 4) == 0);
-    pcap_dump(reinterpret_cast<u_char*>(match ? out_a : out_b), h, data);
-  }
-  pcap_dump_close(out_a);
-  pcap_dump_close(out_b);
-  pcap_close(src);
+  split_pcap(in, a, b, [&address](std::size_t, std::span<const u_char> f) {
+    const bool ipv4 = f.size() >= 34 && f[12] == 0x08 && f[13] == 0x00;
+    return ipv4 &&
+           (std::memcmp(f.data() + 26, address.data(), 4) == 0 || std::memcmp(f.data() + 30, address.data(), 4) == 0);
+  });
 }
 }  // namespace
 
