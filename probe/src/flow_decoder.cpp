@@ -107,8 +107,30 @@ flow_decoder::flow_decoder(const flow_decoder_config& config, std::uint64_t conn
       _stack(config.stack),
       _reasm(std::make_unique<dec::sccp_reassembler>()),
       _msg(std::make_unique<dec::a_message>()),
-      _next_conn(conn_id_base + 1) {
-  _conns.reserve(4096);
+      _next_conn(conn_id_base + 1) {}
+
+flow_decoder::conn* flow_decoder::conn_table::add(const conn& c) {
+  if (_free.empty()) {
+    _chunks.push_back(std::make_unique<conn[]>(chunk_size));
+    conn* chunk = _chunks.back().get();
+    for (std::size_t i = chunk_size; i-- > 0;) _free.push_back(&chunk[i]);  // lowest slot first
+  }
+  conn* slot = _free.back();
+  _free.pop_back();
+  *slot = c;
+  slot->in_use = true;
+  ++_live;
+  return slot;
+}
+
+void flow_decoder::conn_table::remove(conn* c) noexcept {
+  c->in_use = false;
+  --_live;
+  _free.push_back(c);  // capacity reserved when its chunk was added: no allocation
+}
+
+void flow_decoder::conn_table::clear() noexcept {
+  for_each([this](conn& c) { remove(&c); });
 }
 
 flow_decoder::~flow_decoder() = default;
@@ -205,23 +227,22 @@ void flow_decoder::expire(std::int64_t now_us) noexcept {
   // with few packets per second would otherwise scan the whole table on almost every packet.
   if (_conns.empty() || now_us - _oldest_ts_us <= _config.connection_idle_timeout_us) return;
   std::int64_t oldest = now_us;
-  for (auto it = _conns.begin(); it != _conns.end();) {
-    if (now_us - it->second.last_ts_us > _config.connection_idle_timeout_us) {
+  _conns.for_each([&](conn& c) {
+    if (now_us - c.last_ts_us > _config.connection_idle_timeout_us) {
       _stats.connections_timed_out += 1;
-      close(it->second, now_us);
-      it = _conns.erase(it);
+      close(c, now_us);
+      _conns.remove(&c);
     } else {
-      oldest = std::min(oldest, it->second.last_ts_us);
-      ++it;
+      oldest = std::min(oldest, c.last_ts_us);
     }
-  }
+  });
   _oldest_ts_us = oldest;
 }
 
 void flow_decoder::close_all(std::uint64_t seq, record_sink out) noexcept {
   _seq = seq;
   _out = out;
-  for (auto& [id, c] : _conns) close(c, _ts_us);
+  _conns.for_each([this](conn& c) { close(c, _ts_us); });
   _conns.clear();
   _by_ref.clear();
 }
@@ -269,7 +290,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         c.last_ts_us = u.ts_us;
         c.has_bsc_key = true;
         c.bsc_key = ref_key(u.flow_id, dir, u.opc, m->slr);
-        auto& stored = _conns.emplace(c.id, c).first->second;
+        conn& stored = *_conns.add(c);
         _by_ref.set(c.bsc_key, &stored);
         _stats.connections_opened += 1;
         if (m->has_data) on_ranap(u, stored, m->data, true);
@@ -307,12 +328,11 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       if (conn* const* found = _by_ref.find(key); found != nullptr) {
         // The reference was reused before we saw its release: the old connection is over.
         conn* const old = *found;
-        const auto old_id = old->id;
         _stats.connections_released += 1;
         close(*old, u.ts_us);
-        _conns.erase(old_id);
+        _conns.remove(old);
       }
-      auto& stored = _conns.emplace(c.id, c).first->second;
+      conn& stored = *_conns.add(c);
       _by_ref.set(key, &stored);
       _stats.connections_opened += 1;
       if (decoded) {
@@ -366,9 +386,8 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       conn* c = find_by_dlr();
       if (c == nullptr) return;  // RLC after RLSD: already released
       _stats.connections_released += 1;
-      const auto id = c->id;
       close(*c, u.ts_us);
-      _conns.erase(id);
+      _conns.remove(c);
       return;
     }
     case dec::sccp_msg_type::udt:

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <unordered_map>
+#include <vector>
 
 #include "bssap/decoders/a_message.hpp"
 #include "bssap/decoders/packet_stack.hpp"
@@ -79,6 +79,7 @@ class flow_decoder {
 
  private:
   struct conn {
+    bool in_use = false;  // a live connection (conn_table slot taken)
     std::uint64_t id = 0;
     std::uint64_t flow = 0;
     std::uint8_t bsc_dir = 0;  // sccp_unit::direction of the BSC side
@@ -105,8 +106,31 @@ class flow_decoder {
   dec::decode_stats _errors;
   flow_decoder_stats _stats;
   std::uint64_t _next_conn;
-  std::unordered_map<std::uint64_t, conn> _conns;  // by connection id
-  flat_map<std::uint64_t, conn*> _by_ref{8192};    // reference key -> connection (_conns nodes never move)
+  // Connections in fixed chunks of slots, reused through a free list: their addresses never
+  // change (_by_ref points at them) and opening one allocates nothing once the chunks exist
+  // (a chunk is added only when all are full, up to max_connections).
+  class conn_table {
+   public:
+    static constexpr std::size_t chunk_size = 4096;
+    conn* add(const conn& c);
+    void remove(conn* c) noexcept;
+    void clear() noexcept;
+    std::size_t size() const noexcept { return _live; }
+    bool empty() const noexcept { return _live == 0; }
+    template <class F>
+    void for_each(F&& f) {  // every live connection, in slot order; f may remove the one it gets
+      for (auto& chunk : _chunks)
+        for (std::size_t i = 0; i < chunk_size; ++i)
+          if (chunk[i].in_use) f(chunk[i]);
+    }
+
+   private:
+    std::vector<std::unique_ptr<conn[]>> _chunks;
+    std::vector<conn*> _free;
+    std::size_t _live = 0;
+  };
+  conn_table _conns;
+  flat_map<std::uint64_t, conn*> _by_ref{8192};  // reference key -> connection
   std::int64_t _last_expire_us = 0;
   std::int64_t _oldest_ts_us = std::numeric_limits<std::int64_t>::max();  // <= every open conn's last_ts_us
   std::array<std::uint64_t, 64> _recent_msus{};  // hashes of the last MSUs (retransmission filter)
