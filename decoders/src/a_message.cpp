@@ -127,10 +127,7 @@ decode_error decode_bssap_into(bytes sccp_user_data, link_direction direction, a
 }
 
 result<a_message> decode_bssap(bytes sccp_user_data, link_direction direction, decode_stats* stats) noexcept {
-  a_message m;
-  const decode_error e = decode_into(sccp_user_data, direction, m, stats);
-  if (e != decode_error::none) return e;
-  return m;
+  return result_from<a_message>([&](a_message& m) { return decode_into(sccp_user_data, direction, m, stats); });
 }
 
 }  // namespace bssap::dec

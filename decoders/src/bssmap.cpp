@@ -586,10 +586,7 @@ decode_error decode_bssmap_into(bytes message, bssmap_message& out, decode_stats
 }
 
 result<bssmap_message> decode_bssmap(bytes message, decode_stats* stats) noexcept {
-  bssmap_message m;
-  const decode_error e = decode_bssmap_into(message, m, stats);
-  if (e != decode_error::none) return e;
-  return m;
+  return result_from<bssmap_message>([&](bssmap_message& m) { return decode_bssmap_into(message, m, stats); });
 }
 
 }  // namespace bssap::dec

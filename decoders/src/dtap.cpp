@@ -101,10 +101,7 @@ decode_error decode_dtap_into(bytes pdu, link_direction direction, dtap_message&
 }
 
 result<dtap_message> decode_dtap(bytes pdu, link_direction direction, decode_stats* stats) noexcept {
-  dtap_message m;
-  const decode_error e = decode_dtap_into(pdu, direction, m, stats);
-  if (e != decode_error::none) return e;
-  return m;
+  return result_from<dtap_message>([&](dtap_message& m) { return decode_dtap_into(pdu, direction, m, stats); });
 }
 
 }  // namespace bssap::dec

@@ -32,10 +32,7 @@ decode_error decode_ipv4_into(bytes packet, ipv4_view& v) noexcept {
 }
 
 result<ipv4_view> decode_ipv4(bytes packet) noexcept {
-  ipv4_view v;
-  const decode_error e = decode_ipv4_into(packet, v);
-  if (e != decode_error::none) return e;
-  return v;
+  return result_from<ipv4_view>([&](ipv4_view& v) { return decode_ipv4_into(packet, v); });
 }
 
 ip_reassembler::ip_reassembler(std::uint32_t slots, std::uint32_t max_bytes)

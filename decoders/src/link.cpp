@@ -105,10 +105,7 @@ decode_error decode_link_into(linktype lt, bytes frame, link_view& v) noexcept {
 }
 
 result<link_view> decode_link(linktype lt, bytes frame) noexcept {
-  link_view v;
-  const decode_error e = decode_link_into(lt, frame, v);
-  if (e != decode_error::none) return e;
-  return v;
+  return result_from<link_view>([&](link_view& v) { return decode_link_into(lt, frame, v); });
 }
 
 }  // namespace bssap::dec

@@ -63,10 +63,7 @@ decode_error decode_m3ua_into(bytes in, std::size_t& consumed, m3ua_view& v) noe
 }
 
 result<m3ua_view> decode_m3ua(bytes in, std::size_t& consumed) noexcept {
-  m3ua_view v;
-  const decode_error e = decode_m3ua_into(in, consumed, v);
-  if (e != decode_error::none) return e;
-  return v;
+  return result_from<m3ua_view>([&](m3ua_view& v) { return decode_m3ua_into(in, consumed, v); });
 }
 
 }  // namespace bssap::dec

@@ -294,10 +294,7 @@ decode_error decode_sccp_into(bytes message, const sccp_options& options, sccp_m
 }
 
 result<sccp_message> decode_sccp(bytes message, const sccp_options& options, decode_stats* stats) noexcept {
-  sccp_message m;
-  const decode_error e = decode_sccp_into(message, options, m, stats);
-  if (e != decode_error::none) return e;
-  return m;
+  return result_from<sccp_message>([&](sccp_message& m) { return decode_sccp_into(message, options, m, stats); });
 }
 
 // --- reassembler ---

@@ -51,10 +51,7 @@ decode_error decode_sctp_into(bytes packet, bool verify_crc, bool accept_adler32
 }
 
 result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32) noexcept {
-  sctp_view v;
-  const decode_error e = decode_sctp_into(packet, verify_crc, accept_adler32, v);
-  if (e != decode_error::none) return e;
-  return v;
+  return result_from<sctp_view>([&](sctp_view& v) { return decode_sctp_into(packet, verify_crc, accept_adler32, v); });
 }
 
 decode_error sctp_chunk_reader::next_into(sctp_chunk_view& ch) noexcept {
@@ -73,10 +70,7 @@ decode_error sctp_chunk_reader::next_into(sctp_chunk_view& ch) noexcept {
 }
 
 result<sctp_chunk_view> sctp_chunk_reader::next() noexcept {
-  sctp_chunk_view ch;
-  const decode_error e = next_into(ch);
-  if (e != decode_error::none) return e;
-  return ch;
+  return result_from<sctp_chunk_view>([&](sctp_chunk_view& ch) { return next_into(ch); });
 }
 
 decode_error decode_sctp_data_into(const sctp_chunk_view& chunk, sctp_data_view& d) noexcept {
@@ -93,10 +87,7 @@ decode_error decode_sctp_data_into(const sctp_chunk_view& chunk, sctp_data_view&
 }
 
 result<sctp_data_view> decode_sctp_data(const sctp_chunk_view& chunk) noexcept {
-  sctp_data_view d;
-  const decode_error e = decode_sctp_data_into(chunk, d);
-  if (e != decode_error::none) return e;
-  return d;
+  return result_from<sctp_data_view>([&](sctp_data_view& d) { return decode_sctp_data_into(chunk, d); });
 }
 
 bool tsn_window::accept(std::uint32_t tsn) noexcept {

@@ -83,4 +83,15 @@ class [[nodiscard]] result {
   decode_error _error;
 };
 
+// The result-returning form of a decoder written as `decode_error f_into(..., T& out)`: runs
+// `fill` on a default-constructed T and returns it, or the error `fill` gave. The *_into forms
+// are the hot path (no view copied through a return value); this serves every other caller.
+template <class T, class Fill>
+result<T> result_from(Fill&& fill) noexcept {
+  T value;
+  const decode_error e = fill(value);
+  if (e != decode_error::none) return e;
+  return value;
+}
+
 }  // namespace bssap::dec
