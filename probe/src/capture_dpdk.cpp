@@ -28,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -69,6 +70,26 @@ std::int64_t frame_time(const rte_mbuf* m, bool pcap, const rx_timestamps& t, st
   return wall_us();
 }
 
+// Hands each frame of a received burst, in order, to `take(frame, capture time)`, linearising
+// chained mbufs into `linear` (frames are cut at 64 KiB), and frees the mbufs. Returns the
+// capture time of the last frame.
+template <class Take>
+std::int64_t take_burst(rte_mbuf* const* burst, std::uint16_t n, bool pcap, const rx_timestamps& t,
+                        std::vector<std::uint8_t>& linear, Take&& take) {
+  const std::int64_t now = pcap ? 0 : wall_us();
+  std::int64_t ts = now;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = burst[i];
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
+    ts = frame_time(m, pcap, t, now);
+    const std::uint32_t len = std::min<std::uint32_t>(rte_pktmbuf_pkt_len(m), 65536);
+    const void* data = rte_pktmbuf_read(m, 0, len, linear.data());
+    if (data != nullptr) take(std::span<const std::byte>(static_cast<const std::byte*>(data), len), ts);
+    rte_pktmbuf_free(m);
+  }
+  return ts;
+}
+
 // One worker lcore: polls one RX queue and decodes its frames as pipeline producer `index`.
 struct rx_lcore {
   pipeline* p = nullptr;
@@ -78,7 +99,6 @@ struct rx_lcore {
   double idle_exit_s = 0;
   unsigned burst = 32;
   const std::atomic<bool>* stop = nullptr;
-  std::uint64_t dropped = 0;
 };
 
 int rx_lcore_main(void* arg) {
@@ -112,19 +132,10 @@ int rx_lcore_main(void* arg) {
     }
     empty_polls = 0;
     last_packet = now_s();
-    const std::int64_t now = c.q.pcap ? 0 : wall_us();
-    std::int64_t ts = now;
-    for (std::uint16_t i = 0; i < n; ++i) {
-      rte_mbuf* m = burst[i];
-      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
-      ts = frame_time(m, c.q.pcap, c.ts, now);
-      const std::uint32_t len = std::min<std::uint32_t>(rte_pktmbuf_pkt_len(m), 65536);
-      const void* data = rte_pktmbuf_read(m, 0, len, linear.data());
-      if (data != nullptr &&
-          !c.p->produce(c.index, dec::linktype::ethernet, {static_cast<const std::byte*>(data), len}, ts))
-        ++c.dropped;
-      rte_pktmbuf_free(m);
-    }
+    // A refused frame (lossy, record queue full) is counted by the pipeline as a queue drop.
+    const std::int64_t ts = take_burst(burst.data(), n, c.q.pcap, c.ts, linear, [&](auto frame, std::int64_t t) {
+      (void)c.p->produce(c.index, dec::linktype::ethernet, frame, t);
+    });
     c.p->watermark(c.index, ts);  // the queue's frames come in time order
     last_mark = ts;
   }
@@ -325,16 +336,8 @@ bool run_dpdk(dpdk_session& session, const dpdk_options& options, pipeline& p, s
       const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, burst.data(), static_cast<std::uint16_t>(burst.size()));
       if (n == 0) continue;
       any = true;
-      const std::int64_t now = q.pcap ? 0 : wall_us();
-      for (std::uint16_t i = 0; i < n; ++i) {
-        rte_mbuf* m = burst[i];
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
-        const std::int64_t ts = frame_time(m, q.pcap, s.ts, now);
-        const std::uint32_t len = std::min<std::uint32_t>(rte_pktmbuf_pkt_len(m), 65536);
-        const void* data = rte_pktmbuf_read(m, 0, len, linear.data());
-        if (data != nullptr) p.push_packet(dec::linktype::ethernet, {static_cast<const std::byte*>(data), len}, ts);
-        rte_pktmbuf_free(m);
-      }
+      (void)take_burst(burst.data(), n, q.pcap, s.ts, linear,
+                       [&](auto frame, std::int64_t t) { (void)p.push_packet(dec::linktype::ethernet, frame, t); });
     }
     const double t = now_s();
     if (any) {
