@@ -36,12 +36,30 @@ struct backoff {
   }
   void reset() noexcept { n = 0; }
 };
+
+using record_queue = boost::lockfree::spsc_queue<a_record>;
+
+// Pushes `r`, waiting while the merge side has not made room.
+void push_waiting(record_queue& q, const a_record& r, backoff& b) noexcept {
+  while (!q.push(r)) b.wait();
+  b.reset();
+}
+
+// A progress marker: nothing before `seq` (worker mode) or older than `ts_us` (producer mode)
+// follows from its worker; seq == eof_seq ends the worker's stream.
+a_record tick_record(std::uint64_t seq, std::int64_t ts_us = 0) noexcept {
+  a_record r;
+  r.kind = a_kind::tick;
+  r.seq = seq;
+  r.ts_us = ts_us;
+  return r;
+}
 }  // namespace
 
 struct pipeline::worker {
   worker(std::size_t ring_bytes, std::size_t queue) : ring(ring_bytes), out(queue) {}
   packet_ring ring;  // unused (minimum size) in producer mode
-  boost::lockfree::spsc_queue<a_record> out;
+  record_queue out;
   std::thread thread;
   bool done = false;  // merge side: its eof record was consumed
   // Producer mode: written by the producer's thread, read by the merge side.
@@ -86,10 +104,7 @@ bool pipeline::start(std::string& error) {
     flow_decoder* d = _decoders[i].get();
     w->thread = std::thread([w, d] {
       backoff wait_in, wait_out;
-      auto push_out = [&](const a_record& r) noexcept {
-        while (!w->out.push(r)) wait_out.wait();
-        wait_out.reset();
-      };
+      auto push_out = [&](const a_record& r) noexcept { push_waiting(w->out, r, wait_out); };
       auto sink = make_record_sink(push_out);
       for (;;) {
         const ring_header* h = w->ring.peek();
@@ -98,21 +113,16 @@ bool pipeline::start(std::string& error) {
           continue;
         }
         wait_in.reset();
-        a_record marker;
         switch (h->kind) {
           case ring_item::packet:
             d->decode(static_cast<dec::linktype>(h->linktype), h->data(), h->ts_us, h->seq, sink);
             break;
           case ring_item::tick:
-            marker.kind = a_kind::tick;
-            marker.seq = h->seq;
-            push_out(marker);
+            push_out(tick_record(h->seq));
             break;
           case ring_item::eof:
             d->close_all(h->seq, sink);
-            marker.kind = a_kind::tick;
-            marker.seq = eof_seq;
-            push_out(marker);
+            push_out(tick_record(eof_seq));
             w->ring.pop();
             return;
           case ring_item::pad:
@@ -179,8 +189,7 @@ bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> 
   backoff wait_out;
   auto push_out = [&](const a_record& r) noexcept {
     if (_config.lossless) {
-      while (!w.out.push(r)) wait_out.wait();
-      wait_out.reset();
+      push_waiting(w.out, r, wait_out);
     } else if (!w.out.push(r)) {
       w.drops.fetch_add(1, std::memory_order_relaxed);  // a frame with more records than the reserve
     }
@@ -190,20 +199,14 @@ bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> 
 }
 
 void pipeline::watermark(unsigned i, std::int64_t ts_us) noexcept {
-  a_record tick;
-  tick.kind = a_kind::tick;
-  tick.seq = 0;
-  tick.ts_us = ts_us;
-  (void)_workers[i]->out.push(tick);  // full: the merge has records to work on; a later one follows
+  // Full: the merge has records to work on, and a later watermark follows.
+  (void)_workers[i]->out.push(tick_record(0, ts_us));
 }
 
 void pipeline::end(unsigned i) noexcept {
   worker& w = *_workers[i];
-  a_record eof;
-  eof.kind = a_kind::tick;
-  eof.seq = eof_seq;
   backoff b;
-  while (!w.out.push(eof)) b.wait();  // the merge side keeps draining until every producer ended
+  push_waiting(w.out, tick_record(eof_seq), b);  // the merge keeps draining until every producer ended
   w.ended.store(true, std::memory_order_release);
 }
 
