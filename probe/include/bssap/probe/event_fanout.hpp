@@ -27,11 +27,10 @@
 
 namespace bssap::probe {
 
-// What a trigger worker runs for each event of its shard (in that worker's thread).
-class shard_consumer {
+// What a trigger worker runs for each event of its shard (on_event, in that worker's thread):
+// an event sink that is also told when its queue runs dry.
+class shard_consumer : public event_sink {
  public:
-  virtual ~shard_consumer() = default;
-  virtual void on_event(const event& e) noexcept = 0;
   // The queue is empty for now (the worker is about to idle) or the fan-out is stopping.
   virtual void flush() noexcept {}
 };
