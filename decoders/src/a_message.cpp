@@ -69,8 +69,8 @@ link_direction bssmap_direction(bssmap_msg_type t, link_direction given) noexcep
 }
 
 decode_error decode_into(bytes data, link_direction direction, a_message& out, decode_stats* stats) noexcept {
-  // Reset everything but `l3`, in place: decode_dtap_into resets `l3` itself, and the BSSMAP path
-  // below resets it when there is no layer 3 to decode, so clearing its ~940 octets here too
+  // Reset everything but `l3`, in place: decode_dtap_into resets `l3` itself, and the other paths
+  // below reset it when they leave no layer 3, so clearing its ~940 octets here too
   // would be done twice for every message. Keep this list in step with a_message's fields.
   out.kind = a_kind::bssmap;
   out.direction = direction;
@@ -93,30 +93,25 @@ decode_error decode_into(bytes data, link_direction direction, a_message& out, d
     out.direction = out.l3.direction;
     return decode_error::none;
   }
-  out.kind = a_kind::bssmap;
   bssmap_message map;
   const decode_error map_error = decode_bssmap_into(pdu->payload, map, stats);
-  if (map_error != decode_error::none) {
-    ::new (&out.l3) dtap_message{};
-    return map_error;
-  }
-  summarise(map, out.bssmap);
-  out.direction = bssmap_direction(map.type, direction);
-  bytes l3{};
-  if (map.has_layer3_information) l3 = map.layer3_information;
-  if (map.has_layer3_message_contents) l3 = map.layer3_message_contents;
-  if (l3.empty()) {
-    ::new (&out.l3) dtap_message{};
-  } else {
-    const decode_error e = decode_dtap_into(l3, out.direction, out.l3, stats);
-    if (e == decode_error::none) {
-      out.has_l3 = true;
-    } else {
-      ::new (&out.l3) dtap_message{};  // no partial layer 3 beside l3_error
-      out.l3_error = e;
+  if (map_error == decode_error::none) {
+    summarise(map, out.bssmap);
+    out.direction = bssmap_direction(map.type, direction);
+    bytes l3{};
+    if (map.has_layer3_information) l3 = map.layer3_information;
+    if (map.has_layer3_message_contents) l3 = map.layer3_message_contents;
+    if (!l3.empty()) {
+      const decode_error e = decode_dtap_into(l3, out.direction, out.l3, stats);
+      if (e == decode_error::none)
+        out.has_l3 = true;
+      else
+        out.l3_error = e;
     }
   }
-  return decode_error::none;
+  // No layer 3, or a partial one beside l3_error: leave none behind.
+  if (!out.has_l3) ::new (&out.l3) dtap_message{};
+  return map_error;
 }
 
 }  // namespace
