@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev
   libpcap-dev dpdk-dev libdpdk-dev libboost-dev libfmt-dev catch2
-  tshark libcli11-dev nlohmann-json3-dev libsqlite3-dev zlib1g-dev
+  tshark libcli11-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
   tcpreplay iproute2 nodejs npm
 )
 

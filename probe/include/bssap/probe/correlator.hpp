@@ -15,17 +15,11 @@
 #include <vector>
 
 #include "bssap/event.hpp"
+#include "bssap/event_sink.hpp"
 #include "bssap/probe/a_record.hpp"
 #include "bssap/probe/flat_map.hpp"
 
 namespace bssap::probe {
-
-// Where events go. The correlator calls it in capture order per subscriber.
-class event_sink {
- public:
-  virtual ~event_sink() = default;
-  virtual void on_event(const event& e) noexcept = 0;
-};
 
 struct correlator_config {
   std::vector<std::string> home_plmns;  // "460-00": MCC + MNC as the IMSI starts with them

@@ -23,17 +23,10 @@
 #include <vector>
 
 #include "bssap/event.hpp"
+#include "bssap/event_sink.hpp"
 #include "bssap/probe/correlator.hpp"
 
 namespace bssap::probe {
-
-// What a trigger worker runs for each event of its shard (on_event, in that worker's thread):
-// an event sink that is also told when its queue runs dry.
-class shard_consumer : public event_sink {
- public:
-  // The queue is empty for now (the worker is about to idle) or the fan-out is stopping.
-  virtual void flush() noexcept {}
-};
 
 struct fanout_config {
   std::size_t queue_capacity = 65536;  // events per shard (about 330 bytes each)
