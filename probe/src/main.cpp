@@ -2,21 +2,26 @@
 //   bssap-probe replay FILE... [--speed X | --fast] --events OUT.jsonl
 //   bssap-probe live -i IFACE [-i IFACE2] [-f BPF] --events OUT.jsonl
 //   bssap-probe dpdk [EAL args] -- --events OUT.jsonl
+//   bssap-probe report --config probe.yaml [--orders FILE] [--json]
 // Common: --threads N, --stats S, --state DIR, --home-plmns LIST, --pc24, --link-field,
-//         --trigger-shards N --trigger-out DIR.
+//         --trigger-shards N [--trigger-out DIR], --config probe.yaml, --decisions FILE.
 // A mistake a user can make ends with one line on stderr and a non-zero status.
 #include <fmt/format.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "bssap/campaign/runtime.hpp"
 #include "bssap/probe/capture.hpp"
 #include "bssap/probe/event_fanout.hpp"
 #include "bssap/probe/pipeline.hpp"
@@ -31,6 +36,7 @@ namespace {
 class event_log final : public event_sink {
  public:
   bool open(const std::string& path, std::string& error) {
+    if (path.empty()) return true;  // no event log asked for
     if (path == "-") {
       _file = stdout;
       return true;
@@ -97,6 +103,11 @@ void on_signal(int) {
   if (g_stop_requested.exchange(true)) _exit(130);  // second signal: leave at once
 }
 
+// SIGHUP: reload campaigns and tables. The handler only sets a flag; a thread of its own does
+// the loading, off the capture path.
+std::atomic<bool> g_reload_requested{false};
+void on_hangup(int) { g_reload_requested.store(true); }
+
 struct common_options {
   std::string events;
   unsigned threads = 1;
@@ -109,26 +120,45 @@ struct common_options {
   bool no_summary = false;
   unsigned trigger_shards = 0;
   std::string trigger_out;
+  std::string config;
+  std::string decisions;
+  bool home_plmns_given = false;
+  bool state_given = false;
 };
 
 void add_common(CLI::App& app, common_options& o) {
-  app.add_option("--events", o.events, "event log (JSON lines); - for stdout")->required();
+  app.add_option("--events", o.events, "event log (JSON lines); - for stdout");
   app.add_option("--threads", o.threads, "flow worker threads (1: everything in one thread)")
       ->check(CLI::Range(1u, 64u));
   app.add_option("--stats", o.stats, "print a statistics line to stderr every SECONDS")->check(CLI::NonNegativeNumber);
-  app.add_option("--state", o.state, "subscriber state directory: restored at start, saved periodically and at exit");
+  app.add_option("--state", o.state, "subscriber state directory: restored at start, saved periodically and at exit")
+      ->each([&o](const std::string&) { o.state_given = true; });
   app.add_option("--home-plmns", o.home_plmns,
-                 "equivalent home PLMNs for roaming_in (default 460-00,460-02,460-07, as bssap-synth; \"\" for none)");
+                 "equivalent home PLMNs for roaming_in (default: the configuration's home_plmns, else "
+                 "460-00,460-02,460-07 as bssap-synth; \"\" for none)")
+      ->each([&o](const std::string&) { o.home_plmns_given = true; });
   app.add_flag("--pc24", o.pc24, "24-bit signalling point codes (MTP3 routing label and SCCP addresses)");
   app.add_flag("--link-field", o.link_field, "write the capture link of each event (`link`)");
   app.add_flag("--no-summary", o.no_summary, "do not print the final summary");
-  auto* shards = app.add_option("--trigger-shards", o.trigger_shards,
-                                "trigger workers fed through SPSC queues sharded by IMSI (0: none)")
-                     ->check(CLI::Range(1u, 64u));
-  auto* out =
-      app.add_option("--trigger-out", o.trigger_out, "directory for each trigger shard's events (shard-K.jsonl)");
-  shards->needs(out);
-  out->needs(shards);
+  app.add_option("--trigger-shards", o.trigger_shards,
+                 "trigger workers fed through SPSC queues sharded by IMSI (default with --config: 1)")
+      ->check(CLI::Range(1u, 64u));
+  app.add_option("--trigger-out", o.trigger_out,
+                 "without --config: directory for each trigger shard's events (shard-K.jsonl)");
+  app.add_option("--config", o.config, "probe.yaml: campaigns, subscriber tables, contact policy, SMPP")
+      ->check(CLI::ExistingFile);
+  app.add_option("--decisions", o.decisions, "with --config: decision log (JSON lines); - for stdout");
+}
+
+// What the trigger side of a run is: campaign engines (--config), shard logs (--trigger-out), or
+// nothing. Returns "" or the user's mistake.
+std::string check_trigger_options(const common_options& o) {
+  if (!o.decisions.empty() && o.config.empty()) return "--decisions needs --config";
+  if (!o.config.empty() && !o.trigger_out.empty()) return "--trigger-out and --config exclude each other";
+  if (o.config.empty() && (o.trigger_shards > 0) != !o.trigger_out.empty())
+    return "--trigger-shards and --trigger-out go together (or use --config)";
+  if (o.config.empty() && o.events.empty()) return "--events is required (or --config)";
+  return {};
 }
 
 bool valid_plmn(const std::string& s) {
@@ -144,7 +174,8 @@ bool valid_plmn(const std::string& s) {
   return true;
 }
 
-bool make_config(const common_options& o, bool lossless, pipeline_config& cfg, std::string& error) {
+bool make_config(const common_options& o, bool lossless, const campaign::probe_config* campaigns,
+                 pipeline_config& cfg, std::string& error) {
   cfg.threads = o.threads;
   cfg.lossless = lossless;
   cfg.correlation.link_field = o.link_field;
@@ -153,6 +184,10 @@ bool make_config(const common_options& o, bool lossless, pipeline_config& cfg, s
     cfg.decoder.sccp.pc24 = true;
   }
   std::string rest = o.home_plmns;
+  if (campaigns != nullptr && campaigns->home_plmns && !o.home_plmns_given) {
+    rest.clear();
+    for (const auto& p : *campaigns->home_plmns) rest += (rest.empty() ? "" : ",") + p;
+  }
   while (!rest.empty()) {
     const auto comma = rest.find(',');
     const std::string item = rest.substr(0, comma);
@@ -164,6 +199,9 @@ bool make_config(const common_options& o, bool lossless, pipeline_config& cfg, s
     rest = comma == std::string::npos ? std::string() : rest.substr(comma + 1);
   }
   if (!o.state.empty()) cfg.state_dir = o.state;
+  // With campaigns, the probe's own subscriber state (roaming_in "seen", TMSI map, IMEIs) lives
+  // beside the engines' so that a restart keeps both.
+  if (campaigns != nullptr && !o.state_given) cfg.state_dir = (std::filesystem::path(campaigns->state_dir) / "probe").string();
   return true;
 }
 
@@ -176,14 +214,30 @@ int fail(const std::string& message) {
 template <class Capture>
 int run(const common_options& o, bool lossless, bool progress, Capture&& capture, unsigned producers = 0) {
   pipeline_config cfg;
-  std::string error;
-  if (!make_config(o, lossless, cfg, error)) return fail(error);
+  std::string error = check_trigger_options(o);
+  if (!error.empty()) return fail(error);
+  std::unique_ptr<campaign::runtime> campaigns;
+  if (!o.config.empty()) {
+    campaigns = std::make_unique<campaign::runtime>();
+    std::vector<std::string> warnings;
+    campaign::runtime_options ro;
+    ro.config_path = o.config;
+    ro.shards = o.trigger_shards == 0 ? 1 : o.trigger_shards;
+    ro.decisions_path = o.decisions;
+    ro.ordered_log = lossless;
+    const bool started = campaigns->start(ro, warnings, error);
+    for (const auto& w : warnings) std::fprintf(stderr, "bssap-probe: warning: %s\n", w.c_str());
+    if (!started) return fail(error);
+  }
+  if (!make_config(o, lossless, campaigns ? &campaigns->config() : nullptr, cfg, error)) return fail(error);
   cfg.producers = producers;
   event_log log;
   if (!log.open(o.events, error)) return fail(error);
   std::unique_ptr<event_fanout> trigger;
   std::vector<shard_log*> shard_logs;
-  if (o.trigger_shards > 0) {
+  if (campaigns) {
+    trigger = std::make_unique<event_fanout>(fanout_config{.lossless = lossless}, campaigns->consumers());
+  } else if (o.trigger_shards > 0) {
     std::error_code ec;
     std::filesystem::create_directories(o.trigger_out, ec);
     if (ec) return fail(fmt::format("{}: cannot create: {}", o.trigger_out, ec.message()));
@@ -203,6 +257,24 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   if (trigger) trigger->start();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::atomic<bool> reloader_stop{false};
+  std::thread reloader;
+  if (campaigns) {
+    std::signal(SIGHUP, on_hangup);
+    reloader = std::thread([&] {
+      while (!reloader_stop.load()) {
+        if (g_reload_requested.exchange(false)) {
+          std::string why;
+          if (campaigns->reload(why))
+            std::fprintf(stderr, "bssap-probe: info: reloaded %s\n", o.config.c_str());
+          else
+            std::fprintf(stderr, "bssap-probe: error: reload refused, the old configuration stays: %s\n",
+                         why.c_str());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+  }
   status_reporter status(o.stats, progress && isatty(STDERR_FILENO) != 0);
   status.watch(trigger.get());
   capture_counters counters;
@@ -212,10 +284,20 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   const bool finished = p.finish(finish_error);
   const bool written = log.close();
   if (trigger) trigger->stop();  // after the last event (finish ends open connections)
+  if (reloader.joinable()) {
+    reloader_stop.store(true);
+    reloader.join();
+  }
   bool shards_written = true;
   for (auto* shard : shard_logs) shards_written = shard->log.close() && shards_written;
+  std::string campaign_error;
+  const bool campaigns_finished = !campaigns || campaigns->finish(campaign_error);
   if (!ok) return fail(error);  // a user error: one line, no statistics of nothing
-  if (!o.no_summary) print_summary(stderr, p, counters, trigger.get());
+  if (!o.no_summary) {
+    print_summary(stderr, p, counters, trigger.get());
+    if (campaigns) std::fprintf(stderr, "%s\n", campaigns->summary().c_str());
+  }
+  if (!campaigns_finished) return fail(campaign_error);
   if (!finished) return fail(finish_error);
   if (!written) return fail(fmt::format("{}: write error", o.events));
   if (!shards_written) return fail(fmt::format("{}: write error", o.trigger_out));
@@ -273,6 +355,13 @@ int main(int argc, char** argv) {
   replay->add_flag("--fast", fast, "as fast as possible (default)")->excludes(speed);
   add_common(*replay, replay_common);
 
+  std::string report_config, report_orders;
+  bool report_json = false;
+  auto* report = app.add_subcommand("report", "the campaigns' evaluation, read from the configuration's state_dir");
+  report->add_option("--config", report_config, "probe.yaml")->required()->check(CLI::ExistingFile);
+  report->add_option("--orders", report_orders, "orders file (msisdn,product,time) from the operator's BSS");
+  report->add_flag("--json", report_json, "JSON instead of text");
+
   live_options l;
   auto* live = app.add_subcommand("live", "capture on network interfaces with libpcap (promiscuous)");
   live->add_option("-i,--interface", l.interfaces, "interface (repeat for several)")->required();
@@ -287,6 +376,16 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return fail(e.what());
+  }
+  if (report->parsed()) {
+    std::vector<std::string> warnings;
+    std::string error;
+    const auto in = campaign::load_inputs(report_config, warnings, error);
+    if (!in) return fail(error);
+    const std::string text = campaign::report_text(*in->config, in->tables, report_orders, report_json, error);
+    if (!error.empty()) return fail(error);
+    std::fputs(text.c_str(), stdout);
+    return 0;
   }
   if (replay->parsed()) {
     for (const auto& f : r.files)

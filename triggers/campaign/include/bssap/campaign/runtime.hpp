@@ -1,0 +1,62 @@
+// Everything a process needs to run campaigns behind a trigger fan-out: the configuration and
+// tables, one engine per shard, the channels (SMPP client with its durable outbox in
+// <state_dir>/outbox.db, worklist CSV files), the decision log, replies routed to the
+// subscriber's shard, and SIGHUP reloads. The probe's `replay`, `live` and `dpdk` use it; so can
+// a trigger worker fed from elsewhere.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bssap/campaign/engine.hpp"
+
+namespace bssap::campaign {
+
+struct runtime_options {
+  std::string config_path;
+  std::size_t shards = 1;
+  std::string decisions_path;  // "" = none, "-" = stdout
+  // Replay: decision lines of several shards are written shard by shard at the end, so that two
+  // runs give byte-identical logs. Live: lines are written as each batch commits.
+  bool ordered_log = false;
+  std::chrono::milliseconds drain{10000};  // at the end: wait for the SMSC's responses this long
+};
+
+class runtime {
+ public:
+  runtime();
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  // Loads and validates everything, opens the stores and the channels. Warnings (bad table rows
+  // skipped) are returned; a fatal problem is one line in `error`.
+  bool start(const runtime_options& options, std::vector<std::string>& warnings, std::string& error);
+  const probe_config& config() const;
+
+  // One consumer per shard, for event_fanout (they forward to the engines this runtime owns).
+  std::vector<std::unique_ptr<shard_consumer>> consumers();
+
+  // Loads the configuration and tables again; on success every engine takes them before its next
+  // event. On failure the old ones stay and `error` says why.
+  bool reload(std::string& error);
+
+  // After the fan-out has stopped: final commits, the SMSC's answers awaited up to `drain`, the
+  // SMPP client stopped, the decision log closed. Returns false on a write or store error.
+  bool finish(std::string& error);
+
+  // Lines for the probe's summary (decisions by outcome and reason, channel figures).
+  std::string summary() const;
+  engine_counters totals() const;
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> _impl;
+};
+
+}  // namespace bssap::campaign

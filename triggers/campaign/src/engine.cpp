@@ -1,0 +1,1066 @@
+// The decision procedure of campaigns.md ("Decisions"), one engine per trigger shard.
+//
+// Per event: release the deferrals that are due by the engine's clock (the events' ts); skip an
+// event already processed (per-subscriber watermark: the last ts and the event_ids seen at it,
+// kept in the store, since events come in capture order per subscriber); find the candidates;
+// run checks 1-9 on each against the state before the event; let priority pick the one to carry
+// out; record the decisions; then add the event to the subscriber's history.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "bssap/campaign/engine.hpp"
+#include "rules.hpp"
+#include "state_store.hpp"
+
+namespace bssap::campaign {
+
+std::string_view to_string(outcome o) noexcept {
+  static constexpr std::array<std::string_view, 4> names{"sent", "deferred", "suppressed", "rehearsed"};
+  return names[static_cast<std::size_t>(o)];
+}
+
+std::string_view to_string(reason r) noexcept {
+  static constexpr std::array<std::string_view, reason_count> names{
+      "",       "no_msisdn", "test_numbers", "dnd",         "immune",        "cap",
+      "global_cap", "budget", "timing", "quiet_hours", "control_group", "priority"};
+  return names[static_cast<std::size_t>(r)];
+}
+
+std::uint64_t fnv1a64(std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+namespace {
+
+// The subscriber's identity as decisions and event_id write it: the IMSI, else the TMSI.
+std::string identity_of(const event& e) {
+  if (e.has(f_imsi)) return std::string(e.imsi.view());
+  if (e.has(f_tmsi)) return fmt::format("{:08x}", e.tmsi);
+  return {};
+}
+
+// Subscriber key: the IMSI's digits packed with their count, or bit 63 + the TMSI. 0 = none.
+std::uint64_t key_of(const event& e) {
+  if (e.has(f_imsi) && !e.imsi.empty()) {
+    std::uint64_t v = 0;
+    for (const char c : e.imsi.view()) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    return v << 4 | e.imsi.view().size();
+  }
+  if (e.has(f_tmsi)) return 1ull << 63 | e.tmsi;
+  return 0;
+}
+
+}  // namespace
+
+std::string event_id_of(const event& e) {
+  std::string s;
+  append_rfc3339_us(e.ts_us, s);
+  s.push_back('|');
+  s += to_string(e.type);
+  s.push_back('|');
+  s += identity_of(e);
+  s.push_back('|');
+  if (e.has(f_peer)) s += e.peer.view();
+  return fmt::format("{:016x}", fnv1a64(s));
+}
+
+namespace {
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+// campaigns.md "The decision log": fields in the table's order, absent ones omitted.
+void append_json_line(const decision& d, std::string& out) {
+  out += "{\"ts\":\"";
+  append_rfc3339_us(d.ts_us, out);
+  out += "\",\"campaign\":";
+  append_json_string(out, d.campaign);
+  out += ",\"event_id\":\"";
+  out += d.event_id;
+  out += "\",\"event_type\":\"";
+  out += to_string(d.type);
+  out += "\",\"imsi\":";
+  append_json_string(out, d.imsi);
+  if (!d.msisdn.empty()) {
+    out += ",\"msisdn\":";
+    append_json_string(out, d.msisdn);
+  }
+  out += ",\"action\":\"";
+  out += to_string(d.action);
+  out += "\",\"outcome\":\"";
+  out += to_string(d.result);
+  out += '"';
+  if (d.result == outcome::suppressed) {
+    out += ",\"reason\":\"";
+    out += to_string(d.why);
+    out += '"';
+  }
+  if ((d.result == outcome::sent || d.result == outcome::rehearsed) && d.action == channel_type::sms) {
+    out += ",\"text\":";
+    append_json_string(out, d.text);
+  }
+  out += "}\n";
+}
+
+namespace {
+
+// One event in a subscriber's history (only what trigger.history needs).
+struct history_record {
+  std::int64_t ts_us = 0;
+  std::uint8_t type = 0;
+  bool has_lac = false, has_cell = false;
+  std::uint16_t lac = 0;
+  std::uint32_t cell = 0;
+};
+
+struct contact_state {
+  std::string campaign;
+  std::vector<std::int64_t> cap_ts;  // sent, rehearsed and control decisions (campaign cap)
+  std::uint32_t unanswered = 0;      // contacts since the last response (immunity)
+  std::int64_t last_contact_us = std::numeric_limits<std::int64_t>::min();
+};
+
+struct subscriber_state {
+  std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();  // processed watermark
+  std::vector<std::uint64_t> ids_at_last_ts;
+  std::vector<history_record> history;
+  std::vector<contact_state> contacts;
+  std::vector<std::int64_t> global_ts;  // sent sms / worklist messages (global cap)
+  std::string identity;                 // IMSI or TMSI as decisions write it
+
+  contact_state& contact(const std::string& campaign) {
+    for (auto& c : contacts)
+      if (c.campaign == campaign) return c;
+    contacts.push_back({campaign, {}, 0, std::numeric_limits<std::int64_t>::min()});
+    return contacts.back();
+  }
+  const contact_state* find_contact(std::string_view campaign) const {
+    for (const auto& c : contacts)
+      if (c.campaign == campaign) return &c;
+    return nullptr;
+  }
+};
+
+// A small binary form of subscriber_state for the store (little-endian host order; the store is
+// local to the host that wrote it).
+class writer {
+ public:
+  template <class T>
+  void put(T v) {
+    const auto* p = reinterpret_cast<const char*>(&v);
+    out.append(p, sizeof v);
+  }
+  void put_string(std::string_view s) {
+    put<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
+    out.append(s);
+  }
+  std::string out;
+};
+
+class reader {
+ public:
+  explicit reader(std::string_view in) : _in(in) {}
+  template <class T>
+  bool get(T& v) {
+    if (_in.size() < sizeof v) return false;
+    std::memcpy(&v, _in.data(), sizeof v);
+    _in.remove_prefix(sizeof v);
+    return true;
+  }
+  bool get_string(std::string& s) {
+    std::uint32_t n = 0;
+    if (!get(n) || _in.size() < n) return false;
+    s.assign(_in.substr(0, n));
+    _in.remove_prefix(n);
+    return true;
+  }
+  template <class T>
+  bool get_count(T& n, std::size_t limit) {
+    return get(n) && n <= limit;
+  }
+
+ private:
+  std::string_view _in;
+};
+
+constexpr std::uint8_t state_version = 1;
+
+std::string encode_state(const subscriber_state& s) {
+  writer w;
+  w.put(state_version);
+  w.put(s.last_ts);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(s.ids_at_last_ts.size()));
+  for (const auto id : s.ids_at_last_ts) w.put(id);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(s.history.size()));
+  for (const auto& h : s.history) w.put(h);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(s.contacts.size()));
+  for (const auto& c : s.contacts) {
+    w.put_string(c.campaign);
+    w.put<std::uint32_t>(static_cast<std::uint32_t>(c.cap_ts.size()));
+    for (const auto t : c.cap_ts) w.put(t);
+    w.put(c.unanswered);
+    w.put(c.last_contact_us);
+  }
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(s.global_ts.size()));
+  for (const auto t : s.global_ts) w.put(t);
+  w.put_string(s.identity);
+  return std::move(w.out);
+}
+
+bool decode_state(std::string_view blob, subscriber_state& s) {
+  reader r(blob);
+  std::uint8_t version = 0;
+  std::uint32_t n = 0;
+  if (!r.get(version) || version != state_version || !r.get(s.last_ts)) return false;
+  if (!r.get_count(n, 1u << 16)) return false;
+  s.ids_at_last_ts.resize(n);
+  for (auto& id : s.ids_at_last_ts)
+    if (!r.get(id)) return false;
+  if (!r.get_count(n, 1u << 20)) return false;
+  s.history.resize(n);
+  for (auto& h : s.history)
+    if (!r.get(h)) return false;
+  if (!r.get_count(n, 1u << 16)) return false;
+  s.contacts.resize(n);
+  for (auto& c : s.contacts) {
+    std::uint32_t m = 0;
+    if (!r.get_string(c.campaign) || !r.get_count(m, 1u << 20)) return false;
+    c.cap_ts.resize(m);
+    for (auto& t : c.cap_ts)
+      if (!r.get(t)) return false;
+    if (!r.get(c.unanswered) || !r.get(c.last_contact_us)) return false;
+  }
+  if (!r.get_count(n, 1u << 20)) return false;
+  s.global_ts.resize(n);
+  for (auto& t : s.global_ts)
+    if (!r.get(t)) return false;
+  return r.get_string(s.identity);
+}
+
+// Counts the timestamps in the sliding window (now - per, now].
+std::size_t in_window(const std::vector<std::int64_t>& ts, std::int64_t now, std::int64_t per) {
+  std::size_t n = 0;
+  for (const auto t : ts) n += t > now - per && t <= now ? 1 : 0;
+  return n;
+}
+// Keeps what a window of `per` can still count at `now` or later.
+void trim_window(std::vector<std::int64_t>& ts, std::int64_t now, std::int64_t per) {
+  std::erase_if(ts, [&](std::int64_t t) { return t <= now - per; });
+}
+
+struct budget_state {
+  std::uint64_t total = 0;
+  std::map<local_days, std::uint64_t> by_day;
+  bool dirty_day_set = false;
+  std::vector<local_days> dirty;
+};
+
+struct pending_deferral {
+  std::string campaign;
+  std::string event_id;
+  std::int64_t deferred_at_us = 0;
+  std::int64_t release_us = 0;
+  event e;
+};
+
+// The verdict of checks 1-9 for one candidate.
+struct check_result {
+  reason why = reason::none;
+  bool defer = false;
+  bool control = false;
+};
+
+}  // namespace
+
+struct engine::impl {
+  engine_options options;
+  engine_inputs inputs;
+  channel* out = nullptr;
+  decision_sink* log = nullptr;
+  state_store store;
+  bool opened = false;
+  bool closed = false;
+
+  std::int64_t clock_us = std::numeric_limits<std::int64_t>::min();
+  std::unordered_map<std::uint64_t, subscriber_state> subscribers;
+  std::unordered_set<std::uint64_t> dirty;
+  std::map<std::string, budget_state, std::less<>> budgets;
+  std::multimap<std::int64_t, pending_deferral> pending;  // by release time, then arrival
+  std::unordered_set<std::string> opted_out;
+
+  // The current batch.
+  std::vector<decision_row> rows;
+  std::vector<pending_row> pending_added;
+  std::vector<std::pair<std::string, std::string>> pending_released;
+  std::vector<response_row> responses;
+  std::vector<std::pair<std::string, std::int64_t>> new_opt_outs;
+  std::vector<outgoing> messages;
+  std::vector<std::pair<std::string, std::string>> to_mark_handed;
+  std::string lines;
+  std::size_t batch_events = 0;
+
+  // Work posted from other threads.
+  std::mutex posted_mutex;
+  std::optional<engine_inputs> posted_inputs;
+  std::vector<reply> posted_replies;
+  std::atomic<bool> posted{false};
+
+  // Counters (written by the worker, read by anyone).
+  struct atomic_counters {
+    std::atomic<std::uint64_t> events{0}, duplicates{0}, no_subscriber{0}, candidates{0}, sent{0}, deferred{0},
+        released{0}, rehearsed{0}, recorded{0}, responses{0}, orders{0}, opt_outs{0}, handed_over{0},
+        hand_over_failures{0}, commits{0}, store_errors{0};
+    std::array<std::atomic<std::uint64_t>, reason_count> suppressed{};
+  } counts;
+  mutable std::mutex error_mutex;
+  std::string error;
+
+  std::vector<area_id> areas_buf;  // the current view's areas and MSISDN
+  std::string msisdn_buf;
+
+  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void fail(std::string message) {
+    bump(counts.store_errors);
+    std::lock_guard lock(error_mutex);
+    error = std::move(message);
+  }
+
+  const rule_set& rules() const { return *inputs.rules; }
+  const probe_config& config() const { return *inputs.config; }
+
+  // --- the event's context -------------------------------------------------------------------
+  event_view view_of(const event& e) {
+    event_view v;
+    v.e = &e;
+    v.tables = &inputs.tables;
+    const auto& t = inputs.tables;
+    if (t.profiles && e.has(f_imsi)) v.profile = t.profiles->find_imsi(e.imsi.view());
+    msisdn_buf.clear();
+    if (v.profile) msisdn_buf = t.profiles->msisdn(*v.profile);
+    v.msisdn = msisdn_buf;
+    if (t.tac && e.has(f_imei)) v.handset = t.tac->find(e.imei.view());
+    if (t.tac && e.has(f_prev_imei)) v.prev_handset = t.tac->find(e.prev_imei.view());
+    areas_buf.clear();
+    if (t.areas)
+      t.areas->areas_of(e.has(f_lai) ? std::optional<std::uint16_t>(e.lac) : std::nullopt,
+                        e.has(f_cell) ? std::optional<std::uint32_t>(e.cell) : std::nullopt, areas_buf);
+    v.areas = areas_buf;
+    if (e.has(f_imsi))
+      for (const auto& p : rules().home_prefixes) v.home = v.home || e.imsi.view().starts_with(p);
+    return v;
+  }
+
+  bool in_area(area_id a, const history_record& h) const {
+    if (!h.has_lac || !inputs.tables.areas) return false;
+    return inputs.tables.areas->contains(a, h.lac, h.has_cell ? std::optional<std::uint32_t>(h.cell) : std::nullopt);
+  }
+
+  static history_record record_of(const event& e) {
+    history_record h;
+    h.ts_us = e.ts_us;
+    h.type = static_cast<std::uint8_t>(e.type);
+    h.has_lac = e.has(f_lai);
+    h.lac = e.lac;
+    h.has_cell = e.has(f_cell);
+    h.cell = e.cell;
+    return h;
+  }
+
+  // trigger.history on the subscriber's history plus the current event ("the current event
+  // included"); every condition must hold.
+  bool history_holds(const compiled_campaign& c, const subscriber_state& s, const history_record& now) const {
+    for (const auto& hc : c.history) {
+      const auto& h = hc.def;
+      switch (h.what) {
+        case history_condition::kind::count: {
+          std::uint32_t n = now.type == static_cast<std::uint8_t>(h.type) ? 1 : 0;
+          for (const auto& r : s.history)
+            n += r.type == static_cast<std::uint8_t>(h.type) && r.ts_us > now.ts_us - h.window ? 1 : 0;
+          if (n < h.at_least) return false;
+          break;
+        }
+        case history_condition::kind::silent_for:
+          if (s.last_ts == std::numeric_limits<std::int64_t>::min() || now.ts_us - s.last_ts < h.window) return false;
+          break;
+        case history_condition::kind::dwell: {
+          if (!in_area(*hc.area, now)) return false;
+          bool reached = false;
+          for (auto it = s.history.rbegin(); it != s.history.rend(); ++it) {
+            if (!in_area(*hc.area, *it)) return false;
+            if (it->ts_us <= now.ts_us - h.window) {
+              reached = true;
+              break;
+            }
+          }
+          if (!reached) return false;
+          break;
+        }
+        case history_condition::kind::cell_changes: {
+          // Changes between consecutive cell-carrying events, both inside the window.
+          std::uint32_t changes = 0;
+          const history_record* prev = nullptr;
+          for (const auto& r : s.history) {
+            if (!r.has_cell || r.ts_us <= now.ts_us - h.window) continue;
+            if (prev != nullptr && prev->cell != r.cell) ++changes;
+            prev = &r;
+          }
+          if (now.has_cell && prev != nullptr && prev->cell != now.cell) ++changes;
+          if (changes < h.at_least) return false;
+          break;
+        }
+      }
+    }
+    return true;
+  }
+
+  void remember(subscriber_state& s, const event& e) {
+    const auto& need = rules().history;
+    if (need.locations || ((need.types >> static_cast<unsigned>(e.type)) & 1u)) {
+      s.history.push_back(record_of(e));
+      // Keep the window, plus the newest record older than it (dwell needs the event "at least
+      // D before"), and never more than max_entries.
+      const std::int64_t horizon = e.ts_us - need.window_us;
+      std::size_t first_kept = 0;
+      while (first_kept + 1 < s.history.size() && s.history[first_kept + 1].ts_us <= horizon) ++first_kept;
+      if (s.history.size() - first_kept > need.max_entries) first_kept = s.history.size() - need.max_entries;
+      s.history.erase(s.history.begin(), s.history.begin() + static_cast<std::ptrdiff_t>(first_kept));
+    } else if (!need.any()) {
+      s.history.clear();
+    }
+    if (e.ts_us != s.last_ts) s.ids_at_last_ts.clear();
+    s.last_ts = e.ts_us;
+  }
+
+  // --- checks --------------------------------------------------------------------------------
+  std::uint64_t share(std::uint64_t budget) const {
+    const std::uint64_t n = options.shards;
+    return budget / n + (options.shard < budget % n ? 1 : 0);
+  }
+
+  bool allowed_at(const campaign_def& def, std::int64_t ts, reason& why) const {
+    const auto& clock = rules().clock;
+    const unsigned wd = clock.weekday(ts);
+    const std::uint32_t minute = clock.minute_of_day(ts);
+    bool inside = ((def.timing.days >> wd) & 1u) != 0;
+    if (inside && !def.timing.hours.empty()) {
+      inside = false;
+      for (const auto& r : def.timing.hours) inside = inside || r.contains(minute);
+    }
+    if (!inside) {
+      why = reason::timing;
+      return false;
+    }
+    for (const auto& q : config().quiet_hours) {
+      if (q.contains(minute)) {
+        why = reason::quiet_hours;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The first instant at or after `from` inside the campaign's timing and outside quiet hours,
+  // looked for minute by minute over eight days (every weekday and hour range recurs in that).
+  std::optional<std::int64_t> release_time(const campaign_def& def, std::int64_t from) const {
+    reason why = reason::none;
+    if (allowed_at(def, from, why)) return from;
+    constexpr std::int64_t minute_us = 60 * us_per_second;
+    std::int64_t t = (from / minute_us + 1) * minute_us;
+    for (int i = 0; i < 8 * 24 * 60; ++i, t += minute_us)
+      if (allowed_at(def, t, why)) return t;
+    return std::nullopt;
+  }
+
+  bool on_dnd(std::string_view msisdn, std::string_view imsi) const {
+    const auto& dnd = inputs.tables.dnd;
+    if (dnd && ((!msisdn.empty() && dnd->contains(msisdn)) || (!imsi.empty() && dnd->contains(imsi)))) return true;
+    return !msisdn.empty() && opted_out.contains(std::string(msisdn));
+  }
+
+  // Checks 3-7 (also run again when a deferral is released).
+  reason recheck(const compiled_campaign& c, const subscriber_state& s, std::string_view msisdn,
+                 std::string_view imsi, std::int64_t now) const {
+    const auto& def = *c.def;
+    if (on_dnd(msisdn, imsi)) return reason::dnd;
+    const auto* contact = s.find_contact(def.id);
+    if (def.strategy.immune_after > 0 && contact != nullptr && contact->unanswered >= def.strategy.immune_after)
+      return reason::immune;
+    if (def.strategy.cap.count > 0 && contact != nullptr &&
+        in_window(contact->cap_ts, now, def.strategy.cap.per) >= def.strategy.cap.count)
+      return reason::cap;
+    if (config().global_cap.count > 0 && in_window(s.global_ts, now, config().global_cap.per) >= config().global_cap.count)
+      return reason::global_cap;
+    if (def.strategy.budget_daily || def.strategy.budget_total) {
+      const auto it = budgets.find(def.id);
+      const std::uint64_t total = it == budgets.end() ? 0 : it->second.total;
+      std::uint64_t today = 0;
+      if (it != budgets.end()) {
+        const auto d = it->second.by_day.find(rules().clock.day(now));
+        today = d == it->second.by_day.end() ? 0 : d->second;
+      }
+      if (def.strategy.budget_total && total >= share(*def.strategy.budget_total)) return reason::budget;
+      if (def.strategy.budget_daily && today >= share(*def.strategy.budget_daily)) return reason::budget;
+    }
+    return reason::none;
+  }
+
+  check_result check(const compiled_campaign& c, const subscriber_state& s, const event_view& v, std::string_view imsi,
+                     std::int64_t now) const {
+    const auto& def = *c.def;
+    check_result r;
+    const bool addressed = def.channel.type == channel_type::sms || def.channel.type == channel_type::worklist;
+    if (addressed && v.msisdn.empty()) return {reason::no_msisdn};
+    if (!c.test_numbers.empty() && !std::binary_search(c.test_numbers.begin(), c.test_numbers.end(), v.msisdn) &&
+        !std::binary_search(c.test_numbers.begin(), c.test_numbers.end(), imsi))
+      return {reason::test_numbers};
+    if (const auto why = recheck(c, s, v.msisdn, imsi, now); why != reason::none) return {why};
+    reason timing_why = reason::none;
+    if (!allowed_at(def, now, timing_why)) {
+      if (!def.timing.defer) return {timing_why};
+      r.defer = true;
+    }
+    if (def.timing.delay > 0) r.defer = true;
+    if (def.strategy.control_per_10000 > 0 &&
+        fnv1a64(fmt::format("{}:{}", def.id, imsi)) % 10000 < def.strategy.control_per_10000)
+      return {reason::control_group, false, true};
+    return r;
+  }
+
+  // --- outcomes ------------------------------------------------------------------------------
+  void emit(const compiled_campaign& c, const event& e, std::string_view event_id, std::string_view identity,
+            std::string_view msisdn, std::int64_t ts, int line, outcome o, reason why, bool control,
+            std::string text) {
+    decision d;
+    d.ts_us = ts;
+    d.campaign = c.def->id;
+    d.event_id = std::string(event_id);
+    d.type = e.type;
+    d.imsi = std::string(identity);
+    d.msisdn = std::string(msisdn);
+    d.action = c.def->channel.type;
+    d.result = o;
+    d.why = why;
+    d.text = std::move(text);
+    append_json_line(d, lines);
+    decision_row row;
+    row.campaign = d.campaign;
+    row.event_id = d.event_id;
+    row.line = line;
+    row.ts_us = ts;
+    row.imsi = d.imsi;
+    row.msisdn = d.msisdn;
+    row.event_type = std::string(to_string(e.type));
+    row.action = std::string(to_string(d.action));
+    row.outcome = std::string(to_string(o));
+    row.reason = std::string(to_string(why));
+    row.text = d.text;
+    row.control = control;
+    row.handed = !(o == outcome::sent && d.action != channel_type::record);
+    rows.push_back(std::move(row));
+    switch (o) {
+      case outcome::sent:
+        bump(d.action == channel_type::record ? counts.recorded : counts.sent);
+        break;
+      case outcome::deferred:
+        bump(counts.deferred);
+        break;
+      case outcome::rehearsed:
+        bump(counts.rehearsed);
+        break;
+      case outcome::suppressed:
+        bump(counts.suppressed[static_cast<std::size_t>(why)]);
+        break;
+    }
+  }
+
+  void spend_budget(const campaign_def& def, std::int64_t ts) {
+    if (!def.strategy.budget_daily && !def.strategy.budget_total) return;
+    auto& b = budgets[def.id];
+    const local_days day = rules().clock.day(ts);
+    ++b.total;
+    ++b.by_day[day];
+    b.dirty.push_back(day);
+  }
+
+  // Carries out a candidate now: sent (or rehearsed), with its effects on caps, budgets and
+  // contacts, and the message for its channel.
+  void carry_out(const compiled_campaign& c, subscriber_state& s, const event& e, const event_view& v,
+                 std::string_view event_id, std::int64_t ts) {
+    const auto& def = *c.def;
+    const bool rehearsal = def.rehearsal;
+    std::string text;
+    if (def.channel.type == channel_type::sms) render_text(c, v, text);
+    auto& contact = s.contact(def.id);
+    contact.cap_ts.push_back(ts);
+    if (def.strategy.cap.count > 0) trim_window(contact.cap_ts, ts, def.strategy.cap.per);
+    else contact.cap_ts.clear();
+    if (def.channel.type != channel_type::record) {
+      ++contact.unanswered;
+      contact.last_contact_us = ts;
+      spend_budget(def, ts);
+    }
+    const bool addressed = def.channel.type == channel_type::sms || def.channel.type == channel_type::worklist;
+    if (addressed && !rehearsal) {
+      s.global_ts.push_back(ts);
+      if (config().global_cap.count > 0) trim_window(s.global_ts, ts, config().global_cap.per);
+      else s.global_ts.clear();
+    }
+    const outcome o = rehearsal ? outcome::rehearsed : outcome::sent;
+    if (o == outcome::sent && def.channel.type != channel_type::record) {
+      outgoing m;
+      m.id = fmt::format("{}:{}", def.id, event_id);
+      m.campaign = def.id;
+      m.action = def.channel.type;
+      m.ts_us = ts;
+      m.local_day = format_date(rules().clock.day(ts));
+      m.imsi = s.identity;
+      m.msisdn = std::string(v.msisdn);
+      m.sender = def.channel.sender;
+      m.text = text;
+      std::string piece;
+      if (field_text(field::lac, 0, v, piece)) m.lac = piece;
+      if (field_text(field::cell, 0, v, piece)) m.cell = piece;
+      if (field_text(field::area, 0, v, piece)) m.area = piece;
+      m.offer = c.offer_summary;
+      messages.push_back(std::move(m));
+    }
+    emit(c, e, event_id, s.identity, v.msisdn, ts, 1, o, reason::none, false, std::move(text));
+  }
+
+  void control(const compiled_campaign& c, subscriber_state& s, const event& e, const event_view& v,
+               std::string_view event_id, std::int64_t ts) {
+    auto& contact = s.contact(c.def->id);
+    contact.cap_ts.push_back(ts);  // the control group sees the same frequency
+    if (c.def->strategy.cap.count > 0) trim_window(contact.cap_ts, ts, c.def->strategy.cap.per);
+    else contact.cap_ts.clear();
+    emit(c, e, event_id, s.identity, v.msisdn, ts, 1, outcome::suppressed, reason::control_group, true, {});
+  }
+
+  const compiled_campaign* campaign_by_id(std::string_view id) const {
+    for (const auto& c : rules().campaigns)
+      if (c.def->id == id) return &c;
+    return nullptr;
+  }
+
+  subscriber_state& subscriber(const event& e, std::uint64_t key) {
+    auto [it, fresh] = subscribers.try_emplace(key);
+    if (fresh) it->second.identity = identity_of(e);
+    return it->second;
+  }
+
+  // Releases every deferral due at or before `now`, each at its own release instant.
+  void release_due(std::int64_t now) {
+    while (!pending.empty() && pending.begin()->first <= now) {
+      pending_deferral p = std::move(pending.begin()->second);
+      pending.erase(pending.begin());
+      pending_released.emplace_back(p.campaign, p.event_id);
+      bump(counts.released);
+      const auto* c = campaign_by_id(p.campaign);
+      const std::uint64_t key = key_of(p.e);
+      auto& s = subscriber(p.e, key);
+      dirty.insert(key);
+      const event_view v = view_of(p.e);
+      if (c == nullptr || !c->def->enabled) {  // removed or disabled by a reload while waiting
+        continue;
+      }
+      const reason why = recheck(*c, s, v.msisdn, s.identity, p.release_us);
+      if (why != reason::none) {
+        emit(*c, p.e, p.event_id, s.identity, v.msisdn, p.release_us, 1, outcome::suppressed, why, false, {});
+        continue;
+      }
+      carry_out(*c, s, p.e, v, p.event_id, p.release_us);
+    }
+  }
+
+  void defer(const compiled_campaign& c, subscriber_state& s, const event& e, const event_view& v,
+             const std::string& event_id) {
+    const auto release = release_time(*c.def, e.ts_us + c.def->timing.delay);
+    if (!release) {  // the timing never opens outside quiet hours: nothing to wait for
+      emit(c, e, event_id, s.identity, v.msisdn, e.ts_us, 1, outcome::suppressed, reason::timing, false, {});
+      return;
+    }
+    emit(c, e, event_id, s.identity, v.msisdn, e.ts_us, 0, outcome::deferred, reason::none, false, {});
+    pending_deferral p{c.def->id, event_id, e.ts_us, *release, e};
+    pending_row row{p.campaign, p.event_id, p.deferred_at_us, p.release_us, {}};
+    bssap::append_json_line(e, row.event_json);
+    pending_added.push_back(std::move(row));
+    pending.emplace(*release, std::move(p));
+  }
+
+  // A response to a contacted campaign: an sms_mo to the sender, or a reply through the SMSC.
+  void respond(subscriber_state& s, std::string_view msisdn, std::string_view to, std::string_view text,
+               std::int64_t ts) {
+    std::string upper(text);
+    std::erase_if(upper, [](char ch) { return ch == ' ' || ch == '\r' || ch == '\n' || ch == '\t'; });
+    for (auto& ch : upper)
+      if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+    bool opt_out = false;
+    for (const auto& k : config().opt_out_keywords) {
+      std::string key = k;
+      for (auto& ch : key)
+        if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+      opt_out = opt_out || (!upper.empty() && upper == key);
+    }
+    for (auto& contact : s.contacts) {
+      const auto* c = campaign_by_id(contact.campaign);
+      if (c == nullptr || c->def->channel.sender != to || contact.last_contact_us == std::numeric_limits<std::int64_t>::min())
+        continue;
+      if (ts - contact.last_contact_us > c->def->strategy.response_window || ts < contact.last_contact_us) continue;
+      bool ordered = false;
+      for (const auto& k : c->def->evaluation.order_keywords) {
+        std::string key = k;
+        for (auto& ch : key)
+          if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+        ordered = ordered || (!key.empty() && upper.find(key) != std::string::npos);
+      }
+      contact.unanswered = 0;
+      responses.push_back({contact.campaign, s.identity, std::string(msisdn), ts, std::string(text), ordered, opt_out});
+      bump(counts.responses);
+      if (ordered) bump(counts.orders);
+    }
+    if (opt_out && !msisdn.empty() && opted_out.insert(std::string(msisdn)).second) {
+      new_opt_outs.emplace_back(std::string(msisdn), ts);
+      bump(counts.opt_outs);
+    }
+  }
+
+  void take_posted() {
+    if (!posted.load(std::memory_order_acquire)) return;
+    std::optional<engine_inputs> next;
+    std::vector<reply> replies;
+    {
+      std::lock_guard lock(posted_mutex);
+      next.swap(posted_inputs);
+      replies.swap(posted_replies);
+      posted.store(false, std::memory_order_release);
+    }
+    if (next) inputs = std::move(*next);
+    for (const auto& r : replies) {
+      const auto& profiles = inputs.tables.profiles;
+      const auto row = profiles ? profiles->find_msisdn(r.msisdn) : std::nullopt;
+      if (!row) continue;
+      event probe_key;
+      const std::string imsi = profiles->imsi(*row);
+      probe_key.imsi.assign(imsi);
+      probe_key.set(f_imsi);
+      const std::uint64_t key = key_of(probe_key);
+      const auto it = subscribers.find(key);
+      if (it == subscribers.end()) continue;
+      respond(it->second, r.msisdn, r.to, r.text, clock_us);
+      dirty.insert(key);
+    }
+  }
+
+  void process(const event& e) {
+    take_posted();
+    bump(counts.events);
+    const std::uint64_t key = key_of(e);
+    if (key == 0) {
+      bump(counts.no_subscriber);
+      return;
+    }
+    if (e.ts_us > clock_us) clock_us = e.ts_us;
+    release_due(clock_us);
+    const std::string event_id = event_id_of(e);
+    const std::uint64_t id = fnv1a64(event_id);
+    subscriber_state& s = subscriber(e, key);
+    if (e.ts_us < s.last_ts ||
+        (e.ts_us == s.last_ts && std::find(s.ids_at_last_ts.begin(), s.ids_at_last_ts.end(), id) != s.ids_at_last_ts.end())) {
+      bump(counts.duplicates);
+      return;
+    }
+    dirty.insert(key);
+    const event_view v = view_of(e);
+    const history_record now = record_of(e);
+    const auto& clock = rules().clock;
+    const local_days today = clock.day(e.ts_us);
+
+    // Candidates and checks 1-9, all against the state before this event.
+    struct candidate {
+      const compiled_campaign* c;
+      check_result r;
+    };
+    thread_local std::vector<candidate> found;
+    found.clear();
+    for (const auto& c : rules().campaigns) {
+      const auto& def = *c.def;
+      if (!def.enabled || !def.triggered_by(e.type)) continue;
+      if ((def.period_start && today < *def.period_start) || (def.period_end && today > *def.period_end)) continue;
+      bool ok = true;
+      for (const auto& w : c.where) ok = ok && w.holds(v);
+      for (const auto& t : c.target) ok = ok && t.holds(v);
+      if (!ok || !history_holds(c, s, now)) continue;
+      bump(counts.candidates);
+      candidate k{&c, {}};
+      if (def.channel.type != channel_type::record) k.r = check(c, s, v, s.identity, e.ts_us);
+      found.push_back(k);
+    }
+    // Check 10: of those that passed 1-9, the highest priority (ties: the lower id) is carried out.
+    const compiled_campaign* winner = nullptr;
+    for (const auto& k : found) {
+      if (k.c->def->channel.type == channel_type::record || k.r.why != reason::none) continue;
+      const auto& d = *k.c->def;
+      if (winner == nullptr || d.priority > winner->def->priority ||
+          (d.priority == winner->def->priority && d.id < winner->def->id))
+        winner = k.c;
+    }
+    for (const auto& k : found) {
+      const auto& c = *k.c;
+      if (c.def->channel.type == channel_type::record) {
+        carry_out(c, s, e, v, event_id, e.ts_us);
+      } else if (k.r.why == reason::control_group) {
+        control(c, s, e, v, event_id, e.ts_us);
+      } else if (k.r.why != reason::none) {
+        emit(c, e, event_id, s.identity, v.msisdn, e.ts_us, 1, outcome::suppressed, k.r.why, false, {});
+      } else if (&c != winner) {
+        emit(c, e, event_id, s.identity, v.msisdn, e.ts_us, 1, outcome::suppressed, reason::priority, false, {});
+      } else if (k.r.defer) {
+        defer(c, s, e, v, event_id);
+      } else {
+        carry_out(c, s, e, v, event_id, e.ts_us);
+      }
+    }
+    if (e.type == event_type::sms_mo && e.has(f_peer)) respond(s, v.msisdn, e.peer.view(), {}, e.ts_us);
+    remember(s, e);
+    s.ids_at_last_ts.push_back(id);
+    if (++batch_events >= options.batch_events) commit_batch();
+  }
+
+  // --- durability ----------------------------------------------------------------------------
+  void commit_batch() {
+    take_posted();
+    batch_events = 0;
+    const bool work = !rows.empty() || !dirty.empty() || !pending_added.empty() || !pending_released.empty() ||
+                      !responses.empty() || !new_opt_outs.empty() || !to_mark_handed.empty();
+    if (!work || !opened) return;
+    std::string err;
+    bool ok = store.begin(err);
+    for (const auto& [campaign, event_id] : to_mark_handed) ok = ok && store.mark_handed(campaign, event_id, err);
+    for (const auto& r : rows) ok = ok && store.put_decision(r, err);
+    for (const auto& [campaign, event_id] : pending_released) ok = ok && store.delete_pending(campaign, event_id, err);
+    for (const auto& p : pending_added) ok = ok && store.put_pending(p, err);
+    for (const auto key : dirty) ok = ok && store.put_subscriber(key, encode_state(subscribers[key]), err);
+    for (auto& [id, b] : budgets) {
+      for (const auto day : b.dirty) ok = ok && store.put_budget(id, day, b.by_day[day], err);
+      b.dirty.clear();
+    }
+    for (const auto& r : responses) ok = ok && store.put_response(r, err);
+    for (const auto& [msisdn, ts] : new_opt_outs) ok = ok && store.put_opt_out(msisdn, ts, err);
+    ok = ok && store.commit(err);
+    if (!ok) {
+      // The batch's decisions are not durable: send none of them (a rerun decides them again).
+      store.rollback();
+      fail(err);
+      messages.clear();
+    } else {
+      bump(counts.commits);
+      to_mark_handed.clear();
+    }
+    rows.clear();
+    dirty.clear();
+    pending_added.clear();
+    pending_released.clear();
+    responses.clear();
+    new_opt_outs.clear();
+    if (log != nullptr && !lines.empty()) log->write(options.shard, lines);
+    lines.clear();
+    hand_over();
+  }
+
+  void hand_over() {
+    if (messages.empty()) return;
+    std::string err;
+    if (out != nullptr && out->deliver(messages, err)) {
+      bump(counts.handed_over, messages.size());
+      for (const auto& m : messages) to_mark_handed.emplace_back(m.campaign, m.id.substr(m.campaign.size() + 1));
+    } else {
+      bump(counts.hand_over_failures, messages.size());
+      fail(out == nullptr ? "no channel for sent messages" : err);
+    }
+    messages.clear();
+  }
+
+  std::string open() {
+    if (config().state_dir.empty()) return "state_dir: not set (the engine's contact history lives there)";
+    std::error_code ec;
+    std::filesystem::create_directories(config().state_dir, ec);
+    if (ec) return fmt::format("{}: cannot create: {}", config().state_dir, ec.message());
+    const auto path = (std::filesystem::path(config().state_dir) / fmt::format("engine-{}.db", options.shard)).string();
+    std::string err;
+    if (!store.open(path, options.shard, options.shards, err)) return err;
+    bool decoded = true;
+    if (!store.each_subscriber(
+            [&](std::uint64_t key, std::string_view blob) {
+              subscriber_state s;
+              if (!decode_state(blob, s)) {
+                decoded = false;
+                return;
+              }
+              subscribers.emplace(key, std::move(s));
+            },
+            err))
+      return err;
+    if (!decoded) return fmt::format("{}: a subscriber state does not decode (written by another version?)", path);
+    if (!store.each_budget(
+            [&](std::string_view id, local_days day, std::uint64_t n) {
+              auto& b = budgets[std::string(id)];
+              b.by_day[day] = n;
+              b.total += n;
+            },
+            err))
+      return err;
+    if (!store.each_opt_out([&](std::string_view m) { opted_out.insert(std::string(m)); }, err)) return err;
+    std::string bad_event;
+    if (!store.each_pending(
+            [&](pending_row&& p) {
+              std::string why;
+              const auto e = parse_json_line(p.event_json, &why);
+              if (!e) {
+                bad_event = why;
+                return;
+              }
+              pending.emplace(p.release_us, pending_deferral{p.campaign, p.event_id, p.ts_us, p.release_us, *e});
+            },
+            err))
+      return err;
+    if (!bad_event.empty()) return fmt::format("{}: a waiting deferral does not decode: {}", path, bad_event);
+    for (const auto& [key, s] : subscribers) clock_us = std::max(clock_us, s.last_ts);
+    // Decisions committed before a crash whose messages the channel may not have taken.
+    if (!store.each_unhanded(
+            [&](decision_row&& d) {
+              const auto* c = campaign_by_id(d.campaign);
+              outgoing m;
+              m.id = fmt::format("{}:{}", d.campaign, d.event_id);
+              m.campaign = d.campaign;
+              m.action = d.action == "worklist" ? channel_type::worklist : channel_type::sms;
+              m.ts_us = d.ts_us;
+              m.local_day = format_date(rules().clock.day(d.ts_us));
+              m.imsi = d.imsi;
+              m.msisdn = d.msisdn;
+              m.sender = c != nullptr ? c->def->channel.sender : std::string();
+              m.text = d.text;
+              if (c != nullptr) m.offer = c->offer_summary;
+              messages.push_back(std::move(m));
+            },
+            err))
+      return err;
+    opened = true;
+    hand_over();
+    return {};
+  }
+};
+
+engine::engine(engine_options options, engine_inputs inputs, channel* out, decision_sink* log)
+    : _impl(std::make_unique<impl>()) {
+  _impl->options = options;
+  if (_impl->options.shards == 0) _impl->options.shards = 1;
+  _impl->inputs = std::move(inputs);
+  _impl->out = out;
+  _impl->log = log;
+}
+
+engine::~engine() { close(); }
+
+std::string engine::open() { return _impl->open(); }
+
+void engine::on_event(const event& e) noexcept {
+  try {
+    _impl->process(e);
+  } catch (const std::exception& ex) {
+    _impl->fail(fmt::format("event at {}: {}", e.ts_us, ex.what()));
+  }
+}
+
+void engine::flush() noexcept {
+  try {
+    _impl->commit_batch();
+  } catch (const std::exception& ex) {
+    _impl->fail(ex.what());
+  }
+}
+
+void engine::reload(engine_inputs inputs) {
+  std::lock_guard lock(_impl->posted_mutex);
+  _impl->posted_inputs = std::move(inputs);
+  _impl->posted.store(true, std::memory_order_release);
+}
+
+void engine::post_reply(reply r) {
+  std::lock_guard lock(_impl->posted_mutex);
+  _impl->posted_replies.push_back(std::move(r));
+  _impl->posted.store(true, std::memory_order_release);
+}
+
+void engine::close() noexcept {
+  if (_impl == nullptr || _impl->closed) return;
+  flush();
+  if (!_impl->to_mark_handed.empty()) flush();  // the hand-over marks of the last batch
+  _impl->closed = true;
+  _impl->store.close();
+}
+
+engine_counters engine::counters() const noexcept {
+  const auto& c = _impl->counts;
+  engine_counters r;
+  auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  r.events = get(c.events);
+  r.duplicates = get(c.duplicates);
+  r.no_subscriber = get(c.no_subscriber);
+  r.candidates = get(c.candidates);
+  r.sent = get(c.sent);
+  r.deferred = get(c.deferred);
+  r.released = get(c.released);
+  r.rehearsed = get(c.rehearsed);
+  r.recorded = get(c.recorded);
+  for (std::size_t i = 0; i < reason_count; ++i) r.suppressed[i] = get(c.suppressed[i]);
+  r.responses = get(c.responses);
+  r.orders = get(c.orders);
+  r.opt_outs = get(c.opt_outs);
+  r.handed_over = get(c.handed_over);
+  r.hand_over_failures = get(c.hand_over_failures);
+  r.commits = get(c.commits);
+  r.store_errors = get(c.store_errors);
+  return r;
+}
+
+std::string engine::last_error() const {
+  std::lock_guard lock(_impl->error_mutex);
+  return _impl->error;
+}
+
+}  // namespace bssap::campaign
