@@ -108,8 +108,10 @@ struct runner {
     std::vector<std::string> warnings;
     auto in = campaign::load_inputs(w.config(), warnings, error);
     if (!in) return;
-    engine = std::make_unique<campaign::engine>(campaign::engine_options{.shard = shard, .shards = shards}, *in,
-                                                &channel, &log);
+    campaign::engine_options options;
+    options.shard = shard;
+    options.shards = shards;
+    engine = std::make_unique<campaign::engine>(options, *in, &channel, &log);
     error = engine->open();
   }
   void feed(const event& e) { engine->on_event(e); }

@@ -153,26 +153,60 @@ struct contact_state {
   std::int64_t last_contact_us = std::numeric_limits<std::int64_t>::min();
 };
 
-struct subscriber_state {
-  std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();  // processed watermark
-  std::vector<std::uint64_t> ids_at_last_ts;
+// What a subscriber has beyond the watermark: only those with history or contacts have one.
+struct subscriber_extra {
   std::vector<history_record> history;
   std::vector<contact_state> contacts;
   std::vector<std::int64_t> global_ts;  // sent sms / worklist messages (global cap)
-  std::string identity;                 // IMSI or TMSI as decisions write it
+};
 
+// Kept for every subscriber seen, so it is small (tens of millions of subscribers per host): the
+// processed watermark (last ts and the low 32 bits of the event_ids seen at it: a subscriber has
+// at most a few events at one instant, power_on + roaming_in + imei_change) and the rest behind
+// a pointer.
+struct subscriber_state {
+  static constexpr std::size_t max_ids = 6;
+  std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
+  std::array<std::uint32_t, max_ids> ids{};
+  std::uint8_t id_count = 0;
+  std::unique_ptr<subscriber_extra> extra;
+
+  bool seen(std::int64_t ts, std::uint32_t id) const {
+    if (ts != last_ts) return ts < last_ts;
+    return std::find(ids.begin(), ids.begin() + id_count, id) != ids.begin() + id_count;
+  }
+  void mark(std::int64_t ts, std::uint32_t id) {
+    if (ts != last_ts) id_count = 0;
+    last_ts = ts;
+    if (id_count < max_ids) ids[id_count++] = id;
+  }
+  subscriber_extra& more() {
+    if (!extra) extra = std::make_unique<subscriber_extra>();
+    return *extra;
+  }
   contact_state& contact(const std::string& campaign) {
-    for (auto& c : contacts)
+    auto& x = more();
+    for (auto& c : x.contacts)
       if (c.campaign == campaign) return c;
-    contacts.push_back({campaign, {}, 0, std::numeric_limits<std::int64_t>::min()});
-    return contacts.back();
+    x.contacts.push_back({campaign, {}, 0, std::numeric_limits<std::int64_t>::min()});
+    return x.contacts.back();
   }
   const contact_state* find_contact(std::string_view campaign) const {
-    for (const auto& c : contacts)
+    if (!extra) return nullptr;
+    for (const auto& c : extra->contacts)
       if (c.campaign == campaign) return &c;
     return nullptr;
   }
+  const std::vector<history_record>& history() const {
+    static const std::vector<history_record> none;
+    return extra ? extra->history : none;
+  }
+  const std::vector<std::int64_t>& global_ts() const {
+    static const std::vector<std::int64_t> none;
+    return extra ? extra->global_ts : none;
+  }
 };
+
 
 // A small binary form of subscriber_state for the store (little-endian host order; the store is
 // local to the host that wrote it).
@@ -216,27 +250,28 @@ class reader {
   std::string_view _in;
 };
 
-constexpr std::uint8_t state_version = 1;
+constexpr std::uint8_t state_version = 2;
 
 std::string encode_state(const subscriber_state& s) {
   writer w;
   w.put(state_version);
   w.put(s.last_ts);
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(s.ids_at_last_ts.size()));
-  for (const auto id : s.ids_at_last_ts) w.put(id);
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(s.history.size()));
-  for (const auto& h : s.history) w.put(h);
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(s.contacts.size()));
-  for (const auto& c : s.contacts) {
+  w.put(s.id_count);
+  for (std::size_t i = 0; i < s.id_count; ++i) w.put(s.ids[i]);
+  static const subscriber_extra none;
+  const subscriber_extra& x = s.extra ? *s.extra : none;
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.history.size()));
+  for (const auto& h : x.history) w.put(h);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.contacts.size()));
+  for (const auto& c : x.contacts) {
     w.put_string(c.campaign);
     w.put<std::uint32_t>(static_cast<std::uint32_t>(c.cap_ts.size()));
     for (const auto t : c.cap_ts) w.put(t);
     w.put(c.unanswered);
     w.put(c.last_contact_us);
   }
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(s.global_ts.size()));
-  for (const auto t : s.global_ts) w.put(t);
-  w.put_string(s.identity);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.global_ts.size()));
+  for (const auto t : x.global_ts) w.put(t);
   return std::move(w.out);
 }
 
@@ -245,17 +280,17 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
   std::uint8_t version = 0;
   std::uint32_t n = 0;
   if (!r.get(version) || version != state_version || !r.get(s.last_ts)) return false;
-  if (!r.get_count(n, 1u << 16)) return false;
-  s.ids_at_last_ts.resize(n);
-  for (auto& id : s.ids_at_last_ts)
-    if (!r.get(id)) return false;
+  if (!r.get_count(s.id_count, subscriber_state::max_ids)) return false;
+  for (std::size_t i = 0; i < s.id_count; ++i)
+    if (!r.get(s.ids[i])) return false;
+  auto x = std::make_unique<subscriber_extra>();
   if (!r.get_count(n, 1u << 20)) return false;
-  s.history.resize(n);
-  for (auto& h : s.history)
+  x->history.resize(n);
+  for (auto& h : x->history)
     if (!r.get(h)) return false;
   if (!r.get_count(n, 1u << 16)) return false;
-  s.contacts.resize(n);
-  for (auto& c : s.contacts) {
+  x->contacts.resize(n);
+  for (auto& c : x->contacts) {
     std::uint32_t m = 0;
     if (!r.get_string(c.campaign) || !r.get_count(m, 1u << 20)) return false;
     c.cap_ts.resize(m);
@@ -264,10 +299,11 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
     if (!r.get(c.unanswered) || !r.get(c.last_contact_us)) return false;
   }
   if (!r.get_count(n, 1u << 20)) return false;
-  s.global_ts.resize(n);
-  for (auto& t : s.global_ts)
+  x->global_ts.resize(n);
+  for (auto& t : x->global_ts)
     if (!r.get(t)) return false;
-  return r.get_string(s.identity);
+  if (!x->history.empty() || !x->contacts.empty() || !x->global_ts.empty()) s.extra = std::move(x);
+  return true;
 }
 
 // Counts the timestamps in the sliding window (now - per, now].
@@ -342,14 +378,20 @@ struct engine::impl {
   struct atomic_counters {
     std::atomic<std::uint64_t> events{0}, duplicates{0}, no_subscriber{0}, candidates{0}, sent{0}, deferred{0},
         released{0}, rehearsed{0}, recorded{0}, responses{0}, orders{0}, opt_outs{0}, handed_over{0},
-        hand_over_failures{0}, commits{0}, store_errors{0};
+        hand_over_failures{0}, commits{0}, store_errors{0}, reports{0}, alarms{0};
     std::array<std::atomic<std::uint64_t>, reason_count> suppressed{};
   } counts;
+  // Today's figures (the local day of the clock), read by the other shards' reporters.
+  std::atomic<local_days> fig_day{std::numeric_limits<local_days>::min()};
+  std::atomic<std::uint64_t> fig_sent{0}, fig_suppressed{0}, fig_responses{0}, fig_orders{0}, fig_opt_outs{0};
+  local_days reported_day = std::numeric_limits<local_days>::min();  // daily report handed over for
+  local_days alarmed_day = std::numeric_limits<local_days>::min();   // capacity alarm handed over for
   mutable std::mutex error_mutex;
   std::string error;
 
   std::vector<area_id> areas_buf;  // the current view's areas and MSISDN
   std::string msisdn_buf;
+  std::string identity;  // the current subscriber's IMSI (or TMSI) as decisions write it
 
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -409,7 +451,7 @@ struct engine::impl {
       switch (h.what) {
         case history_condition::kind::count: {
           std::uint32_t n = now.type == static_cast<std::uint8_t>(h.type) ? 1 : 0;
-          for (const auto& r : s.history)
+          for (const auto& r : s.history())
             n += r.type == static_cast<std::uint8_t>(h.type) && r.ts_us > now.ts_us - h.window ? 1 : 0;
           if (n < h.at_least) return false;
           break;
@@ -420,7 +462,7 @@ struct engine::impl {
         case history_condition::kind::dwell: {
           if (!in_area(*hc.area, now)) return false;
           bool reached = false;
-          for (auto it = s.history.rbegin(); it != s.history.rend(); ++it) {
+          for (auto it = s.history().rbegin(); it != s.history().rend(); ++it) {
             if (!in_area(*hc.area, *it)) return false;
             if (it->ts_us <= now.ts_us - h.window) {
               reached = true;
@@ -434,7 +476,7 @@ struct engine::impl {
           // Changes between consecutive cell-carrying events, both inside the window.
           std::uint32_t changes = 0;
           const history_record* prev = nullptr;
-          for (const auto& r : s.history) {
+          for (const auto& r : s.history()) {
             if (!r.has_cell || r.ts_us <= now.ts_us - h.window) continue;
             if (prev != nullptr && prev->cell != r.cell) ++changes;
             prev = &r;
@@ -448,22 +490,24 @@ struct engine::impl {
     return true;
   }
 
-  void remember(subscriber_state& s, const event& e) {
+  // Adds the event to the history when a configured condition needs it; true when it did (the
+  // subscriber's durable state changed).
+  bool remember(subscriber_state& s, const event& e) {
     const auto& need = rules().history;
-    if (need.locations || ((need.types >> static_cast<unsigned>(e.type)) & 1u)) {
-      s.history.push_back(record_of(e));
-      // Keep the window, plus the newest record older than it (dwell needs the event "at least
-      // D before"), and never more than max_entries.
-      const std::int64_t horizon = e.ts_us - need.window_us;
-      std::size_t first_kept = 0;
-      while (first_kept + 1 < s.history.size() && s.history[first_kept + 1].ts_us <= horizon) ++first_kept;
-      if (s.history.size() - first_kept > need.max_entries) first_kept = s.history.size() - need.max_entries;
-      s.history.erase(s.history.begin(), s.history.begin() + static_cast<std::ptrdiff_t>(first_kept));
-    } else if (!need.any()) {
-      s.history.clear();
+    if (!need.locations && !((need.types >> static_cast<unsigned>(e.type)) & 1u)) {
+      if (!need.any() && s.extra) s.extra->history.clear();
+      return false;
     }
-    if (e.ts_us != s.last_ts) s.ids_at_last_ts.clear();
-    s.last_ts = e.ts_us;
+    auto& h = s.more().history;
+    h.push_back(record_of(e));
+    // Keep the window, plus the newest record older than it (dwell needs the event "at least D
+    // before"), and never more than max_entries.
+    const std::int64_t horizon = e.ts_us - need.window_us;
+    std::size_t first_kept = 0;
+    while (first_kept + 1 < h.size() && h[first_kept + 1].ts_us <= horizon) ++first_kept;
+    if (h.size() - first_kept > need.max_entries) first_kept = h.size() - need.max_entries;
+    h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(first_kept));
+    return true;
   }
 
   // --- checks --------------------------------------------------------------------------------
@@ -523,7 +567,8 @@ struct engine::impl {
     if (def.strategy.cap.count > 0 && contact != nullptr &&
         in_window(contact->cap_ts, now, def.strategy.cap.per) >= def.strategy.cap.count)
       return reason::cap;
-    if (config().global_cap.count > 0 && in_window(s.global_ts, now, config().global_cap.per) >= config().global_cap.count)
+    if (config().global_cap.count > 0 &&
+        in_window(s.global_ts(), now, config().global_cap.per) >= config().global_cap.count)
       return reason::global_cap;
     if (def.strategy.budget_daily || def.strategy.budget_total) {
       const auto it = budgets.find(def.id);
@@ -592,6 +637,9 @@ struct engine::impl {
     row.control = control;
     row.handed = !(o == outcome::sent && d.action != channel_type::record);
     rows.push_back(std::move(row));
+    roll_day(ts);
+    if (o == outcome::sent && d.action != channel_type::record) bump(fig_sent);
+    if (o == outcome::suppressed) bump(fig_suppressed);
     switch (o) {
       case outcome::sent:
         bump(d.action == channel_type::record ? counts.recorded : counts.sent);
@@ -625,20 +673,21 @@ struct engine::impl {
     const bool rehearsal = def.rehearsal;
     std::string text;
     if (def.channel.type == channel_type::sms) render_text(c, v, text);
-    auto& contact = s.contact(def.id);
-    contact.cap_ts.push_back(ts);
-    if (def.strategy.cap.count > 0) trim_window(contact.cap_ts, ts, def.strategy.cap.per);
-    else contact.cap_ts.clear();
-    if (def.channel.type != channel_type::record) {
+    if (def.channel.type != channel_type::record) {  // record: counted only, no contact state
+      auto& contact = s.contact(def.id);
+      contact.cap_ts.push_back(ts);
+      if (def.strategy.cap.count > 0) trim_window(contact.cap_ts, ts, def.strategy.cap.per);
+      else contact.cap_ts.clear();
       ++contact.unanswered;
       contact.last_contact_us = ts;
       spend_budget(def, ts);
     }
     const bool addressed = def.channel.type == channel_type::sms || def.channel.type == channel_type::worklist;
     if (addressed && !rehearsal) {
-      s.global_ts.push_back(ts);
-      if (config().global_cap.count > 0) trim_window(s.global_ts, ts, config().global_cap.per);
-      else s.global_ts.clear();
+      auto& g = s.more().global_ts;
+      g.push_back(ts);
+      if (config().global_cap.count > 0) trim_window(g, ts, config().global_cap.per);
+      else g.clear();
     }
     const outcome o = rehearsal ? outcome::rehearsed : outcome::sent;
     if (o == outcome::sent && def.channel.type != channel_type::record) {
@@ -648,7 +697,7 @@ struct engine::impl {
       m.action = def.channel.type;
       m.ts_us = ts;
       m.local_day = format_date(rules().clock.day(ts));
-      m.imsi = s.identity;
+      m.imsi = identity;
       m.msisdn = std::string(v.msisdn);
       m.sender = def.channel.sender;
       m.text = text;
@@ -659,7 +708,7 @@ struct engine::impl {
       m.offer = c.offer_summary;
       messages.push_back(std::move(m));
     }
-    emit(c, e, event_id, s.identity, v.msisdn, ts, 1, o, reason::none, false, std::move(text));
+    emit(c, e, event_id, identity, v.msisdn, ts, 1, o, reason::none, false, std::move(text));
   }
 
   void control(const compiled_campaign& c, subscriber_state& s, const event& e, const event_view& v,
@@ -668,7 +717,7 @@ struct engine::impl {
     contact.cap_ts.push_back(ts);  // the control group sees the same frequency
     if (c.def->strategy.cap.count > 0) trim_window(contact.cap_ts, ts, c.def->strategy.cap.per);
     else contact.cap_ts.clear();
-    emit(c, e, event_id, s.identity, v.msisdn, ts, 1, outcome::suppressed, reason::control_group, true, {});
+    emit(c, e, event_id, identity, v.msisdn, ts, 1, outcome::suppressed, reason::control_group, true, {});
   }
 
   const compiled_campaign* campaign_by_id(std::string_view id) const {
@@ -677,11 +726,7 @@ struct engine::impl {
     return nullptr;
   }
 
-  subscriber_state& subscriber(const event& e, std::uint64_t key) {
-    auto [it, fresh] = subscribers.try_emplace(key);
-    if (fresh) it->second.identity = identity_of(e);
-    return it->second;
-  }
+  subscriber_state& subscriber(std::uint64_t key) { return subscribers[key]; }
 
   // Releases every deferral due at or before `now`, each at its own release instant.
   void release_due(std::int64_t now) {
@@ -692,29 +737,29 @@ struct engine::impl {
       bump(counts.released);
       const auto* c = campaign_by_id(p.campaign);
       const std::uint64_t key = key_of(p.e);
-      auto& s = subscriber(p.e, key);
+      auto& s = subscriber(key);
+      identity = identity_of(p.e);
       dirty.insert(key);
       const event_view v = view_of(p.e);
       if (c == nullptr || !c->def->enabled) {  // removed or disabled by a reload while waiting
         continue;
       }
-      const reason why = recheck(*c, s, v.msisdn, s.identity, p.release_us);
+      const reason why = recheck(*c, s, v.msisdn, identity, p.release_us);
       if (why != reason::none) {
-        emit(*c, p.e, p.event_id, s.identity, v.msisdn, p.release_us, 1, outcome::suppressed, why, false, {});
+        emit(*c, p.e, p.event_id, identity, v.msisdn, p.release_us, 1, outcome::suppressed, why, false, {});
         continue;
       }
       carry_out(*c, s, p.e, v, p.event_id, p.release_us);
     }
   }
 
-  void defer(const compiled_campaign& c, subscriber_state& s, const event& e, const event_view& v,
-             const std::string& event_id) {
+  void defer(const compiled_campaign& c, const event& e, const event_view& v, const std::string& event_id) {
     const auto release = release_time(*c.def, e.ts_us + c.def->timing.delay);
     if (!release) {  // the timing never opens outside quiet hours: nothing to wait for
-      emit(c, e, event_id, s.identity, v.msisdn, e.ts_us, 1, outcome::suppressed, reason::timing, false, {});
+      emit(c, e, event_id, identity, v.msisdn, e.ts_us, 1, outcome::suppressed, reason::timing, false, {});
       return;
     }
-    emit(c, e, event_id, s.identity, v.msisdn, e.ts_us, 0, outcome::deferred, reason::none, false, {});
+    emit(c, e, event_id, identity, v.msisdn, e.ts_us, 0, outcome::deferred, reason::none, false, {});
     pending_deferral p{c.def->id, event_id, e.ts_us, *release, e};
     pending_row row{p.campaign, p.event_id, p.deferred_at_us, p.release_us, {}};
     bssap::append_json_line(e, row.event_json);
@@ -736,7 +781,8 @@ struct engine::impl {
         if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
       opt_out = opt_out || (!upper.empty() && upper == key);
     }
-    for (auto& contact : s.contacts) {
+    static std::vector<contact_state> no_contacts;
+    for (auto& contact : s.extra ? s.extra->contacts : no_contacts) {
       const auto* c = campaign_by_id(contact.campaign);
       if (c == nullptr || c->def->channel.sender != to || contact.last_contact_us == std::numeric_limits<std::int64_t>::min())
         continue;
@@ -749,13 +795,19 @@ struct engine::impl {
         ordered = ordered || (!key.empty() && upper.find(key) != std::string::npos);
       }
       contact.unanswered = 0;
-      responses.push_back({contact.campaign, s.identity, std::string(msisdn), ts, std::string(text), ordered, opt_out});
+      responses.push_back({contact.campaign, identity, std::string(msisdn), ts, std::string(text), ordered, opt_out});
       bump(counts.responses);
-      if (ordered) bump(counts.orders);
+      roll_day(ts);
+      bump(fig_responses);
+      if (ordered) {
+        bump(counts.orders);
+        bump(fig_orders);
+      }
     }
     if (opt_out && !msisdn.empty() && opted_out.insert(std::string(msisdn)).second) {
       new_opt_outs.emplace_back(std::string(msisdn), ts);
       bump(counts.opt_outs);
+      bump(fig_opt_outs);
     }
   }
 
@@ -781,8 +833,74 @@ struct engine::impl {
       const std::uint64_t key = key_of(probe_key);
       const auto it = subscribers.find(key);
       if (it == subscribers.end()) continue;
+      identity = imsi;
       respond(it->second, r.msisdn, r.to, r.text, clock_us);
       dirty.insert(key);
+    }
+  }
+
+  // --- the day's figures: daily report and capacity alarm (campaigns.md "Evaluation") -------
+  void roll_day(std::int64_t ts) {
+    const local_days d = rules().clock.day(ts);
+    if (d <= fig_day.load(std::memory_order_relaxed)) return;
+    for (auto* c : {&fig_sent, &fig_suppressed, &fig_responses, &fig_orders, &fig_opt_outs})
+      c->store(0, std::memory_order_relaxed);
+    fig_day.store(d, std::memory_order_relaxed);
+  }
+
+  day_figures figures(local_days d) const {
+    if (fig_day.load(std::memory_order_relaxed) != d) return {};
+    return {fig_sent.load(std::memory_order_relaxed), fig_suppressed.load(std::memory_order_relaxed),
+            fig_responses.load(std::memory_order_relaxed), fig_orders.load(std::memory_order_relaxed),
+            fig_opt_outs.load(std::memory_order_relaxed)};
+  }
+
+  day_figures all_figures(local_days d) const { return options.all_shards ? options.all_shards(d) : figures(d); }
+
+  // An operator message (report, alarm): through the sms channel, its id unique per day and
+  // recipient so that the outbox sends it once, whichever shard or restart hands it over.
+  void notify(const std::string& kind, local_days d, const std::vector<std::string>& to, const std::string& text,
+              std::int64_t ts) {
+    for (const auto& number : to) {
+      outgoing m;
+      m.id = fmt::format("{}:{}:{}", kind, format_date(d), number);
+      m.campaign = kind;
+      m.action = channel_type::sms;
+      m.ts_us = ts;
+      m.local_day = format_date(d);
+      m.msisdn = number;
+      m.sender = config().report_sender;
+      m.text = text;
+      messages.push_back(std::move(m));
+    }
+  }
+
+  // Shard 0 sends the daily report when the clock passes reports.daily_at; any shard may find
+  // the day's messages past capacity.daily_messages (the outbox keeps the alarm to one a day).
+  void check_reports(std::int64_t now) {
+    const auto& cfg = config();
+    const auto& clock = rules().clock;
+    const local_days today = clock.day(now);
+    if (options.shard == 0 && cfg.reports_daily_at_min && !cfg.reports_to.empty() && reported_day < today &&
+        clock.minute_of_day(now) >= *cfg.reports_daily_at_min) {
+      reported_day = today;
+      const auto f = all_figures(today);
+      notify("report", today, cfg.reports_to,
+             fmt::format("bssap-probe {}: {} messages sent, {} suppressed, {} responses, {} orders, {} opt-outs",
+                         format_date(today), f.sent, f.suppressed, f.responses, f.orders, f.opt_outs),
+             now);
+      bump(counts.reports);
+    }
+    if (cfg.capacity_daily_messages > 0 && !cfg.capacity_alarm_to.empty() && alarmed_day < today) {
+      const auto f = all_figures(today);
+      if (f.sent > cfg.capacity_daily_messages) {
+        alarmed_day = today;
+        notify("capacity", today, cfg.capacity_alarm_to,
+               fmt::format("bssap-probe {}: {} messages sent today, past the daily capacity of {}",
+                           format_date(today), f.sent, cfg.capacity_daily_messages),
+               now);
+        bump(counts.alarms);
+      }
     }
   }
 
@@ -796,15 +914,16 @@ struct engine::impl {
     }
     if (e.ts_us > clock_us) clock_us = e.ts_us;
     release_due(clock_us);
+    roll_day(clock_us);
     const std::string event_id = event_id_of(e);
-    const std::uint64_t id = fnv1a64(event_id);
-    subscriber_state& s = subscriber(e, key);
-    if (e.ts_us < s.last_ts ||
-        (e.ts_us == s.last_ts && std::find(s.ids_at_last_ts.begin(), s.ids_at_last_ts.end(), id) != s.ids_at_last_ts.end())) {
+    const auto id = static_cast<std::uint32_t>(fnv1a64(event_id));
+    subscriber_state& s = subscriber(key);
+    if (s.seen(e.ts_us, id)) {
       bump(counts.duplicates);
       return;
     }
-    dirty.insert(key);
+    identity = identity_of(e);
+    const std::size_t rows_before = rows.size(), responses_before = responses.size();
     const event_view v = view_of(e);
     const history_record now = record_of(e);
     const auto& clock = rules().clock;
@@ -827,7 +946,7 @@ struct engine::impl {
       if (!ok || !history_holds(c, s, now)) continue;
       bump(counts.candidates);
       candidate k{&c, {}};
-      if (def.channel.type != channel_type::record) k.r = check(c, s, v, s.identity, e.ts_us);
+      if (def.channel.type != channel_type::record) k.r = check(c, s, v, identity, e.ts_us);
       found.push_back(k);
     }
     // Check 10: of those that passed 1-9, the highest priority (ties: the lower id) is carried out.
@@ -846,18 +965,23 @@ struct engine::impl {
       } else if (k.r.why == reason::control_group) {
         control(c, s, e, v, event_id, e.ts_us);
       } else if (k.r.why != reason::none) {
-        emit(c, e, event_id, s.identity, v.msisdn, e.ts_us, 1, outcome::suppressed, k.r.why, false, {});
+        emit(c, e, event_id, identity, v.msisdn, e.ts_us, 1, outcome::suppressed, k.r.why, false, {});
       } else if (&c != winner) {
-        emit(c, e, event_id, s.identity, v.msisdn, e.ts_us, 1, outcome::suppressed, reason::priority, false, {});
+        emit(c, e, event_id, identity, v.msisdn, e.ts_us, 1, outcome::suppressed, reason::priority, false, {});
       } else if (k.r.defer) {
-        defer(c, s, e, v, event_id);
+        defer(c, e, v, event_id);
       } else {
         carry_out(c, s, e, v, event_id, e.ts_us);
       }
     }
     if (e.type == event_type::sms_mo && e.has(f_peer)) respond(s, v.msisdn, e.peer.view(), {}, e.ts_us);
-    remember(s, e);
-    s.ids_at_last_ts.push_back(id);
+    const bool recorded = remember(s, e);
+    s.mark(e.ts_us, id);
+    // Stored only when something durable changed: an event that left no decision and no history
+    // is decided the same way again after a restart (nothing), so its watermark can stay in memory.
+    if (recorded || rows.size() != rows_before || responses.size() != responses_before || rules().history.last_seen)
+      dirty.insert(key);
+    check_reports(clock_us);
     if (++batch_events >= options.batch_events) commit_batch();
   }
 
@@ -907,7 +1031,9 @@ struct engine::impl {
     std::string err;
     if (out != nullptr && out->deliver(messages, err)) {
       bump(counts.handed_over, messages.size());
-      for (const auto& m : messages) to_mark_handed.emplace_back(m.campaign, m.id.substr(m.campaign.size() + 1));
+      for (const auto& m : messages)
+        if (m.campaign != "report" && m.campaign != "capacity")  // operator messages are no decisions
+          to_mark_handed.emplace_back(m.campaign, m.id.substr(m.campaign.size() + 1));
     } else {
       bump(counts.hand_over_failures, messages.size());
       fail(out == nullptr ? "no channel for sent messages" : err);
@@ -959,7 +1085,7 @@ struct engine::impl {
             err))
       return err;
     if (!bad_event.empty()) return fmt::format("{}: a waiting deferral does not decode: {}", path, bad_event);
-    for (const auto& [key, s] : subscribers) clock_us = std::max(clock_us, s.last_ts);
+    for (const auto& [key, st] : subscribers) clock_us = std::max(clock_us, st.last_ts);
     // Decisions committed before a crash whose messages the channel may not have taken.
     if (!store.each_unhanded(
             [&](decision_row&& d) {
@@ -1054,9 +1180,13 @@ engine_counters engine::counters() const noexcept {
   r.handed_over = get(c.handed_over);
   r.hand_over_failures = get(c.hand_over_failures);
   r.commits = get(c.commits);
+  r.reports = get(c.reports);
+  r.alarms = get(c.alarms);
   r.store_errors = get(c.store_errors);
   return r;
 }
+
+day_figures engine::figures(local_days day) const noexcept { return _impl->figures(day); }
 
 std::string engine::last_error() const {
   std::lock_guard lock(_impl->error_mutex);

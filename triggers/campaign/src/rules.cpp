@@ -414,7 +414,8 @@ std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config
           need.max_entries = std::max<std::size_t>(need.max_entries, h.at_least + 1);
           break;
         case history_condition::kind::silent_for:
-          break;  // the previous event's time is kept for every subscriber anyway
+          need.last_seen = true;  // the previous event's time, kept for every subscriber
+          break;
         case history_condition::kind::dwell:
           need.locations = true;
           ch.area = t.areas ? t.areas->find(h.area) : std::nullopt;

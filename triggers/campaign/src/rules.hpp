@@ -97,6 +97,7 @@ struct history_needs {
   bool locations = false;   // dwell / cell_changes: every event with its location
   std::int64_t window_us = 0;
   std::size_t max_entries = 256;  // per subscriber, oldest dropped first
+  bool last_seen = false;         // silent_for: every event's time must survive a restart
   bool any() const noexcept { return types != 0 || locations; }
 };
 

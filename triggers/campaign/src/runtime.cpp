@@ -324,8 +324,22 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
     m.have_decisions = true;
   }
   for (std::size_t k = 0; k < m.options.shards; ++k) {
-    auto e = std::make_unique<engine>(engine_options{.shard = k, .shards = m.options.shards}, *in, &m,
-                                      m.have_decisions ? &m.decisions : nullptr);
+    engine_options eo;
+    eo.shard = k;
+    eo.shards = m.options.shards;
+    eo.all_shards = [&m](local_days d) {
+      day_figures sum;
+      for (const auto& e : m.engines) {
+        const auto f = e->figures(d);
+        sum.sent += f.sent;
+        sum.suppressed += f.suppressed;
+        sum.responses += f.responses;
+        sum.orders += f.orders;
+        sum.opt_outs += f.opt_outs;
+      }
+      return sum;
+    };
+    auto e = std::make_unique<engine>(std::move(eo), *in, &m, m.have_decisions ? &m.decisions : nullptr);
     m.engines.push_back(std::move(e));
   }
   if (m.sms) m.sms->start();  // before the engines hand over what a crash left
@@ -405,6 +419,8 @@ engine_counters runtime::totals() const {
     t.handed_over += c.handed_over;
     t.hand_over_failures += c.hand_over_failures;
     t.commits += c.commits;
+    t.reports += c.reports;
+    t.alarms += c.alarms;
     t.store_errors += c.store_errors;
   }
   return t;
@@ -421,8 +437,9 @@ std::string runtime::summary() const {
     if (t.suppressed[i] > 0)
       why += fmt::format("{}{} {}", why.empty() ? "" : ", ", t.suppressed[i], to_string(static_cast<reason>(i)));
   if (!why.empty()) s += fmt::format("; suppressed: {}", why);
-  s += fmt::format("\ncampaigns: {} responses, {} orders, {} opt-outs; {} messages handed over, {} not",
-                   t.responses, t.orders, t.opt_outs, t.handed_over, t.hand_over_failures);
+  s += fmt::format("\ncampaigns: {} responses, {} orders, {} opt-outs; {} messages handed over, {} not; {} daily "
+                   "reports, {} capacity alarms",
+                   t.responses, t.orders, t.opt_outs, t.handed_over, t.hand_over_failures, t.reports, t.alarms);
   if (_impl->sms || _impl->final_metrics) {
     const auto mtr = _impl->sms ? _impl->sms->metrics() : *_impl->final_metrics;
     s += fmt::format("; smpp: {} accepted, {} acknowledged, {} failed, {} delivered, {} replies", mtr.accepted,

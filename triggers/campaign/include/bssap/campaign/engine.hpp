@@ -130,14 +130,22 @@ struct engine_counters {
   std::array<std::uint64_t, reason_count> suppressed{};
   std::uint64_t responses = 0, orders = 0, opt_outs = 0;
   std::uint64_t handed_over = 0, hand_over_failures = 0;
+  std::uint64_t reports = 0, alarms = 0;  // daily report and capacity alarm SMS handed over
   std::uint64_t commits = 0;
   std::uint64_t store_errors = 0;
+};
+
+// One local day's figures over every shard (the daily report SMS and the capacity alarm).
+struct day_figures {
+  std::uint64_t sent = 0, suppressed = 0, responses = 0, orders = 0, opt_outs = 0;
 };
 
 struct engine_options {
   std::size_t shard = 0;
   std::size_t shards = 1;
   std::size_t batch_events = 4096;  // commit at least this often
+  // The day's figures of all shards (the runtime sums them); empty: this shard's own.
+  std::function<day_figures(local_days)> all_shards;
 };
 
 // A reply from a subscriber (SMPP deliver_sm), routed to the subscriber's shard.
@@ -170,6 +178,7 @@ class engine final : public shard_consumer {
   void close() noexcept;
 
   engine_counters counters() const noexcept;  // safe from other threads (relaxed)
+  day_figures figures(local_days day) const noexcept;  // this shard's, for `day` (0 when another day)
   std::string last_error() const;
 
   struct impl;
