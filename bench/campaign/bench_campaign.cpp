@@ -39,7 +39,9 @@ long status_kib(const char* key) {
   return 0;
 }
 
-std::string imsi_of(std::uint64_t i) { return fmt::format("46000{:010}", i); }
+std::string imsi_of(std::uint64_t i) {
+  return fmt::format("46000{:010}", i);
+}
 
 void write_world(const fs::path& dir, std::uint64_t subscribers, unsigned campaigns) {
   fs::create_directories(dir / "campaigns");
@@ -107,20 +109,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_campaign: %s\n", error.c_str());
     return 1;
   }
-  const double load_wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double load_wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const double load_cpu = cpu_seconds() - load_start;
   const long rss_loaded = status_kib("VmRSS:");
 
   // Random events of random subscribers, in time order (an event every 100 us of capture time).
   std::mt19937_64 rng(7);
   std::vector<event> stream(std::min<std::uint64_t>(events, 2'000'000));
-  static constexpr event_type types[] = {event_type::location_update, event_type::periodic_update,
-                                         event_type::power_on,        event_type::power_off,
-                                         event_type::call_mo,         event_type::call_end,
-                                         event_type::sms_mo,          event_type::imei_change,
-                                         event_type::handover,        event_type::roaming_in};
-  static constexpr const char* peers[] = {"10086", "12580", "18601234567", "02087654321", "1259302087654321",
+  static constexpr event_type types[] = {event_type::location_update, event_type::periodic_update, event_type::power_on,
+                                         event_type::power_off,       event_type::call_mo,         event_type::call_end,
+                                         event_type::sms_mo,          event_type::imei_change,     event_type::handover,
+                                         event_type::roaming_in};
+  static constexpr const char* peers[] = {"10086",      "12580", "18601234567", "02087654321", "1259302087654321",
                                           "13912345678"};
   static constexpr const char* imeis[] = {"35328110123456", "86891303123456", "35391708123456"};
   std::int64_t ts = 1795420800LL * 1000000;

@@ -106,7 +106,9 @@ void on_signal(int) {
 // SIGHUP: reload campaigns and tables. The handler only sets a flag; a thread of its own does
 // the loading, off the capture path.
 std::atomic<bool> g_reload_requested{false};
-void on_hangup(int) { g_reload_requested.store(true); }
+void on_hangup(int) {
+  g_reload_requested.store(true);
+}
 
 struct common_options {
   std::string events;
@@ -174,8 +176,8 @@ bool valid_plmn(const std::string& s) {
   return true;
 }
 
-bool make_config(const common_options& o, bool lossless, const campaign::probe_config* campaigns,
-                 pipeline_config& cfg, std::string& error) {
+bool make_config(const common_options& o, bool lossless, const campaign::probe_config* campaigns, pipeline_config& cfg,
+                 std::string& error) {
   cfg.threads = o.threads;
   cfg.lossless = lossless;
   cfg.correlation.link_field = o.link_field;
@@ -201,7 +203,8 @@ bool make_config(const common_options& o, bool lossless, const campaign::probe_c
   if (!o.state.empty()) cfg.state_dir = o.state;
   // With campaigns, the probe's own subscriber state (roaming_in "seen", TMSI map, IMEIs) lives
   // beside the engines' so that a restart keeps both.
-  if (campaigns != nullptr && !o.state_given) cfg.state_dir = (std::filesystem::path(campaigns->state_dir) / "probe").string();
+  if (campaigns != nullptr && !o.state_given)
+    cfg.state_dir = (std::filesystem::path(campaigns->state_dir) / "probe").string();
   return true;
 }
 
@@ -268,8 +271,7 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
           if (campaigns->reload(why))
             std::fprintf(stderr, "bssap-probe: info: reloaded %s\n", o.config.c_str());
           else
-            std::fprintf(stderr, "bssap-probe: error: reload refused, the old configuration stays: %s\n",
-                         why.c_str());
+            std::fprintf(stderr, "bssap-probe: error: reload refused, the old configuration stays: %s\n", why.c_str());
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }

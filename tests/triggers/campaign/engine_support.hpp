@@ -82,15 +82,16 @@ struct world {
     write_file(dir / "dnd.txt", "# do not disturb\n13800000005  # asked us\n");
     write_file(dir / "tac.csv", "tac,brand,mms\n35328110,Apple,yes\n86891303,Nokia,no\n");
     write_file(dir / "areas.yaml", "airport: [\"4101:11\", \"4101:12\"]\nscenic-spot: [4102]\n");
-    write_file(dir / "probe.yaml", "home_plmns: [460-00]\n"
-                                   "timezone: \"+08:00\"\n"
-                                   "state_dir: state\n"
-                                   "subscribers: subscribers.csv\n"
-                                   "dnd: dnd.txt\n"
-                                   "tac: tac.csv\n"
-                                   "areas: areas.yaml\n"
-                                   "campaigns: [campaigns/*.yaml]\n" +
-                                       probe_extra);
+    write_file(dir / "probe.yaml",
+               "home_plmns: [460-00]\n"
+               "timezone: \"+08:00\"\n"
+               "state_dir: state\n"
+               "subscribers: subscribers.csv\n"
+               "dnd: dnd.txt\n"
+               "tac: tac.csv\n"
+               "areas: areas.yaml\n"
+               "campaigns: [campaigns/*.yaml]\n" +
+                   probe_extra);
   }
   void campaign(const std::string& id, const std::string& body) const {
     write_file(dir / "campaigns" / (id + ".yaml"), "id: " + id + "\nname: " + id + "\n" + body);

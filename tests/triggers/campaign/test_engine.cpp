@@ -30,7 +30,9 @@ std::vector<std::string> outcomes(runner& r, const std::string& campaign) {
   return out;
 }
 
-std::string s(const char* imsi, const char* rest) { return std::string(imsi) + " " + rest; }
+std::string s(const char* imsi, const char* rest) {
+  return std::string(imsi) + " " + rest;
+}
 
 }  // namespace
 
@@ -73,16 +75,17 @@ TEST_CASE("a sent sms: decision line, text with placeholders, message for the ch
 TEST_CASE("checks 1-3: no_msisdn, test_numbers, dnd (the DND file and its comments)") {
   world w("checks13");
   w.campaign("a-welcome", "trigger: {event: power_on}\n" + welcome_sms);
-  w.campaign("b-testers", "trigger: {event: power_on}\nchannel: {type: sms, sender: \"1\", text: \"t\", "
-                          "test_numbers: [\"13800000002\"]}\n");
+  w.campaign("b-testers",
+             "trigger: {event: power_on}\nchannel: {type: sms, sender: \"1\", text: \"t\", "
+             "test_numbers: [\"13800000002\"]}\n");
   runner r(w);
   REQUIRE(r.error.empty());
   for (const char* imsi : {imsi1, imsi2, imsi4, imsi5}) r.feed(ev(event_type::power_on, imsi, at(0)));
   r.flush();
   // One event, one message: where both pass, the lower id wins the priority tie.
-  CHECK(outcomes(r, "a-welcome") ==
-        std::vector<std::string>{s(imsi1, "sent"), s(imsi2, "sent"), s(imsi4, "suppressed no_msisdn"),
-                                 s(imsi5, "suppressed dnd")});
+  CHECK(outcomes(r, "a-welcome") == std::vector<std::string>{s(imsi1, "sent"), s(imsi2, "sent"),
+                                                             s(imsi4, "suppressed no_msisdn"),
+                                                             s(imsi5, "suppressed dnd")});
   CHECK(outcomes(r, "b-testers") ==
         std::vector<std::string>{s(imsi1, "suppressed test_numbers"), s(imsi2, "suppressed priority"),
                                  s(imsi4, "suppressed no_msisdn"), s(imsi5, "suppressed test_numbers")});
@@ -90,9 +93,10 @@ TEST_CASE("checks 1-3: no_msisdn, test_numbers, dnd (the DND file and its commen
 
 TEST_CASE("targets and where conditions: numbers compare as numbers, missing values never hold") {
   world w("target");
-  w.campaign("rich", "target: [{column: brand, in: [GoTone]}, {column: arpu, ge: 80}]\n"
-                     "trigger: {event: imei_change, where: [{field: handset.mms, eq: \"yes\"}]}\n" +
-                         welcome_sms);
+  w.campaign("rich",
+             "target: [{column: brand, in: [GoTone]}, {column: arpu, ge: 80}]\n"
+             "trigger: {event: imei_change, where: [{field: handset.mms, eq: \"yes\"}]}\n" +
+                 welcome_sms);
   runner r(w);
   REQUIRE(r.error.empty());
   auto change = [](const char* imsi, const char* imei, double t) {
@@ -101,13 +105,13 @@ TEST_CASE("targets and where conditions: numbers compare as numbers, missing val
     e.set(f_imei);
     return e;
   };
-  r.feed(change(imsi1, "35328110123456", 0));  // GoTone, 80, MMS handset: candidate
-  r.feed(change(imsi2, "35328110123456", 1));  // M-Zone: no
-  r.feed(change(imsi3, "86891303123456", 2));  // handset without MMS: no
-  r.feed(change(imsi3, "99999999123456", 3));  // TAC not in the table: no (missing value)
-  r.feed(ev(event_type::imei_change, imsi3, at(4)));  // no IMEI at all: no
+  r.feed(change(imsi1, "35328110123456", 0));              // GoTone, 80, MMS handset: candidate
+  r.feed(change(imsi2, "35328110123456", 1));              // M-Zone: no
+  r.feed(change(imsi3, "86891303123456", 2));              // handset without MMS: no
+  r.feed(change(imsi3, "99999999123456", 3));              // TAC not in the table: no (missing value)
+  r.feed(ev(event_type::imei_change, imsi3, at(4)));       // no IMEI at all: no
   r.feed(change("460009999999999", "35328110123456", 5));  // no profile row: no
-  r.feed(change(imsi3, "35328110654321", 6));  // 120 >= 80 as numbers (as text "120" < "80")
+  r.feed(change(imsi3, "35328110654321", 6));              // 120 >= 80 as numbers (as text "120" < "80")
   r.flush();
   CHECK(outcomes(r, "rich") == std::vector<std::string>{s(imsi1, "sent"), s(imsi3, "sent")});
 }
@@ -120,12 +124,12 @@ TEST_CASE("check 4: immunity after unanswered contacts; a response (sms_mo to th
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::location_update, imsi1, at(0)));
   r.feed(ev(event_type::location_update, imsi1, at(60)));
-  r.feed(ev(event_type::location_update, imsi1, at(120)));  // two unanswered: immune
+  r.feed(ev(event_type::location_update, imsi1, at(120)));             // two unanswered: immune
   r.feed(with_peer(ev(event_type::sms_mo, imsi1, at(130)), "10086"));  // a response
   r.feed(ev(event_type::location_update, imsi1, at(180)));
   r.flush();
-  CHECK(outcomes(r, "promo") == std::vector<std::string>{s(imsi1, "sent"), s(imsi1, "sent"),
-                                                         s(imsi1, "suppressed immune"), s(imsi1, "sent")});
+  CHECK(outcomes(r, "promo") ==
+        std::vector<std::string>{s(imsi1, "sent"), s(imsi1, "sent"), s(imsi1, "suppressed immune"), s(imsi1, "sent")});
   CHECK(r.engine->counters().responses == 1);
 }
 
@@ -142,7 +146,7 @@ TEST_CASE("checks 5-7: the campaign cap slides, the global cap spans campaigns, 
   r.feed(ev(event_type::location_update, imsi1, at(3601)));  // the window slid: sent (2nd today)
   r.feed(ev(event_type::periodic_update, imsi1, at(3700)));  // third message today: global cap
   r.feed(ev(event_type::power_off, imsi2, at(0)));
-  r.feed(ev(event_type::power_off, imsi3, at(10)));               // daily budget spent
+  r.feed(ev(event_type::power_off, imsi3, at(10)));                // daily budget spent
   r.feed(ev(event_type::power_off, imsi3, at(24 * 3600.0 + 10)));  // next local day: sent
   r.feed(ev(event_type::power_off, imsi2, at(48 * 3600.0)));       // total spent
   r.flush();
@@ -150,14 +154,14 @@ TEST_CASE("checks 5-7: the campaign cap slides, the global cap spans campaigns, 
         std::vector<std::string>{s(imsi1, "sent"), s(imsi1, "suppressed cap"), s(imsi1, "sent")});
   CHECK(outcomes(r, "b-other") == std::vector<std::string>{s(imsi1, "suppressed global_cap")});
   CHECK(outcomes(r, "c-budget") == std::vector<std::string>{s(imsi2, "sent"), s(imsi3, "suppressed budget"),
-                                                           s(imsi3, "sent"), s(imsi2, "suppressed budget")});
+                                                            s(imsi3, "sent"), s(imsi2, "suppressed budget")});
 }
 
 TEST_CASE("check 8: timing and quiet hours drop, or defer and release at the window's opening") {
   // The events are at 16:00 local (+08:00), Monday 2026-11-23.
   world w("timing", "contact_policy: {quiet_hours: [\"15:30-16:30\"]}\n");
-  w.campaign("a-mornings", "trigger: {event: power_on}\n" + welcome_sms +
-                               "timing: {hours: [\"09:00-12:00\"], outside: drop}\n");
+  w.campaign("a-mornings",
+             "trigger: {event: power_on}\n" + welcome_sms + "timing: {hours: [\"09:00-12:00\"], outside: drop}\n");
   w.campaign("b-weekend", "trigger: {event: power_off}\n" + welcome_sms + "timing: {days: [sat, sun]}\n");
   w.campaign("c-quiet", "trigger: {event: location_update}\n" + welcome_sms);
   w.campaign("d-deferred", "trigger: {event: periodic_update}\n" + welcome_sms + "timing: {outside: defer}\n");
@@ -166,7 +170,7 @@ TEST_CASE("check 8: timing and quiet hours drop, or defer and release at the win
   r.feed(ev(event_type::power_on, imsi1, at(0)));
   r.feed(ev(event_type::power_off, imsi1, at(1)));
   r.feed(ev(event_type::location_update, imsi2, at(2)));
-  r.feed(ev(event_type::periodic_update, imsi3, at(3)));  // deferred: quiet hours end at 16:30
+  r.feed(ev(event_type::periodic_update, imsi3, at(3)));     // deferred: quiet hours end at 16:30
   r.feed(ev(event_type::location_update, imsi1, at(1799)));  // 16:29:59: still quiet, no release yet
   r.flush();
   CHECK(outcomes(r, "d-deferred") == std::vector<std::string>{s(imsi3, "deferred")});
@@ -175,7 +179,7 @@ TEST_CASE("check 8: timing and quiet hours drop, or defer and release at the win
   CHECK(outcomes(r, "a-mornings") == std::vector<std::string>{s(imsi1, "suppressed timing")});
   CHECK(outcomes(r, "b-weekend") == std::vector<std::string>{s(imsi1, "suppressed timing")});
   CHECK(outcomes(r, "c-quiet") == std::vector<std::string>{s(imsi2, "suppressed quiet_hours"),
-                                                          s(imsi1, "suppressed quiet_hours"), s(imsi2, "sent")});
+                                                           s(imsi1, "suppressed quiet_hours"), s(imsi2, "sent")});
   const auto lines = r.log.lines();
   std::vector<nlohmann::json> deferred;
   for (const auto& l : lines)
@@ -194,11 +198,11 @@ TEST_CASE("a delay defers; at release checks 3-7 run again (a cap reached meanwh
   runner r(w);
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::call_end, imsi1, at(0)));
-  r.feed(ev(event_type::call_end, imsi1, at(60)));  // also deferred: nothing spent while waiting
+  r.feed(ev(event_type::call_end, imsi1, at(60)));    // also deferred: nothing spent while waiting
   r.feed(ev(event_type::power_off, imsi2, at(700)));  // the clock passes both releases (600, 660)
   r.flush();
   CHECK(outcomes(r, "a-after-call") == std::vector<std::string>{s(imsi1, "deferred"), s(imsi1, "deferred"),
-                                                               s(imsi1, "sent"), s(imsi1, "suppressed cap")});
+                                                                s(imsi1, "sent"), s(imsi1, "suppressed cap")});
   REQUIRE(r.channel.sent.size() == 1);
   CHECK(r.channel.sent[0].ts_us == at(600));
 }
@@ -218,19 +222,20 @@ TEST_CASE("checks 9-10: control group by FNV-1a of campaign:imsi; priority, ties
   r.feed(ev(event_type::roaming_in, imsi1, at(2)));  // the control decision counts toward the cap
   r.feed(ev(event_type::ussd, imsi3, at(3)));
   r.flush();
-  CHECK(outcomes(r, "ctl") == std::vector<std::string>{s(imsi1, "suppressed control_group"), s(imsi2, "sent"),
-                                                      s(imsi1, "suppressed cap")});
+  CHECK(outcomes(r, "ctl") ==
+        std::vector<std::string>{s(imsi1, "suppressed control_group"), s(imsi2, "sent"), s(imsi1, "suppressed cap")});
   // A control member takes no part in priority: the lower campaign reaches it.
-  CHECK(outcomes(r, "low") == std::vector<std::string>{s(imsi1, "sent"), s(imsi2, "suppressed priority"),
-                                                      s(imsi1, "sent")});
+  CHECK(outcomes(r, "low") ==
+        std::vector<std::string>{s(imsi1, "sent"), s(imsi2, "suppressed priority"), s(imsi1, "sent")});
   CHECK(outcomes(r, "tie-a") == std::vector<std::string>{s(imsi3, "sent")});
   CHECK(outcomes(r, "tie-b") == std::vector<std::string>{s(imsi3, "suppressed priority")});
 }
 
 TEST_CASE("record campaigns count every candidate; rehearsal decides as live and sends nothing") {
   world w("record");
-  w.campaign("visitors", "trigger: {event: [location_update, power_on], where: [{field: area, eq: scenic-spot}]}\n"
-                         "channel: {type: record}\nevaluation: {compare_by: brand}\n");
+  w.campaign("visitors",
+             "trigger: {event: [location_update, power_on], where: [{field: area, eq: scenic-spot}]}\n"
+             "channel: {type: record}\nevaluation: {compare_by: brand}\n");
   w.campaign("rehearse", "mode: rehearsal\ntrigger: {event: location_update}\n" + welcome_sms +
                              "strategy: {cap: {count: 1, per: 1d}}\n");
   runner r(w);
@@ -240,8 +245,8 @@ TEST_CASE("record campaigns count every candidate; rehearsal decides as live and
   r.feed(with_location(ev(event_type::location_update, imsi1, at(2)), 4101, 11));  // not in the area
   r.flush();
   CHECK(outcomes(r, "visitors") == std::vector<std::string>{s(imsi5, "sent"), s(imsi1, "sent")});
-  CHECK(outcomes(r, "rehearse") == std::vector<std::string>{s(imsi5, "suppressed dnd"), s(imsi1, "rehearsed"),
-                                                           s(imsi1, "suppressed cap")});
+  CHECK(outcomes(r, "rehearse") ==
+        std::vector<std::string>{s(imsi5, "suppressed dnd"), s(imsi1, "rehearsed"), s(imsi1, "suppressed cap")});
   for (const auto& l : r.log.lines())
     if (l["campaign"] == "visitors") CHECK(l["action"] == "record");
   CHECK(r.channel.sent.empty());
@@ -249,12 +254,13 @@ TEST_CASE("record campaigns count every candidate; rehearsal decides as live and
 
 TEST_CASE("stateful conditions: count within, silent_for, dwell, cell_changes") {
   world w("history");
-  w.campaign("often-off", "trigger: {event: power_off, history: [{count: power_off, at_least: 3, within: 7d}]}\n" +
-                              welcome_sms);
+  w.campaign("often-off",
+             "trigger: {event: power_off, history: [{count: power_off, at_least: 3, within: 7d}]}\n" + welcome_sms);
   w.campaign("silent", "trigger: {event: power_on, history: [{silent_for: 3d}]}\n" + welcome_sms);
-  w.campaign("airport", "trigger: {event: [periodic_update, location_update], history: [{dwell: airport, at_least: "
-                        "2h}]}\n" +
-                            welcome_sms + "strategy: {cap: {count: 1, per: 1d}}\n");
+  w.campaign("airport",
+             "trigger: {event: [periodic_update, location_update], history: [{dwell: airport, at_least: "
+             "2h}]}\n" +
+                 welcome_sms + "strategy: {cap: {count: 1, per: 1d}}\n");
   w.campaign("train", "trigger: {event: handover, history: [{cell_changes: 3, within: 10m}]}\n" + welcome_sms +
                           "strategy: {cap: {count: 1, per: 1d}}\n");
   runner r(w);
@@ -264,17 +270,18 @@ TEST_CASE("stateful conditions: count within, silent_for, dwell, cell_changes") 
   r.feed(ev(event_type::power_off, imsi1, at(2 * day)));
   r.feed(ev(event_type::power_off, imsi1, at(6 * day)));  // three in 7 days: candidate
   r.feed(ev(event_type::power_off, imsi1, at(9 * day)));  // (2d, 9d] holds two: no
-  r.feed(ev(event_type::power_on, imsi2, at(0)));          // first seen: silent_for does not hold
-  r.feed(ev(event_type::power_on, imsi2, at(1 * day)));    // one day: no
-  r.feed(ev(event_type::power_on, imsi2, at(5 * day)));    // four days silent: candidate
+  r.feed(ev(event_type::power_on, imsi2, at(0)));         // first seen: silent_for does not hold
+  r.feed(ev(event_type::power_on, imsi2, at(1 * day)));   // one day: no
+  r.feed(ev(event_type::power_on, imsi2, at(5 * day)));   // four days silent: candidate
   r.feed(with_location(ev(event_type::location_update, imsi3, at(0)), 4101, 11));
   r.feed(with_location(ev(event_type::periodic_update, imsi3, at(3600)), 4101, 12));
   r.feed(with_location(ev(event_type::periodic_update, imsi3, at(7200)), 4101, 11));  // 2 h inside: candidate
   r.feed(with_location(ev(event_type::location_update, imsi2, at(6 * day)), 4101, 11));
-  r.feed(with_location(ev(event_type::periodic_update, imsi2, at(6 * day + 3600)), 4200, 1));  // left
+  r.feed(with_location(ev(event_type::periodic_update, imsi2, at(6 * day + 3600)), 4200, 1));   // left
   r.feed(with_location(ev(event_type::periodic_update, imsi2, at(6 * day + 7300)), 4101, 11));  // no
   double t = 10 * day;
-  for (std::uint32_t cell : {1u, 2u, 3u, 4u}) r.feed(with_location(ev(event_type::handover, imsi1, at(t += 60)), 4300, cell));
+  for (std::uint32_t cell : {1u, 2u, 3u, 4u})
+    r.feed(with_location(ev(event_type::handover, imsi1, at(t += 60)), 4300, cell));
   r.flush();
   CHECK(outcomes(r, "often-off") == std::vector<std::string>{s(imsi1, "sent")});
   CHECK(outcomes(r, "silent") == std::vector<std::string>{s(imsi2, "sent")});
@@ -317,7 +324,8 @@ TEST_CASE("a restart with the same state_dir keeps history, caps and the process
 
 TEST_CASE("deferrals still waiting at the end stay in state_dir and are released by the next run") {
   world w("pending");
-  w.campaign("later", "trigger: {event: power_on}\n" + welcome_sms + "timing: {hours: [\"20:00-21:00\"], outside: defer}\n");
+  w.campaign("later",
+             "trigger: {event: power_on}\n" + welcome_sms + "timing: {hours: [\"20:00-21:00\"], outside: defer}\n");
   {
     runner r(w);
     REQUIRE(r.error.empty());

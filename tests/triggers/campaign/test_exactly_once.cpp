@@ -23,10 +23,10 @@ const std::filesystem::path& capture_dir() {
   static const std::filesystem::path dir = [] {
     auto d = t::scratch("exactly-once-capture");
     std::filesystem::create_directories(d);
-    t::child synth({(t::bin_dir() / "bssap-synth").string(), "--subscribers", "300", "--duration", "600", "--seed",
-                    "11", "--transport", "m3ua", "--out", (d / "cap.pcap").string(), "--operator-out", d.string(),
-                    "--quiet"},
-                   d / "synth.out", d / "synth.err");
+    t::child synth(
+        {(t::bin_dir() / "bssap-synth").string(), "--subscribers", "300", "--duration", "600", "--seed", "11",
+         "--transport", "m3ua", "--out", (d / "cap.pcap").string(), "--operator-out", d.string(), "--quiet"},
+        d / "synth.out", d / "synth.err");
     REQUIRE(synth.wait(60s) == 0);
     return d;
   }();
@@ -42,13 +42,15 @@ t::world sms_world(const std::string& name, int port) {
                  ", system_id: bssap, password_env: BSSAP_TEST_SMPP_PASSWORD, window: 16}\n",
              t::slurp(cap / "subscribers.csv"));
   t::write_file(w.dir / "tac.csv", t::slurp(cap / "tac.csv"));
-  w.campaign("a-welcome", "priority: 5\ntrigger: {event: [location_update, power_on]}\n"
-                          "channel: {type: sms, sender: \"10086\", text: \"Welcome {msisdn}, you are in area {lac} "
-                          "cell {cell}.\"}\nstrategy: {cap: {count: 1, per: 1d}}\n");
-  w.campaign("b-roamer", "trigger: {event: roaming_in}\n"
-                         "channel: {type: sms, sender: \"10086\", text: \"欢迎来到中国！{msisdn} 拨打 10086 "
-                         "获取帮助，发送 CX 查询话费，发送 LL 订购流量包，祝您旅途愉快。这是一条较长的短信，"
-                         "会被拆成多条发送。\"}\n");
+  w.campaign("a-welcome",
+             "priority: 5\ntrigger: {event: [location_update, power_on]}\n"
+             "channel: {type: sms, sender: \"10086\", text: \"Welcome {msisdn}, you are in area {lac} "
+             "cell {cell}.\"}\nstrategy: {cap: {count: 1, per: 1d}}\n");
+  w.campaign("b-roamer",
+             "trigger: {event: roaming_in}\n"
+             "channel: {type: sms, sender: \"10086\", text: \"欢迎来到中国！{msisdn} 拨打 10086 "
+             "获取帮助，发送 CX 查询话费，发送 LL 订购流量包，祝您旅途愉快。这是一条较长的短信，"
+             "会被拆成多条发送。\"}\n");
   return w;
 }
 
@@ -111,8 +113,8 @@ TEST_CASE("SIGKILL at random points of a replay: the SMSC gets the uninterrupted
   for (int k = 0; k < kills; ++k) {
     const auto after = std::chrono::milliseconds(std::uniform_int_distribution<int>(300, 2500)(rng));
     INFO("kill " << k << " after " << after.count() << " ms");
-    t::child p(probe_argv(wb, "150", (wb.dir / ("decisions-" + std::to_string(k) + ".jsonl")).string()),
-               wb.dir / "out", wb.dir / "err");
+    t::child p(probe_argv(wb, "150", (wb.dir / ("decisions-" + std::to_string(k) + ".jsonl")).string()), wb.dir / "out",
+               wb.dir / "err");
     std::this_thread::sleep_for(after);
     p.signal(SIGKILL);
     CHECK(p.wait(10s) == 128 + SIGKILL);
@@ -158,8 +160,10 @@ TEST_CASE("two runs with empty state give byte-identical decision logs (1 and 2 
       REQUIRE(p.wait(120s) == 0);
       const auto log = t::slurp(w.dir / "decisions.jsonl");
       REQUIRE(!log.empty());
-      if (run == 0) first = log;
-      else CHECK(log == first);
+      if (run == 0)
+        first = log;
+      else
+        CHECK(log == first);
     }
   }
 }

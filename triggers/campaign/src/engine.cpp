@@ -28,8 +28,8 @@ std::string_view to_string(outcome o) noexcept {
 
 std::string_view to_string(reason r) noexcept {
   static constexpr std::array<std::string_view, reason_count> names{
-      "",       "no_msisdn", "test_numbers", "dnd",         "immune",        "cap",
-      "global_cap", "budget", "timing", "quiet_hours", "control_group", "priority"};
+      "",           "no_msisdn", "test_numbers", "dnd",         "immune",        "cap",
+      "global_cap", "budget",    "timing",       "quiet_hours", "control_group", "priority"};
   return names[static_cast<std::size_t>(r)];
 }
 
@@ -206,7 +206,6 @@ struct subscriber_state {
     return extra ? extra->global_ts : none;
   }
 };
-
 
 // A small binary form of subscriber_state for the store (little-endian host order; the store is
 // local to the host that wrote it).
@@ -557,8 +556,8 @@ struct engine::impl {
   }
 
   // Checks 3-7 (also run again when a deferral is released).
-  reason recheck(const compiled_campaign& c, const subscriber_state& s, std::string_view msisdn,
-                 std::string_view imsi, std::int64_t now) const {
+  reason recheck(const compiled_campaign& c, const subscriber_state& s, std::string_view msisdn, std::string_view imsi,
+                 std::int64_t now) const {
     const auto& def = *c.def;
     if (on_dnd(msisdn, imsi)) return reason::dnd;
     const auto* contact = s.find_contact(def.id);
@@ -608,8 +607,7 @@ struct engine::impl {
 
   // --- outcomes ------------------------------------------------------------------------------
   void emit(const compiled_campaign& c, const event& e, std::string_view event_id, std::string_view identity,
-            std::string_view msisdn, std::int64_t ts, int line, outcome o, reason why, bool control,
-            std::string text) {
+            std::string_view msisdn, std::int64_t ts, int line, outcome o, reason why, bool control, std::string text) {
     decision d;
     d.ts_us = ts;
     d.campaign = c.def->id;
@@ -676,8 +674,10 @@ struct engine::impl {
     if (def.channel.type != channel_type::record) {  // record: counted only, no contact state
       auto& contact = s.contact(def.id);
       contact.cap_ts.push_back(ts);
-      if (def.strategy.cap.count > 0) trim_window(contact.cap_ts, ts, def.strategy.cap.per);
-      else contact.cap_ts.clear();
+      if (def.strategy.cap.count > 0)
+        trim_window(contact.cap_ts, ts, def.strategy.cap.per);
+      else
+        contact.cap_ts.clear();
       ++contact.unanswered;
       contact.last_contact_us = ts;
       spend_budget(def, ts);
@@ -686,8 +686,10 @@ struct engine::impl {
     if (addressed && !rehearsal) {
       auto& g = s.more().global_ts;
       g.push_back(ts);
-      if (config().global_cap.count > 0) trim_window(g, ts, config().global_cap.per);
-      else g.clear();
+      if (config().global_cap.count > 0)
+        trim_window(g, ts, config().global_cap.per);
+      else
+        g.clear();
     }
     const outcome o = rehearsal ? outcome::rehearsed : outcome::sent;
     if (o == outcome::sent && def.channel.type != channel_type::record) {
@@ -715,8 +717,10 @@ struct engine::impl {
                std::string_view event_id, std::int64_t ts) {
     auto& contact = s.contact(c.def->id);
     contact.cap_ts.push_back(ts);  // the control group sees the same frequency
-    if (c.def->strategy.cap.count > 0) trim_window(contact.cap_ts, ts, c.def->strategy.cap.per);
-    else contact.cap_ts.clear();
+    if (c.def->strategy.cap.count > 0)
+      trim_window(contact.cap_ts, ts, c.def->strategy.cap.per);
+    else
+      contact.cap_ts.clear();
     emit(c, e, event_id, identity, v.msisdn, ts, 1, outcome::suppressed, reason::control_group, true, {});
   }
 
@@ -784,7 +788,8 @@ struct engine::impl {
     static std::vector<contact_state> no_contacts;
     for (auto& contact : s.extra ? s.extra->contacts : no_contacts) {
       const auto* c = campaign_by_id(contact.campaign);
-      if (c == nullptr || c->def->channel.sender != to || contact.last_contact_us == std::numeric_limits<std::int64_t>::min())
+      if (c == nullptr || c->def->channel.sender != to ||
+          contact.last_contact_us == std::numeric_limits<std::int64_t>::min())
         continue;
       if (ts - contact.last_contact_us > c->def->strategy.response_window || ts < contact.last_contact_us) continue;
       bool ordered = false;
@@ -896,8 +901,8 @@ struct engine::impl {
       if (f.sent > cfg.capacity_daily_messages) {
         alarmed_day = today;
         notify("capacity", today, cfg.capacity_alarm_to,
-               fmt::format("bssap-probe {}: {} messages sent today, past the daily capacity of {}",
-                           format_date(today), f.sent, cfg.capacity_daily_messages),
+               fmt::format("bssap-probe {}: {} messages sent today, past the daily capacity of {}", format_date(today),
+                           f.sent, cfg.capacity_daily_messages),
                now);
         bump(counts.alarms);
       }
@@ -1120,9 +1125,13 @@ engine::engine(engine_options options, engine_inputs inputs, channel* out, decis
   _impl->log = log;
 }
 
-engine::~engine() { close(); }
+engine::~engine() {
+  close();
+}
 
-std::string engine::open() { return _impl->open(); }
+std::string engine::open() {
+  return _impl->open();
+}
 
 void engine::on_event(const event& e) noexcept {
   try {
@@ -1186,7 +1195,9 @@ engine_counters engine::counters() const noexcept {
   return r;
 }
 
-day_figures engine::figures(local_days day) const noexcept { return _impl->figures(day); }
+day_figures engine::figures(local_days day) const noexcept {
+  return _impl->figures(day);
+}
 
 std::string engine::last_error() const {
   std::lock_guard lock(_impl->error_mutex);

@@ -153,7 +153,9 @@ nlohmann::json to_json(const figures& f) {
   return j;
 }
 
-std::string pct(double r) { return fmt::format("{:.1f}%", r * 100); }
+std::string pct(double r) {
+  return fmt::format("{:.1f}%", r * 100);
+}
 
 }  // namespace
 
@@ -174,7 +176,8 @@ std::string report_text(const probe_config& cfg, const operator_tables& tables, 
   std::sort(stores.begin(), stores.end());
   for (const auto& path : stores) {
     state_store s;
-    if (!s.open_read(path, error) || !s.each_decision([&](decision_row&& d) { decisions.push_back(std::move(d)); }, error) ||
+    if (!s.open_read(path, error) ||
+        !s.each_decision([&](decision_row&& d) { decisions.push_back(std::move(d)); }, error) ||
         !s.each_response([&](response_row&& r) { responses.push_back(std::move(r)); }, error))
       return {};
   }
@@ -196,7 +199,8 @@ std::string report_text(const probe_config& cfg, const operator_tables& tables, 
     figures all;
     std::map<std::string, figures> groups;
     std::optional<std::size_t> group_column;
-    if (!def.evaluation.compare_by.empty() && tables.profiles) group_column = tables.profiles->column(def.evaluation.compare_by);
+    if (!def.evaluation.compare_by.empty() && tables.profiles)
+      group_column = tables.profiles->column(def.evaluation.compare_by);
     std::string product;
     for (const auto& [k, v] : def.offer)
       if (k == "product") product = lower(v);
@@ -205,7 +209,8 @@ std::string report_text(const probe_config& cfg, const operator_tables& tables, 
       const auto it = orders_by_msisdn.find(d.msisdn);
       if (d.msisdn.empty() || it == orders_by_msisdn.end()) return false;
       for (const auto* o : it->second)
-        if (o->ts_us >= d.ts_us && o->ts_us <= d.ts_us + window && (o->product.empty() || product.empty() || lower(o->product) == product))
+        if (o->ts_us >= d.ts_us && o->ts_us <= d.ts_us + window &&
+            (o->product.empty() || product.empty() || lower(o->product) == product))
           return true;
       return false;
     };
@@ -258,10 +263,10 @@ std::string report_text(const probe_config& cfg, const operator_tables& tables, 
       }
     }
     all.opt_outs = opted.size();
-    const bool effective = (def.evaluation.verdict_response_rate && all.response_rate() >= *def.evaluation.verdict_response_rate &&
-                            all.sent > 0) ||
-                           (def.evaluation.verdict_order_rate && all.order_rate() >= *def.evaluation.verdict_order_rate &&
-                            all.sent > 0);
+    const bool effective =
+        (def.evaluation.verdict_response_rate && all.response_rate() >= *def.evaluation.verdict_response_rate &&
+         all.sent > 0) ||
+        (def.evaluation.verdict_order_rate && all.order_rate() >= *def.evaluation.verdict_order_rate && all.sent > 0);
     const std::string verdict = effective ? "effective" : "not effective";
     if (json) {
       auto j = to_json(all);
@@ -281,7 +286,8 @@ std::string report_text(const probe_config& cfg, const operator_tables& tables, 
         "order rate {}  opt-outs {}\n",
         all.candidates, all.sent, all.accepted, all.delivered, all.failed, all.responded, all.ordered,
         pct(all.response_rate()), pct(all.order_rate()), all.opt_outs);
-    if (all.recorded + all.rehearsed > 0) text += fmt::format("   recorded {}  rehearsed {}\n", all.recorded, all.rehearsed);
+    if (all.recorded + all.rehearsed > 0)
+      text += fmt::format("   recorded {}  rehearsed {}\n", all.recorded, all.rehearsed);
     text += fmt::format("   control group {}  control order rate {}  lift {:+.1f} points\n", all.control,
                         pct(all.control_order_rate()), all.lift() * 100);
     if (!all.suppressed.empty()) {
@@ -290,10 +296,11 @@ std::string report_text(const probe_config& cfg, const operator_tables& tables, 
       text += "\n";
     }
     for (const auto& [g, f] : groups)
-      text += fmt::format("   {} = {}: candidates {}  sent {}  responded {}  ordered {}  response rate {}  order rate {}  "
-                          "control {}  lift {:+.1f} points\n",
-                          def.evaluation.compare_by, g, f.candidates, f.sent, f.responded, f.ordered,
-                          pct(f.response_rate()), pct(f.order_rate()), f.control, f.lift() * 100);
+      text += fmt::format(
+          "   {} = {}: candidates {}  sent {}  responded {}  ordered {}  response rate {}  order rate {}  "
+          "control {}  lift {:+.1f} points\n",
+          def.evaluation.compare_by, g, f.candidates, f.sent, f.responded, f.ordered, pct(f.response_rate()),
+          pct(f.order_rate()), f.control, f.lift() * 100);
   }
   return json ? out_json.dump(2) + "\n" : text;
 }

@@ -61,11 +61,12 @@ constexpr std::array<field_name, 18> plain_fields{{
     {"home", field::home},
 }};
 
-std::string at(const source_pos& p) { return fmt::format("{}:{}", p.file, p.line); }
+std::string at(const source_pos& p) {
+  return fmt::format("{}:{}", p.file, p.line);
+}
 
 // Resolves an event-field key ("peer", "handset.mms", "profile.brand") to an accessor.
-bool resolve_field(std::string_view key, const operator_tables& t, field& what, std::size_t& column,
-                   std::string& why) {
+bool resolve_field(std::string_view key, const operator_tables& t, field& what, std::size_t& column, std::string& why) {
   for (const auto& f : plain_fields) {
     if (f.name == key) {
       what = f.what;
@@ -132,8 +133,7 @@ bool compile_condition(const condition& c, bool is_target, const operator_tables
 }
 
 // Splits a channel text into pieces; `{{` / `}}` are literal braces (config.cpp checked syntax).
-bool compile_text(const campaign_def& def, const operator_tables& t, std::vector<text_piece>& out,
-                  std::string& error) {
+bool compile_text(const campaign_def& def, const operator_tables& t, std::vector<text_piece>& out, std::string& error) {
   const std::string& s = def.channel.text;
   std::string literal;
   auto push_literal = [&] {
@@ -233,7 +233,9 @@ bool text_matches(cmp_op op, std::string_view value, std::optional<double> numbe
   return false;
 }
 
-void append_int(std::string& out, std::int64_t v) { fmt::format_to(std::back_inserter(out), "{}", v); }
+void append_int(std::string& out, std::int64_t v) {
+  fmt::format_to(std::back_inserter(out), "{}", v);
+}
 
 }  // namespace
 

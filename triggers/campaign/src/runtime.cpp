@@ -25,8 +25,7 @@ std::optional<engine_inputs> load_inputs(const std::string& config_path, std::ve
   engine_inputs in;
   auto keep_report = [&](const load_report& r) {
     for (const auto& m : r.messages) warnings.push_back(m);
-    if (r.bad_rows > r.messages.size())
-      warnings.push_back(fmt::format("... {} bad rows in all", r.bad_rows));
+    if (r.bad_rows > r.messages.size()) warnings.push_back(fmt::format("... {} bad rows in all", r.bad_rows));
   };
   table_columns columns;
   if (!cfg->subscribers.empty()) {
@@ -115,16 +114,16 @@ class worklist_writer {
       }
       row.push_back('"');
     };
-    for (const std::string_view v : {std::string_view(ts), std::string_view(m.campaign), std::string_view(m.msisdn),
-                                     std::string_view(m.imsi), std::string_view(m.lac), std::string_view(m.cell),
-                                     std::string_view(m.area), std::string_view(m.offer)}) {
+    for (const std::string_view v :
+         {std::string_view(ts), std::string_view(m.campaign), std::string_view(m.msisdn), std::string_view(m.imsi),
+          std::string_view(m.lac), std::string_view(m.cell), std::string_view(m.area), std::string_view(m.offer)}) {
       field(v);
       row.push_back(',');
     }
     row += m.id;
     row.push_back('\n');
-    const bool ok = std::fwrite(row.data(), 1, row.size(), f) == row.size() && std::fflush(f) == 0 &&
-                    fsync(fileno(f)) == 0;
+    const bool ok =
+        std::fwrite(row.data(), 1, row.size(), f) == row.size() && std::fflush(f) == 0 && fsync(fileno(f)) == 0;
     std::fclose(f);
     if (!ok) {
       error = fmt::format("{}: write error", path);
@@ -269,7 +268,9 @@ runtime::~runtime() {
   finish(ignored);
 }
 
-const probe_config& runtime::config() const { return *_impl->config; }
+const probe_config& runtime::config() const {
+  return *_impl->config;
+}
 
 bool runtime::start(const runtime_options& options, std::vector<std::string>& warnings, std::string& error) {
   auto& m = *_impl;
@@ -281,8 +282,8 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
   m.tables = in->tables;
   m.rules = in->rules;
   if (m.config->state_dir.empty()) {
-    error = fmt::format("{}: state_dir: required (contact history, caps and the SMPP outbox live there)",
-                        m.config->file);
+    error =
+        fmt::format("{}: state_dir: required (contact history, caps and the SMPP outbox live there)", m.config->file);
     return false;
   }
   std::error_code ec;
@@ -437,9 +438,10 @@ std::string runtime::summary() const {
     if (t.suppressed[i] > 0)
       why += fmt::format("{}{} {}", why.empty() ? "" : ", ", t.suppressed[i], to_string(static_cast<reason>(i)));
   if (!why.empty()) s += fmt::format("; suppressed: {}", why);
-  s += fmt::format("\ncampaigns: {} responses, {} orders, {} opt-outs; {} messages handed over, {} not; {} daily "
-                   "reports, {} capacity alarms",
-                   t.responses, t.orders, t.opt_outs, t.handed_over, t.hand_over_failures, t.reports, t.alarms);
+  s += fmt::format(
+      "\ncampaigns: {} responses, {} orders, {} opt-outs; {} messages handed over, {} not; {} daily "
+      "reports, {} capacity alarms",
+      t.responses, t.orders, t.opt_outs, t.handed_over, t.hand_over_failures, t.reports, t.alarms);
   if (_impl->sms || _impl->final_metrics) {
     const auto mtr = _impl->sms ? _impl->sms->metrics() : *_impl->final_metrics;
     s += fmt::format("; smpp: {} accepted, {} acknowledged, {} failed, {} delivered, {} replies", mtr.accepted,

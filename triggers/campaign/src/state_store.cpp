@@ -30,13 +30,16 @@ void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
 }
 std::string column_text(sqlite3_stmt* s, int i) {
   const auto* p = sqlite3_column_text(s, i);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
-                                                    static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+  return p == nullptr
+             ? std::string()
+             : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
 }
 
 }  // namespace
 
-state_store::~state_store() { close(); }
+state_store::~state_store() {
+  close();
+}
 
 std::string state_store::sqlite_error(std::string_view what) const {
   return fmt::format("{}: {}: {}", _path, what, _db ? sqlite3_errmsg(_db) : "cannot open");
@@ -93,12 +96,12 @@ bool state_store::open(const std::string& path, std::size_t shard, std::size_t s
     const std::string sql = fmt::format("INSERT INTO meta VALUES('shard', '{}')", layout);
     if (!exec(sql.c_str(), error)) return false;
   } else if (found != layout) {
-    error = fmt::format("{}: made for trigger shard {}, not {} (use the same --trigger-shards as before)", path,
-                        found, layout);
+    error = fmt::format("{}: made for trigger shard {}, not {} (use the same --trigger-shards as before)", path, found,
+                        layout);
     return false;
   }
-  _put_decision = prepare(
-      "INSERT OR REPLACE INTO decisions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", error);
+  _put_decision =
+      prepare("INSERT OR REPLACE INTO decisions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", error);
   _put_subscriber = prepare("INSERT OR REPLACE INTO subscribers VALUES(?1, ?2)", error);
   _put_pending = prepare("INSERT OR REPLACE INTO pending VALUES(?1, ?2, ?3, ?4, ?5)", error);
   _delete_pending = prepare("DELETE FROM pending WHERE campaign = ?1 AND event_id = ?2", error);
@@ -185,8 +188,7 @@ bool state_store::each_budget(const std::function<void(std::string_view, std::in
 }
 
 bool state_store::each_opt_out(const std::function<void(std::string_view)>& f, std::string& error) {
-  return each_row(_db, "SELECT msisdn FROM opt_outs", _path, error,
-                  [&](sqlite3_stmt* s) { f(column_text(s, 0)); });
+  return each_row(_db, "SELECT msisdn FROM opt_outs", _path, error, [&](sqlite3_stmt* s) { f(column_text(s, 0)); });
 }
 
 bool state_store::each_unhanded(const std::function<void(decision_row&&)>& f, std::string& error) {
@@ -200,8 +202,8 @@ bool state_store::each_decision(const std::function<void(decision_row&&)>& f, st
 }
 
 bool state_store::each_response(const std::function<void(response_row&&)>& f, std::string& error) {
-  return each_row(_db, "SELECT campaign, imsi, msisdn, ts, text, ordered, opt_out FROM responses ORDER BY rowid",
-                  _path, error, [&](sqlite3_stmt* s) {
+  return each_row(_db, "SELECT campaign, imsi, msisdn, ts, text, ordered, opt_out FROM responses ORDER BY rowid", _path,
+                  error, [&](sqlite3_stmt* s) {
                     response_row r;
                     r.campaign = column_text(s, 0);
                     r.imsi = column_text(s, 1);

@@ -114,8 +114,8 @@ struct engine_inputs {
   std::shared_ptr<const rule_set> rules;
 };
 // Compiles campaigns against the tables. nullptr + `FILE:LINE: key: ...` error when invalid.
-std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config> cfg,
-                                              const operator_tables& tables, std::string& error);
+std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config> cfg, const operator_tables& tables,
+                                              std::string& error);
 // Loads probe.yaml, every table it names and compiles the campaigns: everything a start needs.
 // Table load problems go to `warnings` (bad rows skipped), fatal ones to `error`.
 std::optional<engine_inputs> load_inputs(const std::string& config_path, std::vector<std::string>& warnings,
@@ -123,7 +123,7 @@ std::optional<engine_inputs> load_inputs(const std::string& config_path, std::ve
 
 struct engine_counters {
   std::uint64_t events = 0;
-  std::uint64_t duplicates = 0;  // already processed (event_id remembered in state_dir)
+  std::uint64_t duplicates = 0;     // already processed (event_id remembered in state_dir)
   std::uint64_t no_subscriber = 0;  // neither IMSI nor TMSI: nobody to decide for
   std::uint64_t candidates = 0;
   std::uint64_t sent = 0, deferred = 0, released = 0, rehearsed = 0, recorded = 0;
@@ -177,7 +177,7 @@ class engine final : public shard_consumer {
   // Final commit (deferrals still waiting stay in the store). Idempotent.
   void close() noexcept;
 
-  engine_counters counters() const noexcept;  // safe from other threads (relaxed)
+  engine_counters counters() const noexcept;           // safe from other threads (relaxed)
   day_figures figures(local_days day) const noexcept;  // this shard's, for `day` (0 when another day)
   std::string last_error() const;
 
