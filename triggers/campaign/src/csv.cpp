@@ -236,6 +236,7 @@ void key_index::init(std::size_t expected, std::uint64_t key_mask) {
     ++bits;
   }
   _slots.assign(capacity, 0);
+  advise_huge_pages(_slots.data(), _slots.size() * sizeof(std::uint32_t));
   _shift = 64 - bits;
   _used = 0;
 }
@@ -260,6 +261,7 @@ void key_index::grow(const std::vector<std::uint64_t>& keys) {
   std::vector<std::uint32_t> old;
   old.swap(_slots);
   _slots.assign(old.size() * 2, 0);
+  advise_huge_pages(_slots.data(), _slots.size() * sizeof(std::uint32_t));
   --_shift;
   const std::size_t mask = _slots.size() - 1;
   for (const std::uint32_t entry : old) {
@@ -312,6 +314,13 @@ bool mapped_file::open(const std::string& path, std::string& error) {
   }
   ::close(fd);
   return true;
+}
+
+void advise_huge_pages(const void* data, std::size_t bytes) noexcept {
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + huge - 1) & ~(huge - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(huge - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
 std::size_t count_lines(std::string_view text) noexcept {

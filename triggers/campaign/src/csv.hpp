@@ -122,6 +122,10 @@ class mapped_file {
   std::size_t _size = 0;
 };
 
+// Asks for transparent huge pages over the 2 MiB-aligned part of a large array (random lookups in
+// tens of MiB otherwise miss the TLB as well as the cache); a hint, ignored where unsupported.
+void advise_huge_pages(const void* data, std::size_t bytes) noexcept;
+
 // Number of lines of text (an estimate of the rows, to size indexes once).
 std::size_t count_lines(std::string_view text) noexcept;
 // `text` shortened for a message.

@@ -140,6 +140,8 @@ std::shared_ptr<const profile_table> profile_table::parse(std::string_view csv, 
   const std::size_t expected = detail::count_lines(csv);
   t->imsi.reserve(expected);
   t->msisdn.reserve(expected);
+  detail::advise_huge_pages(t->imsi.data(), expected * sizeof(std::uint64_t));
+  detail::advise_huge_pages(t->msisdn.data(), expected * sizeof(std::uint64_t));
   t->imsi_index.init(expected);
   t->msisdn_index.init(expected, ~detail::packed_plus);
   t->coded.resize(ncols);
@@ -191,8 +193,10 @@ std::shared_ptr<const profile_table> profile_table::parse(std::string_view csv, 
     ++report.rows;
   }
   if (too_many_bad(report, name, error)) return nullptr;
-  t->imsi.shrink_to_fit();
-  t->msisdn.shrink_to_fit();
+  if (t->imsi.capacity() - t->imsi.size() > t->imsi.size() / 16) {  // else keep the huge pages: little slack
+    t->imsi.shrink_to_fit();
+    t->msisdn.shrink_to_fit();
+  }
   for (auto& c : t->coded) c.freeze();
   return std::make_shared<const profile_table>(std::move(t));
 }
