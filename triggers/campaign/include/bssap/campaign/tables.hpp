@@ -43,6 +43,9 @@ class profile_table {
   std::optional<row_id> find_imsi(std::string_view imsi) const noexcept;
   std::optional<row_id> find_msisdn(std::string_view msisdn) const noexcept;
   // The value of a column in a row as written (quotes removed); "" when empty / missing.
+  // Views live as long as the table, except for the imsi and msisdn columns, which are stored
+  // as numbers: their text is written into a per-thread ring of 16 buffers, so such a view stays
+  // valid for the next 15 value() calls of the thread (copy it, or use imsi() / msisdn()).
   std::string_view value(row_id row, std::size_t column) const noexcept;
   std::string imsi(row_id row) const;
   std::string msisdn(row_id row) const;  // "" when the row has none
