@@ -77,6 +77,7 @@ TEST_CASE("operator files: columns, home and roaming rows, gaps, handsets of the
 
   std::set<std::string> home_brands;
   std::set<std::string> imsis;
+  std::set<std::string> msisdns;
   int no_msisdn = 0;
   int roamers = 0;
   int seed_users = 0;
@@ -93,6 +94,7 @@ TEST_CASE("operator files: columns, home and roaming rows, gaps, handsets of the
       if (r[1].empty()) {
         ++no_msisdn;
       } else {
+        CHECK(msisdns.insert(r[1]).second);  // numbers are unique
         CHECK(r[1].size() == 11);
         CHECK(r[1][0] == '1');
       }
@@ -219,4 +221,24 @@ TEST_CASE("the numbers the campaigns look for are dialled", "[synth][operator]")
     if (p.size() == 11 && p.rfind("1860", 0) == 0) kinds.insert("1860xxxxxxx");
   }
   CHECK(kinds == std::set<std::string>{"10086", "12580", "1860", "12593 0", "0 area", "1860xxxxxxx"});
+}
+
+TEST_CASE("--mix takes the behaviour classes, at most 100 per cent together", "[synth][operator]") {
+  bs::scenario_mix m;
+  std::string error;
+  CHECK(bs::parse_mix("stayer=10,rider=0,silent=5", m, error));
+  CHECK(m.stayer == 10);
+  CHECK(m.rider == 0);
+  CHECK(m.silent == 5);
+  CHECK(m.tourist == 3);
+  CHECK_FALSE(bs::parse_mix("stayer=60,rider=41", m, error));
+  CHECK(error.find("more than 100") != std::string::npos);
+  CHECK(m.stayer == 10);  // unchanged on error
+
+  // No class at all: nobody lives at the airport.
+  auto cfg = sample_like();
+  CHECK(bs::parse_mix("stayer=0,rider=0,tourist=0,shopper=0,flaky=0,silent=0", cfg.mix, error));
+  int at_airport = 0;
+  for (const auto& e : parse_truth(generate(cfg).truth)) at_airport += e.cell == 10220 || e.cell == 10221 ? 1 : 0;
+  CHECK(at_airport < 20);
 }

@@ -229,12 +229,17 @@ class generator {
     return handset_models[m].tac * 1000000ULL + _rng.below(1000000);
   }
 
-  // A national mobile number of the operator: a number segment (TS 23.003 / MIIT plan: 1 + 2
-  // digits) and 8 more digits.
-  std::uint64_t new_msisdn() {
+  // The national mobile number of subscriber `i`: a number segment of the operator (China's
+  // numbering plan: 1 + 2 digits) and 8 more digits. The 8 digits are a bijection of `i` (the
+  // multiplier is prime to 10^8), so that no two subscribers share a number below 10^8 of them.
+  std::uint64_t new_msisdn(std::uint32_t i) {
     static constexpr std::array<std::uint16_t, 19> segments{134, 135, 136, 137, 138, 139, 147, 150, 151, 152,
                                                             157, 158, 159, 178, 182, 183, 187, 188, 198};
-    return segments[_rng.below(segments.size())] * 100000000ULL + _rng.below(100000000);
+    constexpr std::uint64_t block = 100000000;
+    const std::uint64_t segment = segments[_rng.below(segments.size())];
+    const std::uint64_t draw = _rng.below(block);  // drawn for every subscriber: the stream stays as it was
+    if (i == 0) _msisdn_offset = draw;
+    return segment * block + (i * 73939133ULL + _msisdn_offset) % block;
   }
 
   void build_subscribers() {
@@ -263,7 +268,7 @@ class generator {
         v /= 10;
       }
       s.imsi_len = 15;
-      s.msisdn = new_msisdn();
+      s.msisdn = new_msisdn(i);
       s.imei14 = new_imei14();
       s.svn = static_cast<std::uint8_t>(1 + _rng.below(40));
       s.cell = _rng.below(static_cast<std::uint32_t>(_net.cells.size()));
@@ -1061,6 +1066,7 @@ class generator {
   std::array<std::uint8_t, 4096> _sccp{};
   std::array<bool, handset_models.size()> _tac_used{};
   std::int64_t _end_us = 0;
+  std::uint64_t _msisdn_offset = 0;
 };
 
 }  // namespace

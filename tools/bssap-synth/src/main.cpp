@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
   app.add_option("--start", start_text, "capture start: RFC 3339 UTC (2026-11-23T08:00:00Z) or Unix seconds");
   app.add_option("--mix", mix_text,
                  "procedure weights, e.g. lu=14,periodic=26,attach=5,call_mo=12,call_mt=10,sms_mo=8,sms_mt=10,"
-                 "ussd=4,handset=2,reject=3 (reject: per cent of location updates)");
+                 "ussd=4,handset=3,reject=3 (reject: per cent of location updates); behaviour classes, per cent of "
+                 "subscribers: stayer=2,rider=2,tourist=3,shopper=2,flaky=2,silent=3");
   app.add_option("--home-plmns", home_text, "equivalent home PLMNs, default 460-00,460-02,460-07");
   app.add_flag("--pc24", cfg.pc24, "24-bit point codes (Chinese ITU MTP3; tshark: -o mtp3.standard:\"Chinese ITU\")");
   app.add_flag("--no-split", no_split, "ipa: never split an IPA message across TCP segments");
