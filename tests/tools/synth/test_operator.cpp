@@ -223,7 +223,7 @@ TEST_CASE("the numbers the campaigns look for are dialled", "[synth][operator]")
   CHECK(kinds == std::set<std::string>{"10086", "12580", "1860", "12593 0", "0 area", "1860xxxxxxx"});
 }
 
-TEST_CASE("--mix takes the behaviour classes, at most 100 per cent together", "[synth][operator]") {
+TEST_CASE("the mix (--mix) takes the behaviour classes, at most 100 per cent together", "[synth][operator]") {
   bs::scenario_mix m;
   std::string error;
   CHECK(bs::parse_mix("stayer=10,rider=0,silent=5", m, error));
