@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the committed captures in pcaps/ (see pcaps/README.md). Same commands, same bytes.
+# Regenerates the committed captures in pcaps/ (see pcaps/README.md) and the sample's operator files
+# (examples/subscribers.csv, examples/tac.csv). Same commands, same bytes.
 # Usage: tools/bssap-synth/make-pcaps.sh [path/to/bssap-synth]   (default build/release/bin/bssap-synth)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,7 +10,7 @@ gen() {  # gen <name> <extension> <options...>
   shift 2
   "$synth" "$@" --out "pcaps/$name.$ext" --truth "pcaps/$name.truth.jsonl" --quiet
 }
-gen sample pcap --subscribers 300 --duration 300 --seed 42 --transport m3ua
+gen sample pcap --subscribers 300 --duration 300 --seed 42 --transport m3ua --operator-out examples
 gen m3ua pcap --subscribers 120 --duration 600 --seed 1 --transport m3ua
 gen m3ua-ipv6-vlan pcapng --subscribers 60 --duration 600 --seed 2 --transport m3ua --ipv6 --vlan 100 --pcapng
 gen ipa pcap --subscribers 200 --duration 600 --seed 3 --transport ipa --no-split

@@ -49,10 +49,17 @@ bool parse_mix(std::string_view text, scenario_mix& out, std::string& error) {
                           : name == "ussd"     ? &m.ussd
                           : name == "handset"  ? &m.handset
                           : name == "reject"   ? &m.reject
+                          : name == "stayer"   ? &m.stayer
+                          : name == "rider"    ? &m.rider
+                          : name == "tourist"  ? &m.tourist
+                          : name == "shopper"  ? &m.shopper
+                          : name == "flaky"    ? &m.flaky
+                          : name == "silent"   ? &m.silent
                                                : nullptr;
     if (slot == nullptr) {
       error = "unknown mix name '" + std::string(name) +
-              "' (lu, periodic, attach, call_mo, call_mt, sms_mo, sms_mt, ussd, handset, reject)";
+              "' (lu, periodic, attach, call_mo, call_mt, sms_mo, sms_mt, ussd, handset, reject, stayer, rider, "
+              "tourist, shopper, flaky, silent)";
       return false;
     }
     if (slot == &m.reject && v > 100) {
@@ -60,6 +67,10 @@ bool parse_mix(std::string_view text, scenario_mix& out, std::string& error) {
       return false;
     }
     *slot = v;
+  }
+  if (m.stayer + m.rider + m.tourist + m.shopper + m.flaky + m.silent > 100) {
+    error = "stayer + rider + tourist + shopper + flaky + silent is more than 100 per cent of subscribers";
+    return false;
   }
   out = m;
   return true;

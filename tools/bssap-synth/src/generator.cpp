@@ -123,6 +123,7 @@ class generator {
         _obs(nullptr) {
     build_network();
     build_subscribers();
+    assign_behaviours();
     _obs = std::make_unique<observer>(_view, truth);
     _link = make_link(_cfg, _writer, *_obs);
     _writer.limit = cfg.max_packets;
@@ -131,6 +132,7 @@ class generator {
   stats run() {
     const std::int64_t t0 = _cfg.start_us;
     const std::int64_t end = t0 + static_cast<std::int64_t>(_cfg.duration_s * 1e6);
+    _end_us = end;
     _link->open(t0);
     // BSSMAP Reset / Reset Acknowledge per BSC (TS 48.008 3.1.4.1).
     for (std::uint32_t b = 0; b < _cfg.bscs; ++b) {
@@ -151,7 +153,7 @@ class generator {
     _interval_us = per_sub_interval * 1e6;
     for (std::uint32_t i = 0; i < _subs.size(); ++i) {
       const double first = 0.1e6 + _rng.unit() * std::min(_interval_us, (end - t0) * 1.0);
-      schedule(i, t0 + static_cast<std::int64_t>(first));
+      schedule(i, t0 + static_cast<std::int64_t>(first * class_first_share(_subs[i])));
     }
     while (!_sched.empty() && !limit_reached()) {
       const heap_item it = _sched.pop();
@@ -221,9 +223,23 @@ class generator {
   }
 
   std::uint64_t new_imei14() {
-    // TAC of a few common handset models + a serial number.
-    static constexpr std::array<std::uint64_t, 6> tacs{35328110, 35391708, 86891303, 86716504, 35676211, 86012703};
-    return tacs[_rng.below(tacs.size())] * 1000000ULL + _rng.below(1000000);
+    // TAC of a few common handset models (world.hpp) + a serial number.
+    const std::uint32_t m = _rng.below(handset_models.size());
+    _tac_used[m] = true;
+    return handset_models[m].tac * 1000000ULL + _rng.below(1000000);
+  }
+
+  // The national mobile number of subscriber `i`: a number segment of the operator (China's
+  // numbering plan: 1 + 2 digits) and 8 more digits. The 8 digits are a bijection of `i` (the
+  // multiplier is prime to 10^8), so that no two subscribers share a number below 10^8 of them.
+  std::uint64_t new_msisdn(std::uint32_t i) {
+    static constexpr std::array<std::uint16_t, 19> segments{134, 135, 136, 137, 138, 139, 147, 150, 151, 152,
+                                                            157, 158, 159, 178, 182, 183, 187, 188, 198};
+    constexpr std::uint64_t block = 100000000;
+    const std::uint64_t segment = segments[_rng.below(segments.size())];
+    const std::uint64_t draw = _rng.below(block);  // drawn for every subscriber: the stream stays as it was
+    if (i == 0) _msisdn_offset = draw;
+    return segment * block + (i * 73939133ULL + _msisdn_offset) % block;
   }
 
   void build_subscribers() {
@@ -252,7 +268,7 @@ class generator {
         v /= 10;
       }
       s.imsi_len = 15;
-      s.msisdn = 13000000000ULL + _rng.below(900000000) + 100000000ULL * _rng.below(10);
+      s.msisdn = new_msisdn(i);
       s.imei14 = new_imei14();
       s.svn = static_cast<std::uint8_t>(1 + _rng.below(40));
       s.cell = _rng.below(static_cast<std::uint32_t>(_net.cells.size()));
@@ -289,6 +305,7 @@ class generator {
     double gap = _rng.expo(_interval_us);
     if (s.pending != no_procedure) gap = 2e6 + _rng.unit() * 20e6;  // retries and follow-ups come soon
     if (s.state != reg_state::attached && s.pending == no_procedure) gap = 5e6 + _rng.expo(_interval_us / 2);
+    gap = class_gap(sub, done, gap);
     schedule(sub, done + 1000 + static_cast<std::int64_t>(gap));
   }
 
@@ -316,6 +333,7 @@ class generator {
     auto& s = _subs[sub];
     proc p = choose(s);
     if (p == proc::handset && !s.imei_shown) p = proc::periodic;  // a change nobody could notice
+    p = class_procedure(sub, p);
     s.pending = no_procedure;
     std::int32_t slot = 0;
     if (!_free.empty()) {
@@ -516,7 +534,9 @@ class generator {
 
   void build_lu(script& sc, std::uint32_t sub, lu_type lt) {
     auto& s = _subs[sub];
-    if (lt == lu_type::normal) {
+    if (class_place(sub)) {
+      // the behaviour class chose the cell
+    } else if (lt == lu_type::normal) {
       s.cell = cell_in_other_la(s.cell);
     } else if (lt == lu_type::periodic) {
       if (_rng.chance(0.4)) s.cell = cell_in_same_la(s.cell);
@@ -592,12 +612,31 @@ class generator {
       const auto& o = _subs[_rng.below(static_cast<std::uint32_t>(_subs.size()))];
       return {o.msisdn, 11};
     }
-    if (r < 55) return {10086, 5};                                                             // operator service line
-    if (r < 62) return {12580, 5};                                                             // information service
-    if (r < 72) return {1259313000000000ULL + _rng.below(1000000000) + 100000000ULL * 8, 16};  // IP prefix 12593
-    if (r < 80) return {18600000000ULL + _rng.below(10000000), 11};                            // 1860xxxxxxx
-    if (r < 92) return {2000000000ULL + _rng.below(90000000) * 10 + _rng.below(10), 11};       // 0 + area + line
-    return {95500 + _rng.below(100), 5};  // bank / service short codes
+    if (r < 55) return {10086, 5};  // operator service line
+    if (r < 62) return {12580, 5};  // information service
+    if (r < 70) {                   // long distance with the IP prefix 12593: 12593 0AAA NNNNNNNN
+      const number ld = long_distance();
+      return {12593 * pow10_u64(ld.len) + ld.v, static_cast<std::uint8_t>(ld.len + 5)};
+    }
+    if (r < 73) return {1860, 4};                                    // the operator's old service hotline
+    if (r < 79) return {18600000000ULL + _rng.below(10000000), 11};  // 1860xxxxxxx: mobiles of another operator
+    if (r < 92) return long_distance();                              // 0 + area code + local number, no prefix
+    return {95500 + _rng.below(100), 5};                             // bank / service short codes
+  }
+  static std::uint64_t pow10_u64(unsigned n) {
+    std::uint64_t v = 1;
+    while (n-- > 0) v *= 10;
+    return v;
+  }
+  // A national long-distance number: trunk prefix 0, area code (2 or 3 digits), 8-digit local
+  // number (first digit 2-8). Leading zero: `v` holds the digits after it, `len` counts it.
+  number long_distance() {
+    static constexpr std::array<std::uint16_t, 16> areas{10, 20, 21,  22,  23,  24,  25,  27,
+                                                         28, 29, 371, 571, 731, 755, 769, 898};
+    const std::uint16_t area = areas[_rng.below(areas.size())];
+    const std::uint64_t local = (2 + _rng.below(7)) * 10000000ULL + _rng.below(10000000);
+    const std::uint8_t area_len = area < 100 ? 2 : 3;
+    return {area * 100000000ULL + local, static_cast<std::uint8_t>(1 + area_len + 8)};
   }
 
   void talk_with_handovers(script& sc, std::uint32_t sub, std::int64_t talk_us) {
@@ -606,7 +645,7 @@ class generator {
     while (left > 20000000 && _rng.chance(0.35) && sc.n + 14u < max_steps) {
       const std::int64_t before = _rng.range(5000000, left - 5000000);
       left -= before;
-      const std::uint32_t target = neighbour_in_bsc(s.cell);
+      const std::uint32_t target = handover_target(sub);
       std::int64_t delay = before;
       if (_rng.chance(0.5)) {
         msg& r = add(sc, delay, mk::ho_required, dir::up);
@@ -628,7 +667,7 @@ class generator {
 
   void build_call(script& sc, std::uint32_t sub, bool mo) {
     auto& s = _subs[sub];
-    if (_rng.chance(0.3)) s.cell = cell_in_same_la(s.cell);
+    if (_rng.chance(0.3) && !class_place(sub)) s.cell = cell_in_same_la(s.cell);
     const std::uint8_t v = s.next_ti;
     s.next_ti = static_cast<std::uint8_t>((s.next_ti + 1) % 7);
     // TI flag (TS 24.007 11.2.3.1.3): 0 from the side that originated the transaction.
@@ -807,6 +846,206 @@ class generator {
     clear(sc, net());
   }
 
+  // ---- behaviour classes (mix stayer, rider, tourist, shopper, flaky, silent) -----------------
+
+  // Each subscriber gets at most one class, from a random stream of its own (the seed's), so
+  // that the classes do not depend on anything else the generator draws.
+  void assign_behaviours() {
+    rng r(_cfg.seed ^ 0xB5AD4ECEDA1CE2A9ULL);
+    const auto& m = _cfg.mix;
+    const bool named = _cfg.bscs >= named_cells_bscs;
+    const auto n_cells = static_cast<std::uint32_t>(_net.cells.size());
+    for (auto& s : _subs) {
+      const std::uint32_t x = r.below(100);
+      const std::uint32_t y = r.below(1u << 30);
+      if (s.roamer && s.roam_plmn >= barred_plmn_first) continue;  // never registers
+      std::uint32_t acc = 0;
+      behaviour k = behaviour::ordinary;
+      if (x < (acc += m.stayer)) {
+        k = behaviour::airport_stayer;
+      } else if (x < (acc += m.rider)) {
+        k = behaviour::train_rider;
+      } else if (x < (acc += m.tourist)) {
+        k = behaviour::tourist;
+      } else if (x < (acc += m.shopper)) {
+        k = behaviour::shopper;
+      } else if (x < (acc += m.flaky)) {
+        k = behaviour::flaky;
+      } else if (x < (acc += m.silent)) {
+        k = behaviour::silent;
+      }
+      const bool needs_cells = k == behaviour::airport_stayer || k == behaviour::train_rider ||
+                               k == behaviour::tourist || k == behaviour::shopper;
+      if (needs_cells && !named) k = behaviour::ordinary;
+      if (k == behaviour::silent && s.state != reg_state::attached) k = behaviour::ordinary;  // on at the start
+      s.kind = k;
+      std::uint32_t start = s.cell;
+      if (k == behaviour::airport_stayer) start = airport_cells[y % airport_cells.size()];
+      if (k == behaviour::train_rider) {
+        s.line_pos = static_cast<std::uint8_t>(y % railway_cells.size());
+        s.line_back = ((y >> 4) & 1) != 0;
+        start = railway_cells[s.line_pos];
+      }
+      if (k == behaviour::tourist || k == behaviour::shopper) {
+        s.line_pos = static_cast<std::uint8_t>(y % scenic_cells.size());
+        const std::uint32_t dest = class_destination(s);
+        // They arrive with a location update: start in another location area.
+        if (_net.cells[start].lac == _net.cells[dest].lac) start = (dest + 6) % n_cells;
+      }
+      if (start != s.cell) {
+        s.cell = start;
+        if (s.state == reg_state::attached && s.sim_plmn == 0) s.sim_lac = _net.cells[start].lac;
+      }
+    }
+  }
+
+  static std::uint32_t class_destination(const subscriber& s) {
+    return s.kind == behaviour::shopper ? outlet_cell : scenic_cells[s.line_pos % scenic_cells.size()];
+  }
+
+  // Share of the first procedure's random start time: the active classes start early, the
+  // silent ones switch off early.
+  static double class_first_share(const subscriber& s) {
+    switch (s.kind) {
+      case behaviour::silent:
+        return 0.08;
+      case behaviour::airport_stayer:
+      case behaviour::train_rider:
+      case behaviour::flaky:
+        return 0.2;
+      default:
+        return 1.0;
+    }
+  }
+
+  // The procedure a class turns the mix's choice into (retries and follow-ups stay as they are).
+  proc class_procedure(std::uint32_t sub, proc p) {
+    auto& s = _subs[sub];
+    if (s.pending != no_procedure) return p;
+    const bool attached = s.state == reg_state::attached;
+    const bool stays = p == proc::lu || p == proc::detach;
+    switch (s.kind) {
+      case behaviour::ordinary:
+        return p;
+      case behaviour::tourist:
+      case behaviour::shopper:
+        if (s.class_step == 0 && s.state != reg_state::detached) {
+          s.class_step = 1;  // the journey: a location update into the destination's area
+          return proc::lu;
+        }
+        return attached && s.class_step >= 2 && stays ? proc::periodic : p;
+      case behaviour::airport_stayer:
+        return attached && stays ? proc::periodic : p;
+      case behaviour::train_rider: {
+        if (!attached) return p;
+        const std::uint32_t from = s.cell;
+        advance_on_line(s);
+        if (_net.cells[s.cell].lac != _net.cells[from].lac) return proc::lu;
+        return stays || p == proc::handset ? proc::periodic : p;
+      }
+      case behaviour::flaky:
+        if (attached && p != proc::handset && ++s.class_step % 4 != 0) return proc::detach;
+        return p;
+      case behaviour::silent:
+        if (s.class_step == 0 && attached) {
+          s.class_step = 1;
+          return proc::detach;
+        }
+        return p;
+    }
+    return p;
+  }
+
+  void advance_on_line(subscriber& s) {
+    const auto last = static_cast<std::uint8_t>(railway_cells.size() - 1);
+    if (s.line_pos == 0) s.line_back = false;
+    if (s.line_pos == last) s.line_back = true;
+    s.line_pos = static_cast<std::uint8_t>(s.line_back ? s.line_pos - 1 : s.line_pos + 1);
+    s.cell = railway_cells[s.line_pos];
+  }
+
+  // Places the subscriber for a location update or a call when its class decides where it is;
+  // false: the ordinary movement applies.
+  bool class_place(std::uint32_t sub) {
+    auto& s = _subs[sub];
+    switch (s.kind) {
+      case behaviour::airport_stayer:
+        if (s.cell != airport_cells[0] && s.cell != airport_cells[1]) s.cell = airport_cells[0];
+        return true;
+      case behaviour::train_rider:
+        s.cell = railway_cells[s.line_pos];
+        return true;
+      case behaviour::tourist:
+      case behaviour::shopper:
+        if (s.class_step == 0) return false;
+        s.class_step = 2;
+        s.cell = class_destination(s);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  std::uint32_t handover_target(std::uint32_t sub) {
+    auto& s = _subs[sub];
+    if (s.kind == behaviour::train_rider) {
+      advance_on_line(s);
+      return s.cell;
+    }
+    if (s.kind == behaviour::airport_stayer) return s.cell == airport_cells[0] ? airport_cells[1] : airport_cells[0];
+    return neighbour_in_bsc(s.cell);
+  }
+
+  // The pause before the next procedure, as the class lives.
+  double class_gap(std::uint32_t sub, std::int64_t done, double gap) {
+    auto& s = _subs[sub];
+    if (s.pending != no_procedure) return gap;
+    const bool attached = s.state == reg_state::attached;
+    switch (s.kind) {
+      case behaviour::airport_stayer:
+        return attached ? 20e6 + _rng.expo(40e6) : gap;
+      case behaviour::train_rider:
+        return attached ? 15e6 + _rng.unit() * 25e6 : gap;
+      case behaviour::tourist:
+      case behaviour::shopper:
+        return s.class_step >= 2 && attached ? 30e6 + _rng.expo(60e6) : gap;
+      case behaviour::flaky:
+        return 10e6 + _rng.expo(30e6);
+      case behaviour::silent:
+        if (s.class_step == 1 && !attached) {
+          // Off for most of the period: on again at 75-95 % of it (or later than the mix would).
+          s.class_step = 2;
+          const double span = static_cast<double>(_end_us - _cfg.start_us);
+          const double on_at = static_cast<double>(_cfg.start_us) + span * (0.75 + 0.2 * _rng.unit());
+          return std::max(gap, on_at - static_cast<double>(done));
+        }
+        return gap;
+      default:
+        return gap;
+    }
+  }
+
+ public:
+  void export_world(operator_world& w) const {
+    w.subscribers.clear();
+    w.subscribers.reserve(_subs.size());
+    for (const auto& s : _subs) {
+      world_subscriber ws;
+      ws.imsi.assign(s.imsi.data(), s.imsi_len);
+      ws.msisdn = s.msisdn;
+      ws.roam_plmn = s.roam_plmn;
+      ws.barred = s.roamer && s.roam_plmn >= barred_plmn_first;
+      ws.kind = static_cast<std::uint8_t>(s.kind);
+      w.subscribers.push_back(std::move(ws));
+    }
+    w.tacs.clear();
+    for (std::size_t i = 0; i < handset_models.size(); ++i) {
+      if (_tac_used[i]) w.tacs.push_back(handset_models[i].tac);
+    }
+    std::sort(w.tacs.begin(), w.tacs.end());
+  }
+
+ private:
   const config& _cfg;
   rng _rng;
   capture_writer _writer;
@@ -825,13 +1064,18 @@ class generator {
   std::uint32_t _ref_counter = 0x10000;
   std::uint64_t _messages = 0;
   std::array<std::uint8_t, 4096> _sccp{};
+  std::array<bool, handset_models.size()> _tac_used{};
+  std::int64_t _end_us = 0;
+  std::uint64_t _msisdn_offset = 0;
 };
 
 }  // namespace
 
-stats generate(const config& cfg, sink& capture, sink* truth) {
+stats generate(const config& cfg, sink& capture, sink* truth, operator_world* world) {
   generator g(cfg, capture, truth);
-  return g.run();
+  const stats st = g.run();
+  if (world != nullptr) g.export_world(*world);
+  return st;
 }
 
 }  // namespace bssap::synth

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   std::string transport = "m3ua";
   std::string out_path;
   std::string truth_path;
+  std::string operator_dir;
   std::string start_text;
   std::string mix_text;
   std::string home_text;
@@ -54,6 +56,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"m3ua", "ipa", "mtp2", "mtp3"}));
   app.add_option("--out", out_path, "capture file to write ('-': stdout)")->required();
   app.add_option("--truth", truth_path, "ground-truth events, JSON lines");
+  app.add_option("--operator-out", operator_dir,
+                 "directory for the operator's files: subscribers.csv (profiles, VLR roamers) and tac.csv");
   app.add_option("--vlan", cfg.vlan, "802.1Q VLAN id (m3ua, ipa)")->check(CLI::Range(0, 4094));
   app.add_flag("--ipv6", cfg.ipv6, "IPv6 instead of IPv4 (m3ua, ipa)");
   app.add_flag("--pcapng", cfg.pcapng, "write pcapng instead of pcap");
@@ -63,7 +67,8 @@ int main(int argc, char** argv) {
   app.add_option("--start", start_text, "capture start: RFC 3339 UTC (2026-11-23T08:00:00Z) or Unix seconds");
   app.add_option("--mix", mix_text,
                  "procedure weights, e.g. lu=14,periodic=26,attach=5,call_mo=12,call_mt=10,sms_mo=8,sms_mt=10,"
-                 "ussd=4,handset=2,reject=3 (reject: per cent of location updates)");
+                 "ussd=4,handset=3,reject=3 (reject: per cent of location updates); behaviour classes, per cent of "
+                 "subscribers: stayer=2,rider=2,tourist=3,shopper=2,flaky=2,silent=3");
   app.add_option("--home-plmns", home_text, "equivalent home PLMNs, default 460-00,460-02,460-07");
   app.add_flag("--pc24", cfg.pc24, "24-bit point codes (Chinese ITU MTP3; tshark: -o mtp3.standard:\"Chinese ITU\")");
   app.add_flag("--no-split", no_split, "ipa: never split an IPA message across TCP segments");
@@ -131,12 +136,33 @@ int main(int argc, char** argv) {
     truth = open_out(truth_path);
     if (!truth) return fail("cannot write " + truth_path + ": " + std::strerror(errno));
   }
+  file_ptr subs_csv;
+  file_ptr tac_csv;
+  if (!operator_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(operator_dir, ec);
+    const std::string subs_path = operator_dir + "/subscribers.csv";
+    const std::string tac_path = operator_dir + "/tac.csv";
+    subs_csv = open_out(subs_path);
+    if (!subs_csv) return fail("cannot write " + subs_path + ": " + std::strerror(errno));
+    tac_csv = open_out(tac_path);
+    if (!tac_csv) return fail("cannot write " + tac_path + ": " + std::strerror(errno));
+  }
   // Large stdio buffers on top of the generator's own: one write call per few MB.
   std::setvbuf(out.get(), nullptr, _IOFBF, 1 << 22);
   bs::file_sink capture(out.get());
   bs::file_sink truth_sink(truth.get());
-  const bs::stats st = bs::generate(cfg, capture, truth ? &truth_sink : nullptr);
-  const bool flushed = std::fflush(out.get()) == 0 && (!truth || std::fflush(truth.get()) == 0);
+  bs::operator_world world;
+  const bs::stats st = bs::generate(cfg, capture, truth ? &truth_sink : nullptr, subs_csv ? &world : nullptr);
+  bool operator_ok = true;
+  if (subs_csv) {
+    bs::file_sink subs_sink(subs_csv.get());
+    bs::file_sink tac_sink(tac_csv.get());
+    bs::write_operator_files(world, cfg.seed, subs_sink, tac_sink);
+    operator_ok = std::fflush(subs_csv.get()) == 0 && std::fflush(tac_csv.get()) == 0 && !std::ferror(subs_csv.get()) &&
+                  !std::ferror(tac_csv.get());
+  }
+  const bool flushed = std::fflush(out.get()) == 0 && (!truth || std::fflush(truth.get()) == 0) && operator_ok;
   if (!st.write_ok || !flushed) return fail("write failed: " + std::string(std::strerror(errno)));
   if (!quiet) {
     std::fprintf(stderr,

@@ -36,6 +36,14 @@ struct scenario_mix {
   std::uint32_t ussd = 4;
   std::uint32_t handset = 3;  // the subscriber moves the SIM into another handset (new IMEI)
   std::uint32_t reject = 3;   // share (per cent) of location updates that the MSC rejects
+  // Behaviour classes, per cent of subscribers (each subscriber has at most one; the rest are
+  // ordinary). Barred roamers are never in a class.
+  std::uint32_t stayer = 2;   // airport stayers: a small set of cells, for long
+  std::uint32_t rider = 2;    // train riders: along a line of cells, a new cell every 15-40 s
+  std::uint32_t tourist = 3;  // move to a scenic-spot cell and stay
+  std::uint32_t shopper = 2;  // move to the points-redemption outlet's cell and stay
+  std::uint32_t flaky = 2;    // switch the phone off and on again every minute or so
+  std::uint32_t silent = 3;   // switch off at the start, on again after most of the period
 };
 // Parses "lu=14,periodic=26,...". Unknown names or bad numbers: false and `error` set.
 bool parse_mix(std::string_view text, scenario_mix& out, std::string& error);
@@ -108,7 +116,28 @@ struct stats {
   bool write_ok = true;
 };
 
-// Generates the capture into `capture` and, when `truth` is not null, the truth JSON lines.
-stats generate(const config& cfg, sink& capture, sink* truth);
+// The operator's side of the generated world: who the subscribers are (identities and behaviour
+// class) and which handsets they used, for write_operator_files().
+struct world_subscriber {
+  std::string imsi;
+  std::uint64_t msisdn = 0;    // 11-digit national number (home subscribers)
+  std::uint8_t roam_plmn = 0;  // 0: home; else index + 1 into the foreign PLMNs
+  bool barred = false;         // a roamer without a roaming agreement (never registers)
+  std::uint8_t kind = 0;       // behaviour class (world.hpp)
+};
+struct operator_world {
+  std::vector<world_subscriber> subscribers;
+  std::vector<std::uint32_t> tacs;  // every TAC a subscriber's handset had, ascending, once each
+};
+
+// Generates the capture into `capture` and, when `truth` is not null, the truth JSON lines; with
+// `world`, also what the operator knows of the subscribers.
+stats generate(const config& cfg, sink& capture, sink* truth, operator_world* world = nullptr);
+
+// The operator's files for a generated world: subscribers.csv (imsi,msisdn,brand,plan,region,arpu,
+// seed_user,data_4g: home subscribers, a few without a row or without an MSISDN, and the inbound
+// roamers a VLR holds) and tac.csv (tac,brand,model,mms,data_4g,os). A pure function of the world
+// and `seed`: the capture's random stream is not touched.
+void write_operator_files(const operator_world& world, std::uint64_t seed, sink& subscribers, sink& tac);
 
 }  // namespace bssap::synth
