@@ -381,6 +381,15 @@ TEST_CASE("campaign globs and files", "[config]") {
     CHECK_FALSE(load_config(p, error));
     CHECK(error == p + ":4: campaigns[1]: \"other/*.yml\" matches no file");
   }
+  SECTION("a single glob matching nothing") {
+    const std::string p = d.write("probe.yaml", "campaigns: [none/*.yaml]\n");
+    std::string error;
+    CHECK_FALSE(load_config(p, error));
+    CHECK(error == p + ":1: campaigns[0]: \"none/*.yaml\" matches no file");
+    const std::string q = d.write("probe2.yaml", "\ncampaigns: none.yaml\n");
+    CHECK_FALSE(load_config(q, error));
+    CHECK(error == q + ":2: campaigns: \"none.yaml\" matches no file");
+  }
   SECTION("a missing probe.yaml") {
     std::string error;
     CHECK_FALSE(load_config(root + "/nothere.yaml", error));

@@ -572,8 +572,14 @@ bool valid_plmn(std::string_view s) {
   return true;
 }
 
+struct glob_item {
+  std::string pattern;
+  int line;
+  std::string key;  // campaigns or campaigns[i]
+};
+
 void probe_from(const YAML::Node& root, const std::string& file, const std::string& dir, probe_config& cfg,
-                std::vector<std::pair<std::string, int>>& globs) {
+                std::vector<glob_item>& globs) {
   map_reader top(root, "",
                  {"home_plmns", "timezone", "state_dir", "subscribers", "dnd", "tac", "areas", "orders", "campaigns",
                   "contact_policy", "smpp", "capacity", "reports"});
@@ -606,11 +612,11 @@ void probe_from(const YAML::Node& root, const std::string& file, const std::stri
   if (top.has("campaigns")) {
     const YAML::Node n = top.get("campaigns");
     if (n.IsScalar()) {
-      globs.emplace_back(text_value(n, "campaigns"), line_of(n));
+      globs.push_back({text_value(n, "campaigns"), line_of(n), "campaigns"});
     } else {
       const auto items = list_value(n, "campaigns");
       for (std::size_t i = 0; i < items.size(); ++i)
-        globs.emplace_back(text_value(items[i], item_key("campaigns", i)), line_of(items[i]));
+        globs.push_back({text_value(items[i], item_key("campaigns", i)), line_of(items[i]), item_key("campaigns", i)});
     }
   }
   if (top.has("contact_policy")) {
@@ -761,7 +767,7 @@ std::optional<probe_config> parse_config(std::string_view yaml, const std::strin
   probe_config cfg;
   const std::string abs_dir = resolve_path(dir.empty() ? "." : dir, ".");
   cfg.file = fs::path(name).is_absolute() ? name : resolve_path(abs_dir, fs::path(name).filename().string());
-  std::vector<std::pair<std::string, int>> globs;
+  std::vector<glob_item> globs;
   try {
     const YAML::Node root = load_yaml(yaml);
     if (!root.IsMap()) throw config_error{1, "document", "expected a mapping (probe.yaml's keys)"};
@@ -776,8 +782,7 @@ std::optional<probe_config> parse_config(std::string_view yaml, const std::strin
   // Campaign globs, relative to probe.yaml's folder; each must match something.
   std::vector<std::string> files;
   for (std::size_t i = 0; i < globs.size(); ++i) {
-    const auto& [pattern, line] = globs[i];
-    const std::string key = globs.size() == 1 && pattern == globs[0].first ? "campaigns" : item_key("campaigns", i);
+    const auto& [pattern, line, key] = globs[i];
     const std::string full = fs::path(pattern).is_absolute() ? pattern : abs_dir + "/" + pattern;
     glob_t g{};
     const int rc = ::glob(full.c_str(), 0, nullptr, &g);
