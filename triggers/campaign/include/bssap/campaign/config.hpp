@@ -83,6 +83,7 @@ struct channel_def {
   std::string text;                       // placeholders checked at load
   std::vector<std::string> test_numbers;  // non-empty: only these MSISDNs (or IMSIs) are contacted
   std::string dir;                        // worklist: output folder (default <state_dir>/worklists)
+  source_pos text_pos;                    // where `text` was written (step 2 checks its placeholders)
 };
 
 // {count: N, per: D}; count 0 = no cap.
@@ -105,6 +106,7 @@ struct evaluation_def {
   std::optional<double> verdict_response_rate;  // fractions: 5% -> 0.05
   std::optional<double> verdict_order_rate;
   std::string compare_by;  // a profile column, empty = none
+  source_pos compare_by_pos;
 };
 
 // A local calendar date as days since 1970-01-01.
