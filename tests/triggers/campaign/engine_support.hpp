@@ -106,6 +106,7 @@ struct runner {
   std::unique_ptr<campaign::engine> engine;
   std::string error;
   explicit runner(const world& w, std::size_t shard = 0, std::size_t shards = 1) {
+    INFO("world " << w.dir);
     std::vector<std::string> warnings;
     auto in = campaign::load_inputs(w.config(), warnings, error);
     if (!in) return;

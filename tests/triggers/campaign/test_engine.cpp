@@ -51,6 +51,7 @@ TEST_CASE("a sent sms: decision line, text with placeholders, message for the ch
   world w("sent");
   w.campaign("welcome", "trigger: {event: power_on}\n" + welcome_sms);
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(with_location(ev(event_type::power_on, imsi1, at(0)), 4101, 11));
   r.feed(ev(event_type::power_off, imsi1, at(1)));  // no candidate: no line
@@ -79,6 +80,7 @@ TEST_CASE("checks 1-3: no_msisdn, test_numbers, dnd (the DND file and its commen
              "trigger: {event: power_on}\nchannel: {type: sms, sender: \"1\", text: \"t\", "
              "test_numbers: [\"13800000002\"]}\n");
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   for (const char* imsi : {imsi1, imsi2, imsi4, imsi5}) r.feed(ev(event_type::power_on, imsi, at(0)));
   r.flush();
@@ -98,6 +100,7 @@ TEST_CASE("targets and where conditions: numbers compare as numbers, missing val
              "trigger: {event: imei_change, where: [{field: handset.mms, eq: \"yes\"}]}\n" +
                  welcome_sms);
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   auto change = [](const char* imsi, const char* imei, double t) {
     auto e = ev(event_type::imei_change, imsi, at(t));
@@ -121,6 +124,7 @@ TEST_CASE("check 4: immunity after unanswered contacts; a response (sms_mo to th
   w.campaign("promo", "trigger: {event: location_update}\n" + welcome_sms +
                           "strategy: {immune_after: 2, response_window: 1h}\n");
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::location_update, imsi1, at(0)));
   r.feed(ev(event_type::location_update, imsi1, at(60)));
@@ -140,6 +144,7 @@ TEST_CASE("checks 5-7: the campaign cap slides, the global cap spans campaigns, 
   w.campaign("b-other", "trigger: {event: periodic_update}\n" + welcome_sms);
   w.campaign("c-budget", "trigger: {event: power_off}\n" + welcome_sms + "strategy: {budget: {daily: 1, total: 2}}\n");
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::location_update, imsi1, at(0)));
   r.feed(ev(event_type::location_update, imsi1, at(1800)));  // within the hour: cap
@@ -166,6 +171,7 @@ TEST_CASE("check 8: timing and quiet hours drop, or defer and release at the win
   w.campaign("c-quiet", "trigger: {event: location_update}\n" + welcome_sms);
   w.campaign("d-deferred", "trigger: {event: periodic_update}\n" + welcome_sms + "timing: {outside: defer}\n");
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::power_on, imsi1, at(0)));
   r.feed(ev(event_type::power_off, imsi1, at(1)));
@@ -189,6 +195,14 @@ TEST_CASE("check 8: timing and quiet hours drop, or defer and release at the win
   CHECK(deferred[1]["ts"] == "2026-11-23T08:30:00.000000Z");  // the window's opening, not the event
   CHECK(deferred[1]["event_id"] == deferred[0]["event_id"]);
   CHECK(r.engine->counters().released == 1);
+  r.close();
+  // Deferred and released within one batch: nothing is left waiting for the next start.
+  runner again(w);
+  INFO(again.error);
+  REQUIRE(again.error.empty());
+  again.feed(ev(event_type::location_update, imsi3, at(7200)));
+  again.close();
+  CHECK(outcomes(again, "d-deferred").empty());
 }
 
 TEST_CASE("a delay defers; at release checks 3-7 run again (a cap reached meanwhile suppresses)") {
@@ -196,6 +210,7 @@ TEST_CASE("a delay defers; at release checks 3-7 run again (a cap reached meanwh
   w.campaign("a-after-call", "priority: 5\ntrigger: {event: call_end}\n" + welcome_sms +
                                  "timing: {delay: 10m}\nstrategy: {cap: {count: 1, per: 1d}}\n");
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::call_end, imsi1, at(0)));
   r.feed(ev(event_type::call_end, imsi1, at(60)));    // also deferred: nothing spent while waiting
@@ -216,6 +231,7 @@ TEST_CASE("checks 9-10: control group by FNV-1a of campaign:imsi; priority, ties
   w.campaign("tie-b", "priority: 7\ntrigger: {event: ussd}\n" + welcome_sms);
   w.campaign("tie-a", "priority: 7\ntrigger: {event: ussd}\n" + welcome_sms);
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::roaming_in, imsi1, at(0)));
   r.feed(ev(event_type::roaming_in, imsi2, at(1)));
@@ -239,6 +255,7 @@ TEST_CASE("record campaigns count every candidate; rehearsal decides as live and
   w.campaign("rehearse", "mode: rehearsal\ntrigger: {event: location_update}\n" + welcome_sms +
                              "strategy: {cap: {count: 1, per: 1d}}\n");
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(with_location(ev(event_type::location_update, imsi5, at(0)), 4102, 7));  // DND does not apply
   r.feed(with_location(ev(event_type::location_update, imsi1, at(1)), 4102, 8));
@@ -264,6 +281,7 @@ TEST_CASE("stateful conditions: count within, silent_for, dwell, cell_changes") 
   w.campaign("train", "trigger: {event: handover, history: [{cell_changes: 3, within: 10m}]}\n" + welcome_sms +
                           "strategy: {cap: {count: 1, per: 1d}}\n");
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   const double day = 24 * 3600.0;
   r.feed(ev(event_type::power_off, imsi1, at(0)));
@@ -296,6 +314,7 @@ TEST_CASE("a restart with the same state_dir keeps history, caps and the process
   const double day = 24 * 3600.0;
   {
     runner r(w);
+    INFO(r.error);
     REQUIRE(r.error.empty());
     r.feed(ev(event_type::power_off, imsi1, at(0)));
     r.feed(ev(event_type::power_off, imsi1, at(1 * day)));
@@ -304,6 +323,7 @@ TEST_CASE("a restart with the same state_dir keeps history, caps and the process
   }
   {
     runner r(w);
+    INFO(r.error);
     REQUIRE(r.error.empty());
     r.feed(ev(event_type::power_off, imsi1, at(1 * day)));  // already processed: skipped entirely
     r.feed(ev(event_type::power_off, imsi1, at(2 * day)));  // the third in 7 days
@@ -313,6 +333,7 @@ TEST_CASE("a restart with the same state_dir keeps history, caps and the process
   }
   {
     runner r(w);
+    INFO(r.error);
     REQUIRE(r.error.empty());
     r.feed(ev(event_type::power_off, imsi1, at(2 * day)));  // replayed again: nothing new
     r.feed(ev(event_type::power_off, imsi1, at(3 * day)));  // the cap survived the restart
@@ -328,12 +349,14 @@ TEST_CASE("deferrals still waiting at the end stay in state_dir and are released
              "trigger: {event: power_on}\n" + welcome_sms + "timing: {hours: [\"20:00-21:00\"], outside: defer}\n");
   {
     runner r(w);
+    INFO(r.error);
     REQUIRE(r.error.empty());
     r.feed(ev(event_type::power_on, imsi1, at(0)));
     r.close();
     CHECK(outcomes(r, "later") == std::vector<std::string>{s(imsi1, "deferred")});
   }
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::power_off, imsi2, at(5 * 3600.0)));  // 21:00 local: past 20:00
   r.close();
@@ -349,6 +372,7 @@ TEST_CASE("a message whose hand-over failed is handed over by the next start, on
   w.campaign("welcome", "trigger: {event: power_on}\n" + welcome_sms);
   {
     runner r(w);
+    INFO(r.error);
     REQUIRE(r.error.empty());
     r.channel.refuse = true;
     r.feed(ev(event_type::power_on, imsi1, at(0)));
@@ -357,11 +381,13 @@ TEST_CASE("a message whose hand-over failed is handed over by the next start, on
   }
   {
     runner r(w);
+    INFO(r.error);
     REQUIRE(r.error.empty());
     CHECK(r.channel.sent.size() == 1);  // found committed and not handed over
     r.close();
   }
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   CHECK(r.channel.sent.empty());
 }
@@ -371,6 +397,7 @@ TEST_CASE("an opt-out reply puts the MSISDN on the do-not-disturb list for good"
   w.campaign("promo", "trigger: {event: location_update}\n" + welcome_sms);
   {
     runner r(w);
+    INFO(r.error);
     REQUIRE(r.error.empty());
     r.feed(ev(event_type::location_update, imsi1, at(0)));
     r.engine->post_reply({"13800000001", "10086", " td "});
@@ -380,6 +407,7 @@ TEST_CASE("an opt-out reply puts the MSISDN on the do-not-disturb list for good"
     CHECK(r.engine->counters().opt_outs == 1);
   }
   runner r(w);
+  INFO(r.error);
   REQUIRE(r.error.empty());
   r.feed(ev(event_type::location_update, imsi1, at(120)));
   r.close();
@@ -391,6 +419,7 @@ TEST_CASE("budgets are shared out between shards, remainder to the lowest shards
   w.campaign("small", "trigger: {event: power_on}\n" + welcome_sms + "strategy: {budget: {total: 3}}\n");
   auto sent_by = [&](std::size_t shard) {
     runner r(w, shard, 2);
+    INFO(r.error);
     REQUIRE(r.error.empty());
     for (const char* imsi : {imsi1, imsi2, imsi3}) r.feed(ev(event_type::power_on, imsi, at(0)));
     r.close();

@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 
 #include <map>
-#include <regex>
 #include <set>
 
 #include "../smpp/proc.hpp"
@@ -194,8 +193,10 @@ TEST_CASE("the example campaigns on the sample: contacted, suppressed and why, a
   const auto dir = t::campaign_scratch("examples");
   std::filesystem::remove_all(dir);
   std::filesystem::copy(examples, dir, std::filesystem::copy_options::recursive);
-  const std::string yaml =
-      std::regex_replace(t::slurp(dir / "probe.yaml"), std::regex("port: 2775"), "port: " + std::to_string(stub.port));
+  std::string yaml = t::slurp(dir / "probe.yaml");
+  const auto port_at = yaml.find("port: 2775");
+  REQUIRE(port_at != std::string::npos);
+  yaml.replace(port_at, 10, "port: " + std::to_string(stub.port));
   t::write_file(dir / "probe.yaml", yaml);
   ::setenv("SMPP_PASSWORD", "secret", 1);
   auto run = [&](const std::string& name) {
@@ -303,7 +304,7 @@ TEST_CASE("the example campaigns on the sample: contacted, suppressed and why, a
       const bool control = campaign::fnv1a64(def.id + ":" + imsi) % 10000 < def.strategy.control_per_10000;
       if (reason == "control_group") CHECK(control);
       if (outcome == "sent" || outcome == "rehearsed") CHECK(!control);
-      if (outcome == "sent") {
+      if (outcome == "sent" && d["action"] == "sms") {
         ++sms_sent;
         const auto it = at_smsc.find(msisdn + "|" + d["text"].get<std::string>());
         CHECK(it != at_smsc.end());

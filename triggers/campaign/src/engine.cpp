@@ -1001,8 +1001,9 @@ struct engine::impl {
     bool ok = store.begin(err);
     for (const auto& [campaign, event_id] : to_mark_handed) ok = ok && store.mark_handed(campaign, event_id, err);
     for (const auto& r : rows) ok = ok && store.put_decision(r, err);
-    for (const auto& [campaign, event_id] : pending_released) ok = ok && store.delete_pending(campaign, event_id, err);
+    // Added first: a deferral added and released within one batch must not stay stored.
     for (const auto& p : pending_added) ok = ok && store.put_pending(p, err);
+    for (const auto& [campaign, event_id] : pending_released) ok = ok && store.delete_pending(campaign, event_id, err);
     for (const auto key : dirty) ok = ok && store.put_subscriber(key, encode_state(subscribers[key]), err);
     for (auto& [id, b] : budgets) {
       for (const auto day : b.dirty) ok = ok && store.put_budget(id, day, b.by_day[day], err);

@@ -168,16 +168,17 @@ bool state_store::each_subscriber(const std::function<void(std::uint64_t, std::s
 }
 
 bool state_store::each_pending(const std::function<void(pending_row&&)>& f, std::string& error) {
-  return each_row(_db, "SELECT campaign, event_id, ts, release_ts, event FROM pending ORDER BY release_ts, rowid",
-                  _path, error, [&](sqlite3_stmt* s) {
-                    pending_row p;
-                    p.campaign = column_text(s, 0);
-                    p.event_id = column_text(s, 1);
-                    p.ts_us = sqlite3_column_int64(s, 2);
-                    p.release_us = sqlite3_column_int64(s, 3);
-                    p.event_json = column_text(s, 4);
-                    f(std::move(p));
-                  });
+  return each_row(
+      _db, "SELECT campaign, event_id, ts, release_ts, event FROM pending ORDER BY release_ts, ts, campaign, event_id",
+      _path, error, [&](sqlite3_stmt* s) {
+        pending_row p;
+        p.campaign = column_text(s, 0);
+        p.event_id = column_text(s, 1);
+        p.ts_us = sqlite3_column_int64(s, 2);
+        p.release_us = sqlite3_column_int64(s, 3);
+        p.event_json = column_text(s, 4);
+        f(std::move(p));
+      });
 }
 
 bool state_store::each_budget(const std::function<void(std::string_view, std::int32_t, std::uint64_t)>& f,
