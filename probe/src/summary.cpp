@@ -102,6 +102,9 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("stack", "sctp_retransmissions_skipped", stack.sctp_retransmissions_skipped);
   line("stack", "tcp_retransmitted_segments", stack.tcp_retransmitted_segments);
   line("stack", "mtp_retransmissions_skipped", fd.mtp_retransmissions_skipped);
+  if (stack.sctp_bad_checksum_decoded) line("stack", "sctp_bad_checksum_decoded", stack.sctp_bad_checksum_decoded);
+  if (stack.sctp_bad_checksum_tsn_jumps)
+    line("stack", "sctp_bad_checksum_tsn_jumps (dropped)", stack.sctp_bad_checksum_tsn_jumps);
   if (stack.not_ip) line("stack", "not_ip", stack.not_ip);
   if (stack.ip_other_protocol) line("stack", "ip_other_protocol", stack.ip_other_protocol);
   if (stack.sctp_ppid_other) line("stack", "sctp_ppid_other", stack.sctp_ppid_other);
@@ -154,6 +157,13 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   if (cs.subscriber_table_full) line("correl", "subscriber_table_full", cs.subscriber_table_full);
   if (cs.unknown_connection) line("correl", "unknown_connection", cs.unknown_connection);
   line("correl", "subscribers", p.correlation().subscriber_count());
+  // Last, so that it is seen: bad checksums decoded (stack_config::strict_sctp_checksums).
+  if (stack.sctp_bad_checksum_decoded)
+    fmt::format_to(std::back_inserter(s),
+                   "warning: {} SCTP packets had a wrong CRC32c and were decoded anyway; the likely cause is "
+                   "checksum offload on the capturing host (its own outgoing packets are captured before the NIC "
+                   "fills the checksum in); --strict-checksums drops them\n",
+                   stack.sctp_bad_checksum_decoded);
   std::fputs(s.c_str(), out);
 }
 
