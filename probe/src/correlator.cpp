@@ -17,6 +17,7 @@ correlator_stats& correlator_stats::operator+=(const correlator_stats& o) noexce
   for (std::size_t i = 0; i < events.size(); ++i) events[i] += o.events[i];
   unresolved_events += o.unresolved_events;
   held_records += o.held_records;
+  refused_records += o.refused_records;
   hold_overflows += o.hold_overflows;
   connection_evictions += o.connection_evictions;
   subscriber_table_full += o.subscriber_table_full;
@@ -67,7 +68,7 @@ void correlator::on_connection_record(const a_record& r) noexcept {
   if (const std::uint32_t* found = _connections.find(r.conn); found != nullptr) {
     slot = *found;
   } else {
-    if (r.kind == a_kind::conn_close) return;
+    if (r.kind == a_kind::conn_close || r.kind == a_kind::conn_confirm || r.kind == a_kind::conn_refused) return;
     if (_connections.size() >= _config.max_connections) {
       _stats.connection_evictions += 1;
       return;
@@ -84,19 +85,33 @@ void correlator::on_connection_record(const a_record& r) noexcept {
     _connections.set(r.conn, slot);
   }
   connection& c = _conn_pool[slot];
-  if (r.kind == a_kind::conn_close) {
+  if (r.kind == a_kind::conn_close || r.kind == a_kind::conn_refused) {
+    if (r.kind == a_kind::conn_refused) {
+      // ../shared/spec/events.md "Refused connections": the CR's layer-3 message yields no
+      // event and teaches nothing; only the CR's records can be held here (nothing else travels
+      // before the answer), all void.
+      _stats.refused_records += c.held.size();
+      c.held.clear();
+    }
     release(r.conn, c);
     _connections.erase(r.conn);
     c.reset();
     _free_conns.push_back(slot);
     return;
   }
+  if (r.kind == a_kind::conn_confirm) {
+    c.unconfirmed = false;
+    if (!c.held.empty() && (c.imsi_key != 0 || c.gave_up)) flush_held(c, true);
+    return;
+  }
+  if (r.has(af_in_cr)) c.unconfirmed = true;
   learn_identity(c, r);
-  if (c.imsi_key == 0 && !c.gave_up) {
+  if ((c.imsi_key == 0 && !c.gave_up) || c.unconfirmed) {
     if (c.held.size() >= _config.max_held_per_connection) {
       // Bound reached: stop waiting for an identity; what we hold goes out unresolved.
       _stats.hold_overflows += 1;
       c.gave_up = true;
+      c.unconfirmed = false;
       flush_held(c, false);
       process(c, r);
       return;

@@ -36,6 +36,8 @@ std::string_view pd_name(std::size_t pd) {
 std::string_view kind_name(a_kind k) {
   constexpr std::string_view names[] = {"tick",
                                         "conn_close",
+                                        "conn_confirm",
+                                        "conn_refused",
                                         "lu_request",
                                         "lu_accept",
                                         "lu_reject",
@@ -133,6 +135,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("sccp", "connections_open_at_end", open_sccp);
   if (fd.connections_evicted) line("sccp", "connections_refused_table_full", fd.connections_evicted);
   if (fd.unknown_connection) line("sccp", "unknown_connection", fd.unknown_connection);
+  if (fd.connections_refused) line("sccp", "connections_refused (CREF)", fd.connections_refused);
   for (std::size_t i = 0; i < fd.bssmap_by_type.size(); ++i)
     if (fd.bssmap_by_type[i])
       line("bssmap", dec::to_string(static_cast<dec::bssmap_msg_type>(i)), fd.bssmap_by_type[i]);
@@ -152,6 +155,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("correl", "held_records", cs.held_records);
   line("correl", "tmsi_resolved_connections", cs.tmsi_resolved);
   line("correl", "tmsi_map_updates", cs.tmsi_learned);
+  if (cs.refused_records) line("correl", "refused_records (CR answered by CREF)", cs.refused_records);
   if (cs.hold_overflows) line("correl", "hold_overflows", cs.hold_overflows);
   if (cs.connection_evictions) line("correl", "connection_table_full", cs.connection_evictions);
   if (cs.subscriber_table_full) line("correl", "subscriber_table_full", cs.subscriber_table_full);

@@ -275,3 +275,63 @@ TEST_CASE("a corrupt state file is refused with a message", "[correlator]") {
   CHECK(error.find("malformed") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a CR answered by CREF yields no event and changes no state; the retry counts once", "[correlator][cref]") {
+  collect out;
+  correlator c({}, out);
+  // The mobile's first attach: the CR's Location Updating Request, refused (Q.714 3.2.2).
+  a_record first = lu(1, 1'000'000, 2, "262011234567890");
+  first.set(af_in_cr);
+  c.feed(first);
+  CHECK(out.events.empty());  // held until the connection is confirmed
+  c.feed(rec(a_kind::conn_refused, 1, 1'010'000, false));
+  CHECK(out.events.empty());
+  CHECK(c.stats().refused_records == 1);
+  CHECK(c.open_connections() == 0);
+  // The retry, confirmed: power_on and roaming_in (still the first LU seen for this IMSI), with
+  // the retry's CR time, written at the confirmation.
+  a_record retry = lu(2, 5'000'000, 2, "262011234567890");
+  retry.set(af_in_cr);
+  c.feed(retry);
+  CHECK(out.events.empty());
+  c.feed(rec(a_kind::conn_confirm, 2, 5'020'000, false));
+  REQUIRE(out.events.size() == 2);
+  CHECK(out.events[0].type == event_type::power_on);
+  CHECK(out.events[0].ts_us == 5'000'000);
+  CHECK(out.events[1].type == event_type::roaming_in);
+  c.feed(rec(a_kind::conn_close, 2, 6'000'000));
+  CHECK(out.events.size() == 2);
+  CHECK(c.stats().refused_records == 1);
+}
+
+TEST_CASE("an unconfirmed CR that ends without CREF (capture cut, timeout) still counts", "[correlator][cref]") {
+  collect out;
+  correlator c({}, out);
+  a_record r = lu(1, 1'000'000, 1, "460001234567890");
+  r.set(af_in_cr);
+  c.feed(r);
+  CHECK(out.events.empty());
+  c.close_all();
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].type == event_type::periodic_update);
+  CHECK(out.events[0].has(f_imsi));
+  CHECK(c.stats().refused_records == 0);
+  CHECK(c.stats().unresolved_events == 0);
+}
+
+TEST_CASE("a confirmed CR by unknown TMSI stays held until the IMSI is learned", "[correlator][cref]") {
+  collect out;
+  correlator c({}, out);
+  a_record r = lu(1, 1'000'000, 0, "", 0xA1B2C3D4);
+  r.set(af_in_cr);
+  c.feed(r);
+  c.feed(rec(a_kind::conn_confirm, 1, 1'010'000, false));
+  CHECK(out.events.empty());  // confirmed, but no IMSI yet
+  a_record id = rec(a_kind::identity_response, 1, 1'300'000);
+  id.imsi.assign("460001234567890");
+  id.set(af_imsi);
+  c.feed(id);
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].imsi.view() == "460001234567890");
+  CHECK(out.events[0].ts_us == 1'000'000);
+}

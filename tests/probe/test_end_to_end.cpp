@@ -534,6 +534,53 @@ std::size_t summary_value(const std::string& summary, const std::string& section
 }
 }  // namespace
 
+TEST_CASE("a CR answered by CREF yields no event; the mobile's retry does (probe == truth == tshark)", "[e2e][cref]") {
+  const auto dir = work_dir("cref");
+  const auto pcap = dir / "capture.pcap";
+  const auto truth = dir / "truth.jsonl";
+  // MTP3 without retransmissions: one SCCP message per frame, so tshark's frames count messages.
+  REQUIRE(run(synth() + " --transport mtp3 --no-retransmit --mix cref=300 --subscribers 400 --duration 300 --seed 51 " +
+              "--quiet --out " + pcap.string() + " --truth " + truth.string()) == 0);
+  const auto events = dir / "events.jsonl";
+  const auto summary = dir / "summary.txt";
+  REQUIRE(run(probe_bin() + " replay " + pcap.string() + " " + home + " --events " + events.string() + " 2>" +
+              summary.string()) == 0);
+  require_equal(events, truth, 400);
+  const auto text = read_text(summary);
+  const std::size_t refused = summary_value(text, "sccp", "connections_refused (CREF)");
+  REQUIRE(refused != std::string::npos);
+  CHECK(refused > 20);
+  CHECK(summary_value(text, "correl", "refused_records (CR answered by CREF)") == refused);
+  std::size_t lu_events = 0;
+  {
+    std::ifstream in(truth);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto e = parse_json_line(line);
+      REQUIRE(e);
+      lu_events += e->type == event_type::power_on || e->type == event_type::location_update ||
+                   e->type == event_type::periodic_update;
+    }
+  }
+  // Independently of both models: tshark's CREFs, and its CRs carrying a Location Updating Request.
+  const auto count = [&](const std::string& filter) -> std::size_t {
+    const auto out = dir / "tshark.txt";
+    if (run("tshark -r " + pcap.string() + " -Y '" + filter + "' -T fields -e frame.number > " + out.string() +
+            " 2>/dev/null") != 0)
+      return std::string::npos;
+    std::ifstream in(out);
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) n += !line.empty();
+    return n;
+  };
+  const std::size_t crefs = count("sccp.message_type == 0x03");
+  if (crefs == std::string::npos) BSSAP_SKIP_OR_FAIL("tshark not available: CREF counts not cross-checked");
+  const std::size_t lu_crs = count("sccp.message_type == 0x01 && gsm_a.dtap.msg_mm_type == 0x08");
+  CHECK(crefs == refused);
+  CHECK(lu_events == lu_crs - crefs);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("SCTP packets with a wrong CRC32c (checksum offload) are decoded, counted and warned about",
           "[e2e][checksum]") {
   const auto dir = work_dir("checksum");

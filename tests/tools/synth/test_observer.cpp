@@ -138,11 +138,39 @@ TEST_CASE("observer: a connection by an unknown TMSI is held until Common ID, th
   w.end(0, 0);
   // The TMSI is now known: the next connection is resolved at once.
   w.lu(0, 1, bs::lu_type::periodic, bs::id_kind::tmsi, 0xCAFE0001);
+  CHECK(w.obs->events == 1);  // the CR waits for its CC (EVENTS.md "Refused connections")
+  w.m(bs::mk::cc, bs::dir::down);
+  w.send(0, 1);
   CHECK(w.obs->events == 2);
   const auto ev = w.events();
   REQUIRE(ev.size() == 2);
   CHECK(ev[0].imsi.view() == "460001234567890");
   CHECK(ev[0].tmsi == 0xCAFE0001u);
+}
+
+TEST_CASE("observer: a CR answered by CREF yields no event and no state; the retry is the first LU",
+          "[synth][observer][cref]") {
+  bench_world w;
+  w.lu(1, 0, bs::lu_type::imsi_attach, bs::id_kind::imsi);  // foreign IMSI, refused
+  w.m(bs::mk::cref, bs::dir::down);
+  w.send(1, 0);
+  CHECK(w.obs->events == 0);
+  w.lu(1, 2, bs::lu_type::imsi_attach, bs::id_kind::imsi, 0, 0x2501);  // the retry, in another cell
+  const std::int64_t retry_ts = w.t;
+  w.m(bs::mk::cc, bs::dir::down);
+  w.send(1, 2);
+  w.end(1, 2);
+  w.lu(1, 1, bs::lu_type::normal, bs::id_kind::imsi);
+  w.m(bs::mk::cc, bs::dir::down);
+  w.send(1, 1);
+  const auto ev = w.events();
+  REQUIRE(ev.size() == 3);
+  CHECK(ev[0].type == event_type::power_on);
+  CHECK(ev[0].ts_us == retry_ts);  // the request's time, not the CC's
+  CHECK(ev[0].cell == 10020);
+  CHECK(ev[1].type == event_type::roaming_in);  // lu_seen was not set by the refused CR
+  CHECK(ev[2].type == event_type::location_update);
+  CHECK(ev[2].prev_cell == 10020);  // the refused CR's cell 10000 was never recorded
 }
 
 TEST_CASE("observer: a connection never resolved yields events without imsi or subscriber state", "[synth][observer]") {

@@ -234,6 +234,70 @@ void observer::emit_imei(std::uint32_t sub, std::uint64_t imei14, std::int64_t t
   push(sub, e);
 }
 
+// The CR's Complete Layer 3 Information, once the connection is confirmed (CC): EVENTS.md
+// "Refused connections". `d` and `ts` are the CR's.
+void observer::open_connection(const delivery& d, std::int64_t ts) {
+  const msg& m = d.m;
+  const std::uint32_t sub = d.c.sub;
+  auto& c = _conns[sub];
+  auto& st = _subs[sub];
+  const auto& cfg = *_w.cfg;
+  c = conn_state{};
+  c.open = true;
+  const auto& cell = _w.net->cells[d.c.cell];
+  c.lac = cell.lac;
+  c.ci = cell.ci;
+  c.by_tmsi = m.id_type == static_cast<std::uint8_t>(id_kind::tmsi);
+  c.id_tmsi = m.tmsi;
+  c.resolved = !c.by_tmsi || tmsi_known(sub, m.tmsi);
+  const auto kind = static_cast<initial>(m.sub_kind);
+  if (kind == initial::lu_request) {
+    const auto lt = static_cast<lu_type>(m.lu);
+    const event_type t = lt == lu_type::imsi_attach ? event_type::power_on
+                         : lt == lu_type::periodic  ? event_type::periodic_update
+                                                    : event_type::location_update;
+    event e = base_event(sub, ts, t);
+    const bool reserved = m.lac == 0x0000 || m.lac == 0xFFFE;
+    if (t == event_type::location_update) {
+      if (st.loc_known) {
+        e.prev_lac = st.lac;
+        e.prev_cell = st.ci;
+        e.set(f_prev_lac);
+        e.set(f_prev_cell);
+      } else if (!reserved) {
+        e.prev_lac = m.lac;
+        e.set(f_prev_lac);
+      }
+    }
+    entry& en = push(sub, e);
+    en.req_lac_valid = !reserved;
+    en.req_lac = m.lac;
+    // roaming_in: first LU ever seen for the IMSI, IMSI of neither the cell's PLMN nor a home PLMN.
+    if (!st.lu_seen) {
+      st.lu_seen = true;
+      const auto& s = (*_w.subs)[sub];
+      const std::string_view imsi{s.imsi.data(), s.imsi_len};
+      auto starts = [&](const plmn& p) {
+        return imsi.size() >= 3u + p.mnc_len && imsi.substr(0, 3) == std::string_view(p.mcc, 3) &&
+               imsi.substr(3, p.mnc_len) == std::string_view(p.mnc, p.mnc_len);
+      };
+      bool home = starts(cfg.own_plmn);
+      for (const auto& p : cfg.home_plmns) home = home || starts(p);
+      if (!home) {
+        event r = e;
+        r.type = event_type::roaming_in;
+        push(sub, r);
+      }
+    }
+  } else if (kind == initial::imsi_detach) {
+    push(sub, base_event(sub, ts, event_type::power_off));
+  }
+  st.loc_known = true;
+  st.lac = c.lac;
+  st.ci = c.ci;
+  if (c.resolved) drain();
+}
+
 void observer::deliver(const delivery& d, std::int64_t ts) {
   const msg& m = d.m;
   const std::uint32_t sub = d.c.sub;
@@ -245,67 +309,31 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
   }
   auto& c = _conns[sub];
   auto& st = _subs[sub];
-  const auto& cfg = *_w.cfg;
+  // Any message on the connection but a CREF confirms it, as the probe takes a CC or a DT1.
+  if (c.cr_pending && m.kind != mk::cr && m.kind != mk::cref) {
+    const delivery cr = c.cr;  // open_connection() resets c
+    const std::int64_t cr_ts = c.cr_ts;
+    open_connection(cr, cr_ts);
+  }
 
   switch (m.kind) {
-    case mk::cr: {
+    case mk::cr:
+      // Nothing counts before the MSC takes the connection (CC); a CREF voids it.
       c = conn_state{};
       c.open = true;
-      const auto& cell = _w.net->cells[d.c.cell];
-      c.lac = cell.lac;
-      c.ci = cell.ci;
-      c.by_tmsi = m.id_type == static_cast<std::uint8_t>(id_kind::tmsi);
-      c.id_tmsi = m.tmsi;
-      c.resolved = !c.by_tmsi || tmsi_known(sub, m.tmsi);
-      const auto kind = static_cast<initial>(m.sub_kind);
-      if (kind == initial::lu_request) {
-        const auto lt = static_cast<lu_type>(m.lu);
-        const event_type t = lt == lu_type::imsi_attach ? event_type::power_on
-                             : lt == lu_type::periodic  ? event_type::periodic_update
-                                                        : event_type::location_update;
-        event e = base_event(sub, ts, t);
-        const bool reserved = m.lac == 0x0000 || m.lac == 0xFFFE;
-        if (t == event_type::location_update) {
-          if (st.loc_known) {
-            e.prev_lac = st.lac;
-            e.prev_cell = st.ci;
-            e.set(f_prev_lac);
-            e.set(f_prev_cell);
-          } else if (!reserved) {
-            e.prev_lac = m.lac;
-            e.set(f_prev_lac);
-          }
-        }
-        entry& en = push(sub, e);
-        en.req_lac_valid = !reserved;
-        en.req_lac = m.lac;
-        // roaming_in: first LU ever seen for the IMSI, IMSI of neither the cell's PLMN nor a home PLMN.
-        if (!st.lu_seen) {
-          st.lu_seen = true;
-          const auto& s = (*_w.subs)[sub];
-          const std::string_view imsi{s.imsi.data(), s.imsi_len};
-          auto starts = [&](const plmn& p) {
-            return imsi.size() >= 3u + p.mnc_len && imsi.substr(0, 3) == std::string_view(p.mcc, 3) &&
-                   imsi.substr(3, p.mnc_len) == std::string_view(p.mnc, p.mnc_len);
-          };
-          bool home = starts(cfg.own_plmn);
-          for (const auto& p : cfg.home_plmns) home = home || starts(p);
-          if (!home) {
-            event r = e;
-            r.type = event_type::roaming_in;
-            push(sub, r);
-          }
-        }
-      } else if (kind == initial::imsi_detach) {
-        push(sub, base_event(sub, ts, event_type::power_off));
-      }
-      st.loc_known = true;
-      st.lac = c.lac;
-      st.ci = c.ci;
-      if (c.resolved) drain();
+      c.cr_pending = true;
+      c.cr = d;
+      c.cr_ts = ts;
       return;
-    }
+    case mk::cc:
+      return;  // confirmed above
     case mk::cref:
+      if (c.cr_pending) {  // refused: the CR yields no event and changes no state
+        c = conn_state{};
+        return;
+      }
+      end_connection(sub);
+      return;
     case mk::rlc:
       end_connection(sub);
       return;
@@ -446,6 +474,10 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
 
 void observer::finish() {
   for (std::uint32_t sub = 0; sub < _conns.size(); ++sub) {
+    if (_conns[sub].cr_pending) {  // cut between CR and CC: the probe ends it unrefused
+      const delivery cr = _conns[sub].cr;
+      open_connection(cr, _conns[sub].cr_ts);
+    }
     if (_conns[sub].open && !_conns[sub].resolved) end_connection(sub);
   }
   drain();

@@ -65,6 +65,10 @@ class observer final : public delivery_sink {
     std::array<std::uint64_t, 6> held_pos{};
     std::uint8_t held_n = 0;
     bool held_overflow = false;
+    // The CR, until the CC confirms the connection (a CREF voids it: EVENTS.md).
+    bool cr_pending = false;
+    std::int64_t cr_ts = 0;
+    delivery cr{};
   };
   struct entry {
     event e;
@@ -74,6 +78,7 @@ class observer final : public delivery_sink {
     std::uint16_t req_lac = 0;
   };
 
+  void open_connection(const delivery& d, std::int64_t ts);
   void resolve(std::uint32_t sub);
   // Calls `f(entry&)` for every held entry of `sub`'s connection.
   template <typename F>

@@ -40,7 +40,8 @@ struct correlator_stats {
   std::array<std::uint64_t, static_cast<std::size_t>(a_kind::count_)> by_kind{};
   std::array<std::uint64_t, event_type_count> events{};
   std::uint64_t unresolved_events = 0;      // emitted without an IMSI
-  std::uint64_t held_records = 0;           // records held until their connection's IMSI was known
+  std::uint64_t held_records = 0;           // records held until the IMSI was known / the CR confirmed
+  std::uint64_t refused_records = 0;        // records of a CR answered by CREF: discarded, no event
   std::uint64_t hold_overflows = 0;         // connections that gave up holding (bound reached)
   std::uint64_t connection_evictions = 0;   // connections dropped because the table was full
   std::uint64_t subscriber_table_full = 0;  // records whose subscriber could not be stored
@@ -102,7 +103,8 @@ class correlator {
     subscriber* sub = nullptr;  // cached: subscriber chunks never move
     bool has_tmsi = false;      // the TMSI the mobile identified itself with here
     std::uint32_t tmsi = 0;
-    bool gave_up = false;  // hold bound reached: the rest goes out unresolved
+    bool gave_up = false;      // hold bound reached: the rest goes out unresolved
+    bool unconfirmed = false;  // its CR's records wait for conn_confirm (or are void on conn_refused)
     location cell;
     std::vector<a_record> held;
     std::vector<call> calls;
@@ -115,6 +117,7 @@ class correlator {
       has_tmsi = false;
       tmsi = 0;
       gave_up = false;
+      unconfirmed = false;
       cell = location{};
       held.clear();
       calls.clear();

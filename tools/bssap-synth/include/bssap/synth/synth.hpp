@@ -36,6 +36,10 @@ struct scenario_mix {
   std::uint32_t ussd = 4;
   std::uint32_t handset = 3;  // the subscriber moves the SIM into another handset (new IMEI)
   std::uint32_t reject = 3;   // share (per cent) of location updates that the MSC rejects
+  // Share (per mille) of location updates whose CR the MSC refuses (SCCP CREF, Q.714 3.2.2);
+  // the mobile retries later (TS 24.008 4.4.4.9). Only for connections a probe can tie to the
+  // IMSI at once (IMSI, or a TMSI the probe has seen paired).
+  std::uint32_t cref = 15;
 };
 // Parses "lu=14,periodic=26,...". Unknown names or bad numbers: false and `error` set.
 bool parse_mix(std::string_view text, scenario_mix& out, std::string& error);
