@@ -578,6 +578,12 @@ void flow_decoder::emit_l3(a_record& r, const dec::dtap_message& m, bool uplink)
         case dec::mm_msg::location_updating_accept:
           r.kind = a_kind::lu_accept;
           if (m.has_identity && m.identity.type == dec::identity_type::tmsi) set_identity(r, m.identity);
+          if (m.has_lai) {  // 9.2.13: mandatory; the PLMN of a PLMN-less Cell Identifier
+            r.lai_mcc.assign(m.lai.plmn.mcc.view());
+            r.lai_mnc.assign(m.lai.plmn.mnc.view());
+            r.lai_lac = m.lai.lac;
+            r.set(af_lai);
+          }
           return;
         case dec::mm_msg::location_updating_reject:
           r.kind = a_kind::lu_reject;

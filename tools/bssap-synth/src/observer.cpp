@@ -112,6 +112,7 @@ observer::entry& observer::push(std::uint32_t sub, const event& e) {
   en.e = e;
   en.sub = sub;
   en.req_lac_valid = false;
+  en.proc = false;
   auto& c = _conns[sub];
   if (c.resolved) {
     en.status = st_ready;
@@ -141,7 +142,7 @@ void observer::write_line(const event& e) {
 void observer::drain() {
   while (_head < _tail) {
     entry& en = _queue[_head & (_queue.size() - 1)];
-    if (en.status == st_held) return;
+    if (en.status == st_held || en.proc) return;
     if (en.status == st_ready) write_line(en.e);
     ++_head;
   }
@@ -182,9 +183,31 @@ void observer::for_held(std::uint32_t sub, F&& f) {
   c.held_overflow = false;
 }
 
+// The LU procedure of `sub`'s connection ended (Accept, Reject, the connection's end): its
+// events take the IMEI recorded by now, which is the one the procedure revealed if it did.
+void observer::end_lu(std::uint32_t sub) {
+  auto& c = _conns[sub];
+  if (c.lu_n == 0) return;
+  const auto& st = _subs[sub];
+  for (std::uint8_t k = 0; k < c.lu_n; ++k) {
+    entry& en = _queue[c.lu_pos[k] & (_queue.size() - 1)];
+    if (c.lu_pos[k] < _head || en.sub != sub || !en.proc) continue;
+    en.proc = false;
+    if (st.imei_known) {
+      std::array<char, 14> d{};
+      digits_of(st.imei14, 14, d.data());
+      en.e.imei.assign({d.data(), 14});
+      en.e.set(f_imei);
+    }
+  }
+  c.lu_n = 0;
+  drain();
+}
+
 void observer::end_connection(std::uint32_t sub) {
   auto& c = _conns[sub];
   if (!c.open) return;
+  end_lu(sub);
   if (!c.resolved) {
     // EVENTS.md: events without imsi and without fields from subscriber state; counted.
     ++unresolved;
@@ -242,6 +265,7 @@ void observer::open_connection(const delivery& d, std::int64_t ts) {
   auto& c = _conns[sub];
   auto& st = _subs[sub];
   const auto& cfg = *_w.cfg;
+  end_lu(sub);
   c = conn_state{};
   c.open = true;
   const auto& cell = _w.net->cells[d.c.cell];
@@ -272,6 +296,10 @@ void observer::open_connection(const delivery& d, std::int64_t ts) {
     entry& en = push(sub, e);
     en.req_lac_valid = !reserved;
     en.req_lac = m.lac;
+    // Written when the procedure ends, with the IMEI recorded by then (EVENTS.md "IMEI of a
+    // location update"): the entry blocks the queue until end_lu().
+    en.proc = true;
+    c.lu_pos[c.lu_n++] = _tail - 1;
     // roaming_in: first LU ever seen for the IMSI, IMSI of neither the cell's PLMN nor a home PLMN.
     if (!st.lu_seen) {
       st.lu_seen = true;
@@ -286,7 +314,8 @@ void observer::open_connection(const delivery& d, std::int64_t ts) {
       if (!home) {
         event r = e;
         r.type = event_type::roaming_in;
-        push(sub, r);
+        push(sub, r).proc = true;
+        c.lu_pos[c.lu_n++] = _tail - 1;
       }
     }
   } else if (kind == initial::imsi_detach) {
@@ -319,6 +348,7 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
   switch (m.kind) {
     case mk::cr:
       // Nothing counts before the MSC takes the connection (CC); a CREF voids it.
+      end_lu(sub);
       c = conn_state{};
       c.open = true;
       c.cr_pending = true;
@@ -356,6 +386,7 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
       break;
     case mk::lu_accept:
     case mk::tmsi_realloc_cmd:
+      if (m.kind == mk::lu_accept) end_lu(sub);
       if (m.kind == mk::lu_accept && !(m.flags & mf_new_tmsi)) break;
       st.has_tmsi = true;
       st.tmsi = m.tmsi;
@@ -367,6 +398,7 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
       }
       break;
     case mk::lu_reject: {
+      end_lu(sub);
       event e = base_event(sub, ts, event_type::lu_reject);
       e.cause = m.cause;
       e.set(f_cause);
@@ -478,6 +510,7 @@ void observer::finish() {
       const delivery cr = _conns[sub].cr;
       open_connection(cr, _conns[sub].cr_ts);
     }
+    end_lu(sub);
     if (_conns[sub].open && !_conns[sub].resolved) end_connection(sub);
   }
   drain();

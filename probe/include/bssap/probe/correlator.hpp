@@ -96,6 +96,14 @@ class correlator {
     bool has_peer = false;
     fixed_string<184> peer;
   };
+  // An event written when its LU procedure ends (spec "IMEI of a location update"), or one that
+  // came after such an event on the same connection and must not overtake it.
+  struct pending_event {
+    event e;
+    bool resolved = false;
+    bool lu_family = false;      // power_on / location_update / periodic_update: IMEI, PLMN filled at the end
+    bool first_lu_seen = false;  // the first LU seen for the IMSI: roaming_in is decided at the end
+  };
   struct connection {
     bool open = false;           // pool slot in use
     std::uint64_t imsi_key = 0;  // 0: not known (yet)
@@ -108,6 +116,8 @@ class correlator {
     location cell;
     std::vector<a_record> held;
     std::vector<call> calls;
+    bool lu_open = false;  // an LU procedure runs (request seen; no Accept, Reject or end yet)
+    std::vector<pending_event> pending;
     // Back to a fresh connection, keeping the vectors' capacity (no allocation when reused).
     void reset() noexcept {
       open = false;
@@ -121,6 +131,8 @@ class correlator {
       cell = location{};
       held.clear();
       calls.clear();
+      lu_open = false;
+      pending.clear();
     }
   };
 
@@ -135,7 +147,12 @@ class correlator {
   call* find_call(connection& c, std::uint8_t ti) noexcept;
   void fill_common(event& e, const connection& c, const subscriber* s, const a_record& r) const noexcept;
   void emit(event& e, bool resolved) noexcept;
-  void note_imei(const connection& c, subscriber& s, const a_record& r) noexcept;
+  // emit(), or behind the connection's open LU procedure (pending) while there is one.
+  void emit_on(connection& c, event& e, bool resolved) noexcept;
+  // Ends the connection's LU procedure: its events get the IMEI recorded by now and the PLMN of
+  // the cell if learned since, roaming_in is decided, then they and those behind them go out.
+  void end_lu(connection& c, subscriber* s) noexcept;
+  void note_imei(connection& c, subscriber& s, const a_record& r) noexcept;
   bool is_home(std::string_view imsi, const location& cell) const noexcept;
   static void set_cell_from(location& cell, const a_record& r) noexcept;
   // prev_lac / prev_cell from a location, each when known.
