@@ -433,13 +433,16 @@ struct packet_stack::impl {
   void sctp(bytes packet, const ip_context& ctx, std::int64_t ts, sccp_sink sink) noexcept {
     ++counters.sctp_packets;
     sctp_view hv;
-    const decode_error sctp_error = decode_sctp_into(packet, config.verify_sctp_crc, config.accept_sctp_adler32, hv);
+    const decode_error sctp_error =
+        decode_sctp_into(packet, config.verify_sctp_crc, config.accept_sctp_adler32, config.strict_sctp_checksums, hv);
     if (sctp_error != decode_error::none) {
       stats.count(layer::sctp, sctp_error);
       return;
     }
     const sctp_view* const h = &hv;
     if (h->checksum_kind == sctp_checksum_kind::adler32) ++counters.sctp_adler32_packets;
+    const bool bad_checksum = h->checksum_kind == sctp_checksum_kind::bad;
+    if (bad_checksum) ++counters.sctp_bad_checksum_decoded;
     // RFC 4666 says PPID 3; some stacks send 0 on the IANA M3UA port, which Wireshark decodes too.
     const bool m3ua_port = h->src_port == 2905 || h->dst_port == 2905;
     sctp_direction_state* state = nullptr;
@@ -477,6 +480,15 @@ struct packet_stack::impl {
           state->has_path = true;
         }
       }
+      // A failed checksum may mean a corrupted TSN (not only an offloaded one): such a chunk is
+      // not allowed to move the window a whole window ahead, which would make every later TSN
+      // of this direction look old (RFC 4960 6.8 trusts nothing in a packet that fails).
+      if (bad_checksum && state->tsns.would_jump(d->tsn)) {
+        ++counters.sctp_bad_checksum_tsn_jumps;
+        continue;
+      }
+      // A packet with a failed checksum goes through the same window: it and a retransmission
+      // of it (good checksum or not) are decoded once (RFC 4960 6.2: duplicates by TSN).
       if (!state->tsns.accept(d->tsn)) {
         ++counters.sctp_retransmissions_skipped;
         stats.count(layer::sctp, decode_error::duplicate);

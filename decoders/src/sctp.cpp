@@ -24,7 +24,8 @@ std::uint32_t adler32_zeroed_checksum(bytes packet) noexcept {
 
 }  // namespace
 
-decode_error decode_sctp_into(bytes packet, bool verify_crc, bool accept_adler32, sctp_view& v) noexcept {
+decode_error decode_sctp_into(bytes packet, bool verify_crc, bool accept_adler32, bool drop_bad,
+                              sctp_view& v) noexcept {
   byte_cursor c{packet};
   v = sctp_view{};
   if (!c.be16(v.src_port) || !c.be16(v.dst_port) || !c.be32(v.vtag) || !c.be32(v.checksum))
@@ -42,16 +43,19 @@ decode_error decode_sctp_into(bytes packet, bool verify_crc, bool accept_adler32
       v.checksum_kind = sctp_checksum_kind::crc32c;
     } else if (accept_adler32 && adler32_zeroed_checksum(packet) == v.checksum) {
       v.checksum_kind = sctp_checksum_kind::adler32;
-    } else {
+    } else if (drop_bad) {
       return decode_error::bad_checksum;
+    } else {
+      v.checksum_kind = sctp_checksum_kind::bad;
     }
   }
   v.chunks = c.rest();
   return decode_error::none;
 }
 
-result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32) noexcept {
-  return result_from<sctp_view>([&](sctp_view& v) { return decode_sctp_into(packet, verify_crc, accept_adler32, v); });
+result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32, bool drop_bad) noexcept {
+  return result_from<sctp_view>(
+      [&](sctp_view& v) { return decode_sctp_into(packet, verify_crc, accept_adler32, drop_bad, v); });
 }
 
 decode_error sctp_chunk_reader::next_into(sctp_chunk_view& ch) noexcept {

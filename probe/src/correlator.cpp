@@ -17,6 +17,7 @@ correlator_stats& correlator_stats::operator+=(const correlator_stats& o) noexce
   for (std::size_t i = 0; i < events.size(); ++i) events[i] += o.events[i];
   unresolved_events += o.unresolved_events;
   held_records += o.held_records;
+  refused_records += o.refused_records;
   hold_overflows += o.hold_overflows;
   connection_evictions += o.connection_evictions;
   subscriber_table_full += o.subscriber_table_full;
@@ -67,7 +68,7 @@ void correlator::on_connection_record(const a_record& r) noexcept {
   if (const std::uint32_t* found = _connections.find(r.conn); found != nullptr) {
     slot = *found;
   } else {
-    if (r.kind == a_kind::conn_close) return;
+    if (r.kind == a_kind::conn_close || r.kind == a_kind::conn_confirm || r.kind == a_kind::conn_refused) return;
     if (_connections.size() >= _config.max_connections) {
       _stats.connection_evictions += 1;
       return;
@@ -84,19 +85,33 @@ void correlator::on_connection_record(const a_record& r) noexcept {
     _connections.set(r.conn, slot);
   }
   connection& c = _conn_pool[slot];
-  if (r.kind == a_kind::conn_close) {
+  if (r.kind == a_kind::conn_close || r.kind == a_kind::conn_refused) {
+    if (r.kind == a_kind::conn_refused) {
+      // ../shared/spec/events.md "Refused connections": the CR's layer-3 message yields no
+      // event and teaches nothing; only the CR's records can be held here (nothing else travels
+      // before the answer), all void.
+      _stats.refused_records += c.held.size();
+      c.held.clear();
+    }
     release(r.conn, c);
     _connections.erase(r.conn);
     c.reset();
     _free_conns.push_back(slot);
     return;
   }
+  if (r.kind == a_kind::conn_confirm) {
+    c.unconfirmed = false;
+    if (!c.held.empty() && (c.imsi_key != 0 || c.gave_up)) flush_held(c, true);
+    return;
+  }
+  if (r.has(af_in_cr)) c.unconfirmed = true;
   learn_identity(c, r);
-  if (c.imsi_key == 0 && !c.gave_up) {
+  if ((c.imsi_key == 0 && !c.gave_up) || c.unconfirmed) {
     if (c.held.size() >= _config.max_held_per_connection) {
       // Bound reached: stop waiting for an identity; what we hold goes out unresolved.
       _stats.hold_overflows += 1;
       c.gave_up = true;
+      c.unconfirmed = false;
       flush_held(c, false);
       process(c, r);
       return;
@@ -163,6 +178,8 @@ void correlator::flush_held(connection& c, bool resolved) noexcept {
 void correlator::release(std::uint64_t id, connection& c) noexcept {
   (void)id;
   if (!c.held.empty()) flush_held(c, false);
+  // The connection's end ends its LU procedure (spec "IMEI of a location update").
+  end_lu(c, c.imsi_key != 0 ? c.sub : nullptr);
 }
 
 void correlator::close_all() noexcept {
@@ -294,11 +311,17 @@ void correlator::fill_common(event& e, const connection& c, const subscriber* s,
     e.imei = s->imei;
     e.set(f_imei);
   }
-  if (c.cell.has_plmn && c.cell.has_lac) {
-    e.mcc = c.cell.mcc;
-    e.mnc = c.cell.mnc;
+  // Spec "Location from the cell": the Cell Identifier's LAC whatever the layer-3 LAI says;
+  // mcc/mnc only with a PLMN for it (CGI, or an LAI with that LAC on this connection).
+  if (c.cell.has_lac) {
     e.lac = c.cell.lac;
-    e.set(f_lai);
+    if (c.cell.has_plmn) {
+      e.mcc = c.cell.mcc;
+      e.mnc = c.cell.mnc;
+      e.set(f_lai);
+    } else {
+      e.set(f_lac);
+    }
   }
   if (c.cell.has_ci) {
     e.cell = c.cell.ci;
@@ -318,7 +341,45 @@ void correlator::emit(event& e, bool resolved) noexcept {
   _sink.on_event(e);
 }
 
-void correlator::note_imei(const connection& c, subscriber& s, const a_record& r) noexcept {
+void correlator::emit_on(connection& c, event& e, bool resolved) noexcept {
+  if (!c.lu_open) {
+    emit(e, resolved);
+    return;
+  }
+  // The vector keeps its capacity when the pool slot is reused: no allocation once warm.
+  c.pending.push_back(pending_event{e, resolved, false, false});
+}
+
+void correlator::end_lu(connection& c, subscriber* s) noexcept {
+  if (!c.lu_open) return;
+  c.lu_open = false;
+  for (auto& p : c.pending) {
+    if (p.lu_family) {
+      // The IMEI this procedure revealed (Identity Response, Cipher Mode Complete), else the one
+      // recorded before: both are what the subscriber state holds now.
+      if (s != nullptr && s->has_imei) {
+        p.e.imei = s->imei;
+        p.e.set(f_imei);
+      }
+      // The PLMN of a PLMN-less Cell Identifier, learned since from the LU Accept's LAI.
+      if (p.e.has(f_lac) && c.cell.has_plmn && c.cell.has_lac && c.cell.lac == p.e.lac) {
+        p.e.mcc = c.cell.mcc;
+        p.e.mnc = c.cell.mnc;
+        p.e.present = static_cast<std::uint16_t>(p.e.present & ~f_lac);
+        p.e.set(f_lai);
+      }
+    }
+    emit(p.e, p.resolved);
+    if (p.first_lu_seen && s != nullptr && !is_home(s->imsi.view(), c.cell)) {
+      event roam = p.e;
+      roam.type = event_type::roaming_in;
+      emit(roam, true);
+    }
+  }
+  c.pending.clear();
+}
+
+void correlator::note_imei(connection& c, subscriber& s, const a_record& r) noexcept {
   if (!r.has(af_imei)) return;
   if (s.has_imei && s.imei.view() != r.imei.view()) {
     event e;
@@ -328,7 +389,7 @@ void correlator::note_imei(const connection& c, subscriber& s, const a_record& r
     e.set(f_prev_imei);
     e.imei = r.imei;
     e.set(f_imei);
-    emit(e, true);
+    emit_on(c, e, true);
   }
   s.imei = r.imei;
   s.has_imei = true;
@@ -363,19 +424,26 @@ void correlator::process(connection& c, const a_record& r) noexcept {
           e.set(f_prev_lac);
         }
       }
-      emit(e, resolved);
+      // Written when the procedure ends (spec "IMEI of a location update"); a second request
+      // on the connection ends the first procedure.
+      end_lu(c, s);
+      c.lu_open = true;
+      c.pending.push_back(pending_event{e, resolved, true, s != nullptr && !s->lu_seen});
       if (s != nullptr) {
-        if (!s->lu_seen && !is_home(s->imsi.view(), c.cell)) {
-          event roam = e;
-          roam.type = event_type::roaming_in;
-          emit(roam, true);
-        }
         s->lu_seen = true;
         s->attached = 1;
       }
       break;
     }
     case a_kind::lu_accept:
+      // TS 24.008 9.2.13: the Accept's LAI gives a PLMN-less Cell Identifier with that LAC its
+      // PLMN (spec "Location from the cell").
+      if (r.has(af_lai) && c.cell.has_lac && !c.cell.has_plmn && r.lai_lac == c.cell.lac) {
+        c.cell.has_plmn = true;
+        c.cell.mcc = r.lai_mcc;
+        c.cell.mnc = r.lai_mnc;
+      }
+      end_lu(c, s);
       if (s != nullptr && r.has(af_tmsi)) {
         s->tmsi = r.tmsi;
         s->has_tmsi = true;
@@ -390,18 +458,19 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       }
       break;
     case a_kind::lu_reject:
+      end_lu(c, s);
       e.type = event_type::lu_reject;
       fill_common(e, c, s, r);
       if (r.has(af_cause)) {
         e.cause = r.cause;
         e.set(f_cause);
       }
-      emit(e, resolved);
+      emit_on(c, e, resolved);
       break;
     case a_kind::imsi_detach:
       e.type = event_type::power_off;
       fill_common(e, c, s, r);
-      emit(e, resolved);
+      emit_on(c, e, resolved);
       if (s != nullptr) s->attached = 2;
       break;
     case a_kind::identity_response:
@@ -425,7 +494,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       e.type = r.uplink ? event_type::call_mo : event_type::call_mt;
       fill_common(e, c, s, r);
       if (k.has_peer) set_peer(e, k.peer);
-      emit(e, resolved);
+      emit_on(c, e, resolved);
       break;
     }
     case a_kind::cc_connect: {
@@ -440,7 +509,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       e.type = event_type::call_answered;
       fill_common(e, c, s, r);
       if (k.has_peer) set_peer(e, k.peer);
-      emit(e, resolved);
+      emit_on(c, e, resolved);
       break;
     }
     case a_kind::cc_clearing: {
@@ -459,7 +528,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       e.duration_ms = d > 0 ? d / 1000 : 0;
       e.set(f_duration);
       if (k.has_peer) set_peer(e, k.peer);
-      emit(e, resolved);
+      emit_on(c, e, resolved);
       break;
     }
     case a_kind::sms_mo:
@@ -470,7 +539,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
                                           : event_type::ussd;
       fill_common(e, c, s, r);
       if (r.has(af_peer)) set_peer(e, r.peer);
-      emit(e, resolved);
+      emit_on(c, e, resolved);
       break;
     case a_kind::handover_performed: {
       const location before = c.cell;
@@ -478,7 +547,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       e.type = event_type::handover;
       fill_common(e, c, s, r);
       set_previous(e, before);
-      emit(e, resolved);
+      emit_on(c, e, resolved);
       if (s != nullptr) {
         s->last = c.cell;
         s->has_location = true;
@@ -490,7 +559,7 @@ void correlator::process(connection& c, const a_record& r) noexcept {
       fill_common(e, c, s, r);
       // The cell before is the subscriber's last recorded location (its old connection's).
       if (s != nullptr && s->has_location) set_previous(e, s->last);
-      emit(e, resolved);
+      emit_on(c, e, resolved);
       if (s != nullptr) {
         s->last = c.cell;
         s->has_location = true;

@@ -92,6 +92,7 @@ flow_decoder_stats& flow_decoder_stats::operator+=(const flow_decoder_stats& o) 
   connections_released += o.connections_released;
   connections_timed_out += o.connections_timed_out;
   connections_evicted += o.connections_evicted;
+  connections_refused += o.connections_refused;
   unknown_connection += o.unknown_connection;
   sccp_segments_pending += o.sccp_segments_pending;
   mtp_retransmissions_skipped += o.mtp_retransmissions_skipped;
@@ -202,14 +203,29 @@ bool flow_decoder::is_mtp_retransmission(dec::linktype lt, dec::bytes frame) noe
   return false;
 }
 
-void flow_decoder::close(conn& c, std::int64_t ts_us) noexcept {
+// Q.714 3.2: the CR's user data is delivered only when the connection is established. The
+// first CC (or, when the CC was not captured, the first DT1, which only an established
+// connection carries: Q.714 3.3) says so once.
+void flow_decoder::confirm(conn& c, std::int64_t ts_us) noexcept {
+  if (c.confirmed) return;
+  c.confirmed = true;
+  a_record r;
+  r.seq = _seq;
+  r.ts_us = ts_us;
+  r.conn = c.id;
+  r.link = c.flow;
+  r.kind = a_kind::conn_confirm;
+  push(r);
+}
+
+void flow_decoder::close(conn& c, std::int64_t ts_us, a_kind kind) noexcept {
   if (!c.closed) {
     a_record r;
     r.seq = _seq;
     r.ts_us = ts_us;
     r.conn = c.id;
     r.link = c.flow;
-    r.kind = a_kind::conn_close;
+    r.kind = kind;
     push(r);
     c.closed = true;
   }
@@ -293,7 +309,11 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         conn& stored = *_conns.add(c);
         _by_ref.set(c.bsc_key, &stored);
         _stats.connections_opened += 1;
-        if (m->has_data) on_ranap(u, stored, m->data, true);
+        if (m->has_data) {
+          _in_cr = true;
+          on_ranap(u, stored, m->data, true);
+          _in_cr = false;
+        }
         return;
       }
       if (_conns.size() >= _config.max_connections) {
@@ -338,7 +358,9 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       if (decoded) {
         // The CR is built before the DTAP direction is known: re-decode with the direction.
         if (sender_is_bsc) (void)dec::decode_bssap_into(m->data, dec::link_direction::uplink, *_msg, nullptr);
+        _in_cr = true;
         emit_from_message(u, &stored, sender_is_bsc);
+        _in_cr = false;
       }
       return;
     }
@@ -360,6 +382,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         }
         _by_ref.set(key, c);
       }
+      confirm(*c, u.ts_us);
       if (m->has_data) on_user_data(u, c, m->data);
       return;
     }
@@ -370,6 +393,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         return;
       }
       c->last_ts_us = u.ts_us;
+      confirm(*c, u.ts_us);
       const auto link = mix(u.flow_id ^ (std::uint64_t{dir} << 40 | u.dpc));
       const auto o = _reasm->add(link, *m, static_cast<std::uint64_t>(u.ts_us), &_errors);
       if (o.state == dec::sccp_reassembler::status::pending) {
@@ -386,7 +410,10 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       conn* c = find_by_dlr();
       if (c == nullptr) return;  // RLC after RLSD: already released
       _stats.connections_released += 1;
-      close(*c, u.ts_us);
+      // CREF (Q.714 3.2.2): the CR was refused; its user data never reached the MSC.
+      const bool refused = m->type == dec::sccp_msg_type::cref && !c->confirmed;
+      if (refused) _stats.connections_refused += 1;
+      close(*c, u.ts_us, refused ? a_kind::conn_refused : a_kind::conn_close);
       _conns.remove(c);
       return;
     }
@@ -436,6 +463,7 @@ void flow_decoder::on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, b
   r.uplink = uplink;
   r.kind = a_kind::other;
   if (initial) r.set(af_cl3);
+  if (_in_cr) r.set(af_in_cr);
   emit_l3(r, *l3, uplink);
   if (initial || r.kind != a_kind::other) push(r);
 }
@@ -462,6 +490,7 @@ void flow_decoder::emit_from_message(const dec::sccp_unit& u, conn* c, bool upli
   r.conn = c != nullptr ? c->id : 0;
   r.link = u.flow_id;
   r.uplink = uplink;
+  if (_in_cr) r.set(af_in_cr);
   if (a.kind == dec::a_kind::dtap) {
     emit_l3(r, a.l3, uplink);
     if (r.kind != a_kind::other && r.kind != a_kind::tick && c != nullptr) push(r);
@@ -549,6 +578,12 @@ void flow_decoder::emit_l3(a_record& r, const dec::dtap_message& m, bool uplink)
         case dec::mm_msg::location_updating_accept:
           r.kind = a_kind::lu_accept;
           if (m.has_identity && m.identity.type == dec::identity_type::tmsi) set_identity(r, m.identity);
+          if (m.has_lai) {  // 9.2.13: mandatory; the PLMN of a PLMN-less Cell Identifier
+            r.lai_mcc.assign(m.lai.plmn.mcc.view());
+            r.lai_mnc.assign(m.lai.plmn.mnc.view());
+            r.lai_lac = m.lai.lac;
+            r.set(af_lai);
+          }
           return;
         case dec::mm_msg::location_updating_reject:
           r.kind = a_kind::lu_reject;

@@ -4,7 +4,7 @@
 //   bssap-probe dpdk [EAL args] -- --events OUT.jsonl
 //   bssap-probe report --config probe.yaml [--orders FILE] [--json]
 // Common: --threads N, --stats S, --state DIR, --home-plmns LIST, --pc24, --link-field,
-//         --trigger-shards N [--trigger-out DIR], --config probe.yaml, --decisions FILE.
+//         --strict-checksums, --trigger-shards N [--trigger-out DIR], --config probe.yaml, --decisions FILE.
 // A mistake a user can make ends with one line on stderr and a non-zero status.
 #include <fmt/format.h>
 #include <unistd.h>
@@ -120,6 +120,7 @@ struct common_options {
   bool pc24 = false;
   bool link_field = false;
   bool no_summary = false;
+  bool strict_checksums = false;
   unsigned trigger_shards = 0;
   std::string trigger_out;
   std::string config;
@@ -142,6 +143,8 @@ void add_common(CLI::App& app, common_options& o) {
   app.add_flag("--pc24", o.pc24, "24-bit signalling point codes (MTP3 routing label and SCCP addresses)");
   app.add_flag("--link-field", o.link_field, "write the capture link of each event (`link`)");
   app.add_flag("--no-summary", o.no_summary, "do not print the final summary");
+  app.add_flag("--strict-checksums", o.strict_checksums,
+               "drop SCTP packets whose CRC32c is wrong (default: decode and count them, as Wireshark)");
   app.add_option("--trigger-shards", o.trigger_shards,
                  "trigger workers fed through SPSC queues sharded by IMSI (default with --config: 1)")
       ->check(CLI::Range(1u, 64u));
@@ -181,6 +184,7 @@ bool make_config(const common_options& o, bool lossless, const campaign::probe_c
   cfg.threads = o.threads;
   cfg.lossless = lossless;
   cfg.correlation.link_field = o.link_field;
+  cfg.decoder.stack.strict_sctp_checksums = o.strict_checksums;
   if (o.pc24) {
     cfg.decoder.stack.pc_format = dec::point_code_format::china24;
     cfg.decoder.sccp.pc24 = true;

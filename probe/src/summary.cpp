@@ -36,6 +36,8 @@ std::string_view pd_name(std::size_t pd) {
 std::string_view kind_name(a_kind k) {
   constexpr std::string_view names[] = {"tick",
                                         "conn_close",
+                                        "conn_confirm",
+                                        "conn_refused",
                                         "lu_request",
                                         "lu_accept",
                                         "lu_reject",
@@ -102,6 +104,9 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("stack", "sctp_retransmissions_skipped", stack.sctp_retransmissions_skipped);
   line("stack", "tcp_retransmitted_segments", stack.tcp_retransmitted_segments);
   line("stack", "mtp_retransmissions_skipped", fd.mtp_retransmissions_skipped);
+  if (stack.sctp_bad_checksum_decoded) line("stack", "sctp_bad_checksum_decoded", stack.sctp_bad_checksum_decoded);
+  if (stack.sctp_bad_checksum_tsn_jumps)
+    line("stack", "sctp_bad_checksum_tsn_jumps (dropped)", stack.sctp_bad_checksum_tsn_jumps);
   if (stack.not_ip) line("stack", "not_ip", stack.not_ip);
   if (stack.ip_other_protocol) line("stack", "ip_other_protocol", stack.ip_other_protocol);
   if (stack.sctp_ppid_other) line("stack", "sctp_ppid_other", stack.sctp_ppid_other);
@@ -130,6 +135,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("sccp", "connections_open_at_end", open_sccp);
   if (fd.connections_evicted) line("sccp", "connections_refused_table_full", fd.connections_evicted);
   if (fd.unknown_connection) line("sccp", "unknown_connection", fd.unknown_connection);
+  if (fd.connections_refused) line("sccp", "connections_refused (CREF)", fd.connections_refused);
   for (std::size_t i = 0; i < fd.bssmap_by_type.size(); ++i)
     if (fd.bssmap_by_type[i])
       line("bssmap", dec::to_string(static_cast<dec::bssmap_msg_type>(i)), fd.bssmap_by_type[i]);
@@ -149,11 +155,19 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("correl", "held_records", cs.held_records);
   line("correl", "tmsi_resolved_connections", cs.tmsi_resolved);
   line("correl", "tmsi_map_updates", cs.tmsi_learned);
+  if (cs.refused_records) line("correl", "refused_records (CR answered by CREF)", cs.refused_records);
   if (cs.hold_overflows) line("correl", "hold_overflows", cs.hold_overflows);
   if (cs.connection_evictions) line("correl", "connection_table_full", cs.connection_evictions);
   if (cs.subscriber_table_full) line("correl", "subscriber_table_full", cs.subscriber_table_full);
   if (cs.unknown_connection) line("correl", "unknown_connection", cs.unknown_connection);
   line("correl", "subscribers", p.correlation().subscriber_count());
+  // Last, so that it is seen: bad checksums decoded (stack_config::strict_sctp_checksums).
+  if (stack.sctp_bad_checksum_decoded)
+    fmt::format_to(std::back_inserter(s),
+                   "warning: {} SCTP packets had a wrong CRC32c and were decoded anyway; the likely cause is "
+                   "checksum offload on the capturing host (its own outgoing packets are captured before the NIC "
+                   "fills the checksum in); --strict-checksums drops them\n",
+                   stack.sctp_bad_checksum_decoded);
   std::fputs(s.c_str(), out);
 }
 

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "bssap/decoders/crc32c.hpp"
 #include "bssap/decoders/packet_stack.hpp"
 #include "test_support.hpp"
 #include "vectors/lower/lower_vectors.hpp"
@@ -125,16 +126,82 @@ TEST_CASE("an SCTP retransmission (same TSN) is never decoded twice", "[packet_s
   CHECK(stack.stats().get(layer::sctp, decode_error::duplicate) == 1);
 }
 
-TEST_CASE("SCTP CRC32c is verified by default and can be turned off", "[packet_stack][sctp]") {
+TEST_CASE("an SCTP packet with a bad CRC32c is decoded and counted by default, dropped when strict",
+          "[packet_stack][sctp]") {
   const auto frames = lower_frames("sctp_bad_crc");
-  packet_stack strict(small_config());
+  packet_stack lax(small_config());
+  const auto units = run_frames(lax, linktype::ethernet, frames);
+  REQUIRE(units.size() == 1);
+  CHECK(units[0].sccp == reset_udt);
+  CHECK(lax.counters().sctp_bad_checksum_decoded == 1);
+  CHECK(lax.stats().get(layer::sctp, decode_error::bad_checksum) == 0);
+
+  auto c = small_config();
+  c.strict_sctp_checksums = true;
+  packet_stack strict(c);
   CHECK(run_frames(strict, linktype::ethernet, frames).empty());
   CHECK(strict.stats().get(layer::sctp, decode_error::bad_checksum) == 1);
-  auto c = small_config();
-  c.verify_sctp_crc = false;
-  packet_stack lax(c);
-  CHECK(run_frames(lax, linktype::ethernet, frames).size() == 1);
-  CHECK(lax.stats().get(layer::sctp, decode_error::bad_checksum) == 0);
+  CHECK(strict.counters().sctp_bad_checksum_decoded == 0);
+
+  c.verify_sctp_crc = false;  // not computed at all: neither counted nor dropped
+  packet_stack unchecked(c);
+  CHECK(run_frames(unchecked, linktype::ethernet, frames).size() == 1);
+  CHECK(unchecked.stats().get(layer::sctp, decode_error::bad_checksum) == 0);
+  CHECK(unchecked.counters().sctp_bad_checksum_decoded == 0);
+}
+
+namespace {
+
+// eth_ipv4_sctp_m3ua / sctp_bad_crc layout: Ethernet 14 + IPv4 20, SCTP common header at 34
+// (checksum at 42), the DATA chunk at 46 with its TSN at 50 (RFC 4960 3.3.1).
+frame with_tsn(frame f, std::uint32_t tsn, bool good_crc) {
+  for (int i = 0; i < 4; ++i) f[50 + i] = static_cast<std::byte>(tsn >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) f[42 + i] = std::byte{0};
+  std::uint32_t crc = crc32c(bytes{f.data() + 34, f.size() - 34});  // Appendix B: stored LSB first
+  if (!good_crc) crc ^= 1;
+  for (int i = 0; i < 4; ++i) f[42 + i] = static_cast<std::byte>(crc >> (8 * i));
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("a bad-CRC copy and its retransmission are decoded once (TSN dedup)", "[packet_stack][sctp]") {
+  const frame bad = lower_frames("sctp_bad_crc")[0];         // TSN 100, CRC off by one bit
+  const frame good = lower_frames("eth_ipv4_sctp_m3ua")[0];  // the same packet, good CRC
+  REQUIRE(with_tsn(good, 100, false) == bad);                // the helper rebuilds the vector exactly
+  for (const bool bad_first : {true, false}) {
+    INFO("bad copy first: " << bad_first);
+    packet_stack stack(small_config());
+    const auto units =
+        run_frames(stack, linktype::ethernet, bad_first ? std::vector{bad, good} : std::vector{good, bad});
+    CHECK(units.size() == 1);
+    CHECK(stack.counters().sctp_retransmissions_skipped == 1);
+    CHECK(stack.counters().sctp_bad_checksum_decoded == 1);
+  }
+  SECTION("two bad copies: still once") {
+    packet_stack stack(small_config());
+    CHECK(run_frames(stack, linktype::ethernet, {bad, bad}).size() == 1);
+    CHECK(stack.counters().sctp_retransmissions_skipped == 1);
+  }
+}
+
+TEST_CASE("a bad-CRC chunk may not move the TSN window a whole window ahead", "[packet_stack][sctp]") {
+  const frame good = lower_frames("eth_ipv4_sctp_m3ua")[0];
+  packet_stack stack(small_config());
+  // TSN 100 (good), a corrupted packet claiming TSN 100 + 5000, then TSN 101 and 102 (good).
+  const auto units =
+      run_frames(stack, linktype::ethernet,
+                 {good, with_tsn(good, 5100, false), with_tsn(good, 101, true), with_tsn(good, 102, false)});
+  // Without the guard the window would sit at 5100 and TSNs 101, 102 would look too old.
+  CHECK(units.size() == 3);
+  CHECK(stack.counters().sctp_bad_checksum_tsn_jumps == 1);
+  CHECK(stack.counters().sctp_bad_checksum_decoded == 2);
+  CHECK(stack.counters().sctp_retransmissions_skipped == 0);
+  SECTION("a good packet may jump (a long loss on the capture side)") {
+    packet_stack s2(small_config());
+    CHECK(run_frames(s2, linktype::ethernet, {good, with_tsn(good, 5100, true)}).size() == 2);
+    CHECK(s2.counters().sctp_bad_checksum_tsn_jumps == 0);
+  }
 }
 
 TEST_CASE("M3UA management messages and non-SCCP DATA are counted, not handed on", "[packet_stack][m3ua]") {
@@ -352,7 +419,7 @@ TEST_CASE("real captures: every M3UA SCCP message tshark finds", "[packet_stack]
     for (const auto& r : pcap.records)
       stack.decode(linktype::ethernet, bssap::test::span_of(r.data), r.ts_us, make_sccp_sink(on));
     CHECK(m3ua_units == count);
-    CHECK(stack.stats().get(layer::sctp, decode_error::bad_checksum) == 0);
+    CHECK(stack.counters().sctp_bad_checksum_decoded == 0);
     // tshark -o "sctp.checksum:CRC 32c": 9 of the linkbit file's 19 packets fail CRC32c; with
     // "Adler 32" those 9 pass (an RFC 2960 simulator). The other files are all CRC32c.
     CHECK(stack.counters().sctp_adler32_packets == (name == "osmo-iuh_ranap-linkbit_ETH__iucs-m3ua.pcap" ? 9u : 0u));

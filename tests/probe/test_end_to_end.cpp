@@ -465,6 +465,206 @@ TEST_CASE("real third-party captures run cleanly and report statistics", "[e2e][
   fs::remove_all(dir);
 }
 
+namespace {
+// Copies `in` to `out`, zeroing the SCTP checksum (RFC 4960 3.1) of every IPv4/IPv6 SCTP packet
+// sent from the source address of the capture's first SCTP packet: what a capture taken on that
+// host with checksum offload shows (its outgoing packets leave the stack before the NIC computes
+// the CRC32c). Returns how many packets were changed.
+std::size_t zero_one_side_sctp_checksums(const fs::path& in, const fs::path& out) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(in.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+  REQUIRE(p != nullptr);
+  const auto lt = static_cast<dec::linktype>(pcap_datalink(p));
+  pcap_dumper_t* d = pcap_dump_open(p, out.c_str());
+  REQUIRE(d != nullptr);
+  std::vector<u_char> side;  // the offloading host's address
+  std::size_t changed = 0;
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
+  while (pcap_next_ex(p, &h, &data) == 1) {
+    std::vector<u_char> f(data, data + h->caplen);
+    const auto link = dec::decode_link(lt, std::as_bytes(std::span(f)));
+    if (link && (link->next == dec::network_proto::ipv4 || link->next == dec::network_proto::ipv6)) {
+      const auto ip = static_cast<std::size_t>(reinterpret_cast<const u_char*>(link->payload.data()) - f.data());
+      const bool v4 = link->next == dec::network_proto::ipv4;
+      const std::size_t header = v4 ? (f[ip] & 0x0F) * 4u : 40u;
+      const std::size_t src = ip + (v4 ? 12 : 8), len = v4 ? 4 : 16;
+      const bool sctp = f[ip + (v4 ? 9 : 6)] == 132 && f.size() >= ip + header + 12;
+      if (sctp) {
+        std::vector<u_char> from(f.begin() + static_cast<long>(src), f.begin() + static_cast<long>(src + len));
+        if (side.empty()) side = from;
+        if (from == side) {
+          std::memset(&f[ip + header + 8], 0, 4);
+          ++changed;
+        }
+      }
+    }
+    pcap_dump(reinterpret_cast<u_char*>(d), h, f.data());
+  }
+  pcap_dump_close(d);
+  pcap_close(p);
+  return changed;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// "  section    name      value" of the summary -> value (npos when absent).
+std::size_t summary_value(const std::string& summary, const std::string& section, const std::string& name) {
+  std::istringstream in(summary);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    std::string sec, rest;
+    l >> sec;
+    if (sec != section) continue;
+    std::getline(l, rest);
+    const auto last = rest.find_last_of(' ');
+    if (last == std::string::npos) continue;
+    std::string key = rest.substr(0, last);
+    key.erase(0, key.find_first_not_of(' '));
+    key.erase(key.find_last_not_of(' ') + 1);
+    if (key == name) return std::stoul(rest.substr(last + 1));
+  }
+  return std::string::npos;
+}
+}  // namespace
+
+TEST_CASE("a CR answered by CREF yields no event; the mobile's retry does (probe == truth == tshark)", "[e2e][cref]") {
+  const auto dir = work_dir("cref");
+  const auto pcap = dir / "capture.pcap";
+  const auto truth = dir / "truth.jsonl";
+  // MTP3 without retransmissions: one SCCP message per frame, so tshark's frames count messages.
+  REQUIRE(run(synth() + " --transport mtp3 --no-retransmit --mix cref=300 --subscribers 400 --duration 300 --seed 51 " +
+              "--quiet --out " + pcap.string() + " --truth " + truth.string()) == 0);
+  const auto events = dir / "events.jsonl";
+  const auto summary = dir / "summary.txt";
+  REQUIRE(run(probe_bin() + " replay " + pcap.string() + " " + home + " --events " + events.string() + " 2>" +
+              summary.string()) == 0);
+  require_equal(events, truth, 400);
+  const auto text = read_text(summary);
+  const std::size_t refused = summary_value(text, "sccp", "connections_refused (CREF)");
+  REQUIRE(refused != std::string::npos);
+  CHECK(refused > 20);
+  CHECK(summary_value(text, "correl", "refused_records (CR answered by CREF)") == refused);
+  std::size_t lu_events = 0;
+  {
+    std::ifstream in(truth);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto e = parse_json_line(line);
+      REQUIRE(e);
+      lu_events += e->type == event_type::power_on || e->type == event_type::location_update ||
+                   e->type == event_type::periodic_update;
+    }
+  }
+  // Independently of both models: tshark's CREFs, and its CRs carrying a Location Updating Request.
+  const auto count = [&](const std::string& filter) -> std::size_t {
+    const auto out = dir / "tshark.txt";
+    if (run("tshark -r " + pcap.string() + " -Y '" + filter + "' -T fields -e frame.number > " + out.string() +
+            " 2>/dev/null") != 0)
+      return std::string::npos;
+    std::ifstream in(out);
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) n += !line.empty();
+    return n;
+  };
+  const std::size_t crefs = count("sccp.message_type == 0x03");
+  if (crefs == std::string::npos) BSSAP_SKIP_OR_FAIL("tshark not available: CREF counts not cross-checked");
+  const std::size_t lu_crs = count("sccp.message_type == 0x01 && gsm_a.dtap.msg_mm_type == 0x08");
+  CHECK(crefs == refused);
+  CHECK(lu_events == lu_crs - crefs);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("SCTP packets with a wrong CRC32c (checksum offload) are decoded, counted and warned about",
+          "[e2e][checksum]") {
+  const auto dir = work_dir("checksum");
+  const auto pcap = dir / "capture.pcap";
+  const auto bad = dir / "offload.pcap";
+  const auto truth = dir / "truth.jsonl";
+  // Retransmissions on (the default): a corrupted copy and its retransmission, both corrupted.
+  REQUIRE(run(synth() + " --transport m3ua --subscribers 300 --duration 120 --seed 41 --packets 8000 --quiet --out " +
+              pcap.string() + " --truth " + truth.string()) == 0);
+  const std::size_t corrupted = zero_one_side_sctp_checksums(pcap, bad);
+  REQUIRE(corrupted > 500);
+  for (const int threads : {1, 2}) {
+    INFO("threads=" << threads);
+    const auto events = dir / "events.jsonl";
+    const auto summary = dir / "summary.txt";
+    REQUIRE(run(probe_bin() + " replay " + bad.string() + " --threads " + std::to_string(threads) + " " + home +
+                " --events " + events.string() + " 2>" + summary.string()) == 0);
+    require_equal(events, truth, 400);
+    const auto text = read_text(summary);
+    CHECK(summary_value(text, "stack", "sctp_bad_checksum_decoded") == corrupted);
+    CHECK(summary_value(text, "error", "sctp.bad_checksum") == std::string::npos);
+    // The summary ends with one warning naming the likely cause and the option.
+    REQUIRE(text.size() > 1);
+    const auto last_line = text.substr(text.rfind('\n', text.size() - 2) + 1);
+    CHECK(last_line.rfind("warning: " + std::to_string(corrupted) + " SCTP packets had a wrong CRC32c", 0) == 0);
+    CHECK(last_line.find("checksum offload") != std::string::npos);
+    CHECK(last_line.find("--strict-checksums") != std::string::npos);
+    CHECK(text.find("warning") == text.rfind("warning"));
+  }
+  SECTION("--strict-checksums drops them, counted as errors, and the events are lost") {
+    const auto events = dir / "strict.jsonl";
+    const auto summary = dir / "strict.txt";
+    REQUIRE(run(probe_bin() + " replay " + bad.string() + " --strict-checksums " + home + " --events " +
+                events.string() + " 2>" + summary.string()) == 0);
+    const auto text = read_text(summary);
+    CHECK(summary_value(text, "error", "sctp.bad_checksum") == corrupted);
+    CHECK(summary_value(text, "stack", "sctp_bad_checksum_decoded") == std::string::npos);
+    CHECK(text.find("warning") == std::string::npos);
+    const auto c = compare(events, truth);
+    CHECK(c.differing > 0);
+  }
+  SECTION("a capture with good checksums has neither the counter nor the warning") {
+    const auto summary = dir / "good.txt";
+    REQUIRE(run(probe_bin() + " replay " + pcap.string() + " " + home + " --events " + (dir / "g.jsonl").string() +
+                " 2>" + summary.string()) == 0);
+    const auto text = read_text(summary);
+    CHECK(summary_value(text, "stack", "sctp_bad_checksum_decoded") == std::string::npos);
+    CHECK(text.find("warning") == std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("real Iu-CS captures: one side's checksums zeroed decode exactly as the original", "[e2e][real][checksum]") {
+  const auto real = test::real_pcaps_dir();
+  if (!fs::exists(real)) BSSAP_SKIP_OR_FAIL(real.string() << " not present");
+  const auto dir = work_dir("real-checksum");
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(real)) {
+    const auto ext = entry.path().extension().string();
+    if (ext != ".pcap" && ext != ".cap") continue;
+    INFO(entry.path().filename().string());
+    const auto bad = dir / "offload.pcap";
+    const std::size_t corrupted = zero_one_side_sctp_checksums(entry.path(), bad);
+    if (corrupted == 0) continue;
+    ++files;
+    REQUIRE(run(probe_bin() + " replay '" + entry.path().string() + "' --events " + (dir / "a.jsonl").string() + " 2>" +
+                (dir / "a.txt").string()) == 0);
+    REQUIRE(run(probe_bin() + " replay " + bad.string() + " --events " + (dir / "b.jsonl").string() + " 2>" +
+                (dir / "b.txt").string()) == 0);
+    CHECK(read_text(dir / "a.jsonl") == read_text(dir / "b.jsonl"));
+    const auto a = read_text(dir / "a.txt"), b = read_text(dir / "b.txt");
+    CHECK(summary_value(b, "stack", "sctp_bad_checksum_decoded") == corrupted);
+    for (const char* name : {"sccp_messages", "sctp_retransmissions_skipped"})
+      CHECK(summary_value(a, "stack", name) == summary_value(b, "stack", name));
+    CHECK(summary_value(a, "sccp", "ranap_nas_pdus (Iu-CS DTAP)") ==
+          summary_value(b, "sccp", "ranap_nas_pdus (Iu-CS DTAP)"));
+    REQUIRE(run(probe_bin() + " replay " + bad.string() + " --strict-checksums --events " + (dir / "c.jsonl").string() +
+                " 2>" + (dir / "c.txt").string()) == 0);
+    CHECK(summary_value(read_text(dir / "c.txt"), "error", "sctp.bad_checksum") == corrupted);
+  }
+  CHECK(files >= 5);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("every committed capture in pcaps/ replays to its truth with 1 and 2 threads", "[e2e]") {
   const auto dir_in = test::source_dir() / "pcaps";
   const auto sample = dir_in / "sample.pcap";

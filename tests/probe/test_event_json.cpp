@@ -57,8 +57,27 @@ TEST_CASE("event JSON parser rejects what the spec does not allow", "[event]") {
   CHECK_FALSE(parse_json_line(R"({"ts":"2023-11-14T22:13:20Z","type":"power_on"})", &err));
   CHECK_FALSE(parse_json_line(R"({"ts":"2023-11-14T22:13:20.123456Z","type":"power_on","colour":"red"})", &err));
   CHECK(err.find("colour") != std::string::npos);
-  CHECK_FALSE(parse_json_line(R"({"ts":"2023-11-14T22:13:20.123456Z","type":"power_on","lac":5})", &err));
+  CHECK_FALSE(parse_json_line(R"({"ts":"2023-11-14T22:13:20.123456Z","type":"power_on","mcc":"460","lac":5})", &err));
+  CHECK(err.find("mcc and mnc go together") != std::string::npos);
+  CHECK_FALSE(
+      parse_json_line(R"({"ts":"2023-11-14T22:13:20.123456Z","type":"power_on","mcc":"460","mnc":"00"})", &err));
   CHECK_FALSE(parse_json_line(R"({"ts":"2023-11-14T22:13:20.123456Z","type":"power_on","tmsi":"xyz"})", &err));
+}
+
+TEST_CASE("event JSON: a lac without its PLMN is written and read alone (spec: Location from the cell)", "[event]") {
+  event e;
+  e.ts_us = 1'700'000'000'123'456;
+  e.type = event_type::location_update;
+  e.lac = 9504;
+  e.set(f_lac);
+  e.cell = 10201;
+  e.set(f_cell);
+  std::string s;
+  append_json_line(e, s);
+  CHECK(s == "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"type\":\"location_update\",\"lac\":9504,\"cell\":10201}\n");
+  const auto back = parse_json_line(s);
+  REQUIRE(back);
+  CHECK(*back == e);
 }
 
 TEST_CASE("RFC 3339 timestamps round-trip across dates", "[event]") {

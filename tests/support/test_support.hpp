@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -53,9 +54,29 @@ inline std::string slurp(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-// ../shared/pcaps/real beside the checkout; tests that use it skip (and say so) when absent.
+// ../shared/pcaps/real beside the checkout; tests that use it skip (and say so) when absent,
+// and fail instead under CI=true (BSSAP_SKIP_OR_FAIL below).
 inline std::filesystem::path real_pcaps_dir() {
   return source_dir().parent_path() / "shared" / "pcaps" / "real";
 }
 
+// CI=true in the environment: a green run must mean that the tests needing tshark or the shared
+// captures did run, so their "skip" becomes a failure.
+inline bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string_view(ci) == "true";
+}
+
 }  // namespace bssap::test
+
+// Skips the rest of a test with a warning, or fails it under CI=true (bssap::test::in_ci()).
+// Needs <catch2/catch.hpp> in the including test file.
+#define BSSAP_SKIP_OR_FAIL(message)    \
+  do {                                 \
+    if (::bssap::test::in_ci()) {      \
+      FAIL("CI=true and " << message); \
+    } else {                           \
+      WARN("skipped: " << message);    \
+      return;                          \
+    }                                  \
+  } while (0)

@@ -159,6 +159,9 @@ void append_json_line(const event& e, std::string& out) {
     append_json_string(out, e.mnc.view());
     append_key(out, "lac");
     fmt::format_to(std::back_inserter(out), "{}", e.lac);
+  } else if (e.has(f_lac)) {
+    append_key(out, "lac");
+    fmt::format_to(std::back_inserter(out), "{}", e.lac);
   }
   if (e.has(f_cell)) {
     append_key(out, "cell");
@@ -271,9 +274,11 @@ std::optional<event> parse_json_line(std::string_view line, std::string* error) 
     if (!ok) return fail("bad value for field '" + key + "'");
   }
   if (!have_ts || !have_type) return fail("missing ts or type");
-  if (have_mcc || have_mnc || have_lac) {
-    if (!(have_mcc && have_mnc && have_lac)) return fail("mcc, mnc and lac go together");
+  if (have_mcc || have_mnc) {
+    if (!(have_mcc && have_mnc && have_lac)) return fail("mcc and mnc go together, with lac");
     e.set(f_lai);
+  } else if (have_lac) {
+    e.set(f_lac);  // a LAC known without its PLMN
   }
   return e;
 }

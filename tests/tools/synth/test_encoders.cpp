@@ -87,6 +87,11 @@ TEST_CASE("command-line values: PLMNs and the scenario mix", "[synth]") {
   CHECK(error.find("unknown mix name") != std::string::npos);
   CHECK_FALSE(bs::parse_mix("lu=x", m, error));
   CHECK_FALSE(bs::parse_mix("reject=101", m, error));
+  CHECK(bs::scenario_mix{}.cref == 15);
+  CHECK(bs::parse_mix("cref=250", m, error));
+  CHECK(m.cref == 250);
+  CHECK_FALSE(bs::parse_mix("cref=1001", m, error));
+  CHECK(error.find("per mille") != std::string::npos);
   const auto d = bs::default_config();
   REQUIRE(d.home_plmns.size() == 3);
   CHECK(std::string(d.home_plmns[2].mcc, 3) + std::string(d.home_plmns[2].mnc, 2) == "46007");

@@ -134,15 +134,48 @@ TEST_CASE("observer: a connection by an unknown TMSI is held until Common ID, th
   CHECK(w.obs->events == 0);  // held: nothing written yet
   w.m(bs::mk::common_id, bs::dir::down);
   w.send(0, 0);
+  CHECK(w.obs->events == 0);  // resolved, but the LU procedure is still open
+  w.m(bs::mk::lu_accept, bs::dir::down);
+  w.send(0, 0);
   CHECK(w.obs->events == 1);
   w.end(0, 0);
   // The TMSI is now known: the next connection is resolved at once.
   w.lu(0, 1, bs::lu_type::periodic, bs::id_kind::tmsi, 0xCAFE0001);
+  CHECK(w.obs->events == 1);  // the CR waits for its CC (EVENTS.md "Refused connections")
+  w.m(bs::mk::cc, bs::dir::down);
+  w.send(0, 1);
+  w.m(bs::mk::lu_accept, bs::dir::down);
+  w.send(0, 1);
   CHECK(w.obs->events == 2);
   const auto ev = w.events();
   REQUIRE(ev.size() == 2);
   CHECK(ev[0].imsi.view() == "460001234567890");
   CHECK(ev[0].tmsi == 0xCAFE0001u);
+}
+
+TEST_CASE("observer: a CR answered by CREF yields no event and no state; the retry is the first LU",
+          "[synth][observer][cref]") {
+  bench_world w;
+  w.lu(1, 0, bs::lu_type::imsi_attach, bs::id_kind::imsi);  // foreign IMSI, refused
+  w.m(bs::mk::cref, bs::dir::down);
+  w.send(1, 0);
+  CHECK(w.obs->events == 0);
+  w.lu(1, 2, bs::lu_type::imsi_attach, bs::id_kind::imsi, 0, 0x2501);  // the retry, in another cell
+  const std::int64_t retry_ts = w.t;
+  w.m(bs::mk::cc, bs::dir::down);
+  w.send(1, 2);
+  w.end(1, 2);
+  w.lu(1, 1, bs::lu_type::normal, bs::id_kind::imsi);
+  w.m(bs::mk::cc, bs::dir::down);
+  w.send(1, 1);
+  const auto ev = w.events();
+  REQUIRE(ev.size() == 3);
+  CHECK(ev[0].type == event_type::power_on);
+  CHECK(ev[0].ts_us == retry_ts);  // the request's time, not the CC's
+  CHECK(ev[0].cell == 10020);
+  CHECK(ev[1].type == event_type::roaming_in);  // lu_seen was not set by the refused CR
+  CHECK(ev[2].type == event_type::location_update);
+  CHECK(ev[2].prev_cell == 10020);  // the refused CR's cell 10000 was never recorded
 }
 
 TEST_CASE("observer: a connection never resolved yields events without imsi or subscriber state", "[synth][observer]") {
@@ -175,11 +208,38 @@ TEST_CASE("observer: the first IMEI is recorded silently, a different one is rep
   w.send(0, 0);
   const auto ev = w.events();
   REQUIRE(ev.size() == 3);
+  // EVENTS.md "LU procedure": each update carries the IMEI its own procedure revealed, even the
+  // first one (recorded silently) and a new handset's (reported after the update).
+  CHECK(ev[0].type == event_type::power_on);
+  CHECK(ev[0].imei.view() == "35209900176148");
   CHECK(ev[1].type == event_type::periodic_update);
-  CHECK(ev[1].imei.view() == "35209900176148");
+  CHECK(ev[1].imei.view() == "35391708123456");
+  CHECK(ev[1].ts_us < ev[2].ts_us);
   CHECK(ev[2].type == event_type::imei_change);
   CHECK(ev[2].imei.view() == "35391708123456");
   CHECK(ev[2].prev_imei.view() == "35209900176148");
+}
+
+TEST_CASE("observer: an LU's events wait for the Accept, keep the request's ts, and take a later IMEI",
+          "[synth][observer][lu_imei]") {
+  bench_world w;
+  w.lu(0, 0, bs::lu_type::imsi_attach, bs::id_kind::imsi);
+  const std::int64_t request_ts = w.t;
+  w.m(bs::mk::cc, bs::dir::down);
+  w.send(0, 0);
+  auto& r = w.m(bs::mk::id_response, bs::dir::up);
+  r.id_type = static_cast<std::uint8_t>(bs::id_kind::imei);
+  r.num = 35209900176148;
+  w.send(0, 0);
+  CHECK(w.obs->events == 0);  // the procedure is open
+  w.m(bs::mk::lu_accept, bs::dir::down);
+  w.send(0, 0);
+  CHECK(w.obs->events == 1);
+  w.end(0, 0);
+  const auto ev = w.events();
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].ts_us == request_ts);
+  CHECK(ev[0].imei.view() == "35209900176148");
 }
 
 TEST_CASE("observer: call events, duration from Connect to the first clearing message (floor, ms)",

@@ -549,7 +549,7 @@ class generator {
     const bool reject = barred_roamer || _rng.chance(_cfg.mix.reject / 100.0);
     const bool by_tmsi = s.has_tmsi;
     const bool resolvable_now = !by_tmsi || s.probe_knows_tmsi;
-    const bool refuse = resolvable_now && !reject && _rng.chance(0.015);
+    const bool refuse = resolvable_now && !reject && _rng.chance(_cfg.mix.cref / 1000.0);
     const bool need_id = open_conn(sc, sub, initial::lu_request, 0, lt, false, refuse);
     if (refuse) {
       s.pending = static_cast<std::uint8_t>(lt == lu_type::normal     ? proc::lu

@@ -112,6 +112,7 @@ observer::entry& observer::push(std::uint32_t sub, const event& e) {
   en.e = e;
   en.sub = sub;
   en.req_lac_valid = false;
+  en.proc = false;
   auto& c = _conns[sub];
   if (c.resolved) {
     en.status = st_ready;
@@ -141,7 +142,7 @@ void observer::write_line(const event& e) {
 void observer::drain() {
   while (_head < _tail) {
     entry& en = _queue[_head & (_queue.size() - 1)];
-    if (en.status == st_held) return;
+    if (en.status == st_held || en.proc) return;
     if (en.status == st_ready) write_line(en.e);
     ++_head;
   }
@@ -182,9 +183,31 @@ void observer::for_held(std::uint32_t sub, F&& f) {
   c.held_overflow = false;
 }
 
+// The LU procedure of `sub`'s connection ended (Accept, Reject, the connection's end): its
+// events take the IMEI recorded by now, which is the one the procedure revealed if it did.
+void observer::end_lu(std::uint32_t sub) {
+  auto& c = _conns[sub];
+  if (c.lu_n == 0) return;
+  const auto& st = _subs[sub];
+  for (std::uint8_t k = 0; k < c.lu_n; ++k) {
+    entry& en = _queue[c.lu_pos[k] & (_queue.size() - 1)];
+    if (c.lu_pos[k] < _head || en.sub != sub || !en.proc) continue;
+    en.proc = false;
+    if (st.imei_known) {
+      std::array<char, 14> d{};
+      digits_of(st.imei14, 14, d.data());
+      en.e.imei.assign({d.data(), 14});
+      en.e.set(f_imei);
+    }
+  }
+  c.lu_n = 0;
+  drain();
+}
+
 void observer::end_connection(std::uint32_t sub) {
   auto& c = _conns[sub];
   if (!c.open) return;
+  end_lu(sub);
   if (!c.resolved) {
     // EVENTS.md: events without imsi and without fields from subscriber state; counted.
     ++unresolved;
@@ -234,6 +257,76 @@ void observer::emit_imei(std::uint32_t sub, std::uint64_t imei14, std::int64_t t
   push(sub, e);
 }
 
+// The CR's Complete Layer 3 Information, once the connection is confirmed (CC): EVENTS.md
+// "Refused connections". `d` and `ts` are the CR's.
+void observer::open_connection(const delivery& d, std::int64_t ts) {
+  const msg& m = d.m;
+  const std::uint32_t sub = d.c.sub;
+  auto& c = _conns[sub];
+  auto& st = _subs[sub];
+  const auto& cfg = *_w.cfg;
+  end_lu(sub);
+  c = conn_state{};
+  c.open = true;
+  const auto& cell = _w.net->cells[d.c.cell];
+  c.lac = cell.lac;
+  c.ci = cell.ci;
+  c.by_tmsi = m.id_type == static_cast<std::uint8_t>(id_kind::tmsi);
+  c.id_tmsi = m.tmsi;
+  c.resolved = !c.by_tmsi || tmsi_known(sub, m.tmsi);
+  const auto kind = static_cast<initial>(m.sub_kind);
+  if (kind == initial::lu_request) {
+    const auto lt = static_cast<lu_type>(m.lu);
+    const event_type t = lt == lu_type::imsi_attach ? event_type::power_on
+                         : lt == lu_type::periodic  ? event_type::periodic_update
+                                                    : event_type::location_update;
+    event e = base_event(sub, ts, t);
+    const bool reserved = m.lac == 0x0000 || m.lac == 0xFFFE;
+    if (t == event_type::location_update) {
+      if (st.loc_known) {
+        e.prev_lac = st.lac;
+        e.prev_cell = st.ci;
+        e.set(f_prev_lac);
+        e.set(f_prev_cell);
+      } else if (!reserved) {
+        e.prev_lac = m.lac;
+        e.set(f_prev_lac);
+      }
+    }
+    entry& en = push(sub, e);
+    en.req_lac_valid = !reserved;
+    en.req_lac = m.lac;
+    // Written when the procedure ends, with the IMEI recorded by then (EVENTS.md "IMEI of a
+    // location update"): the entry blocks the queue until end_lu().
+    en.proc = true;
+    c.lu_pos[c.lu_n++] = _tail - 1;
+    // roaming_in: first LU ever seen for the IMSI, IMSI of neither the cell's PLMN nor a home PLMN.
+    if (!st.lu_seen) {
+      st.lu_seen = true;
+      const auto& s = (*_w.subs)[sub];
+      const std::string_view imsi{s.imsi.data(), s.imsi_len};
+      auto starts = [&](const plmn& p) {
+        return imsi.size() >= 3u + p.mnc_len && imsi.substr(0, 3) == std::string_view(p.mcc, 3) &&
+               imsi.substr(3, p.mnc_len) == std::string_view(p.mnc, p.mnc_len);
+      };
+      bool home = starts(cfg.own_plmn);
+      for (const auto& p : cfg.home_plmns) home = home || starts(p);
+      if (!home) {
+        event r = e;
+        r.type = event_type::roaming_in;
+        push(sub, r).proc = true;
+        c.lu_pos[c.lu_n++] = _tail - 1;
+      }
+    }
+  } else if (kind == initial::imsi_detach) {
+    push(sub, base_event(sub, ts, event_type::power_off));
+  }
+  st.loc_known = true;
+  st.lac = c.lac;
+  st.ci = c.ci;
+  if (c.resolved) drain();
+}
+
 void observer::deliver(const delivery& d, std::int64_t ts) {
   const msg& m = d.m;
   const std::uint32_t sub = d.c.sub;
@@ -245,67 +338,32 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
   }
   auto& c = _conns[sub];
   auto& st = _subs[sub];
-  const auto& cfg = *_w.cfg;
+  // Any message on the connection but a CREF confirms it, as the probe takes a CC or a DT1.
+  if (c.cr_pending && m.kind != mk::cr && m.kind != mk::cref) {
+    const delivery cr = c.cr;  // open_connection() resets c
+    const std::int64_t cr_ts = c.cr_ts;
+    open_connection(cr, cr_ts);
+  }
 
   switch (m.kind) {
-    case mk::cr: {
+    case mk::cr:
+      // Nothing counts before the MSC takes the connection (CC); a CREF voids it.
+      end_lu(sub);
       c = conn_state{};
       c.open = true;
-      const auto& cell = _w.net->cells[d.c.cell];
-      c.lac = cell.lac;
-      c.ci = cell.ci;
-      c.by_tmsi = m.id_type == static_cast<std::uint8_t>(id_kind::tmsi);
-      c.id_tmsi = m.tmsi;
-      c.resolved = !c.by_tmsi || tmsi_known(sub, m.tmsi);
-      const auto kind = static_cast<initial>(m.sub_kind);
-      if (kind == initial::lu_request) {
-        const auto lt = static_cast<lu_type>(m.lu);
-        const event_type t = lt == lu_type::imsi_attach ? event_type::power_on
-                             : lt == lu_type::periodic  ? event_type::periodic_update
-                                                        : event_type::location_update;
-        event e = base_event(sub, ts, t);
-        const bool reserved = m.lac == 0x0000 || m.lac == 0xFFFE;
-        if (t == event_type::location_update) {
-          if (st.loc_known) {
-            e.prev_lac = st.lac;
-            e.prev_cell = st.ci;
-            e.set(f_prev_lac);
-            e.set(f_prev_cell);
-          } else if (!reserved) {
-            e.prev_lac = m.lac;
-            e.set(f_prev_lac);
-          }
-        }
-        entry& en = push(sub, e);
-        en.req_lac_valid = !reserved;
-        en.req_lac = m.lac;
-        // roaming_in: first LU ever seen for the IMSI, IMSI of neither the cell's PLMN nor a home PLMN.
-        if (!st.lu_seen) {
-          st.lu_seen = true;
-          const auto& s = (*_w.subs)[sub];
-          const std::string_view imsi{s.imsi.data(), s.imsi_len};
-          auto starts = [&](const plmn& p) {
-            return imsi.size() >= 3u + p.mnc_len && imsi.substr(0, 3) == std::string_view(p.mcc, 3) &&
-                   imsi.substr(3, p.mnc_len) == std::string_view(p.mnc, p.mnc_len);
-          };
-          bool home = starts(cfg.own_plmn);
-          for (const auto& p : cfg.home_plmns) home = home || starts(p);
-          if (!home) {
-            event r = e;
-            r.type = event_type::roaming_in;
-            push(sub, r);
-          }
-        }
-      } else if (kind == initial::imsi_detach) {
-        push(sub, base_event(sub, ts, event_type::power_off));
-      }
-      st.loc_known = true;
-      st.lac = c.lac;
-      st.ci = c.ci;
-      if (c.resolved) drain();
+      c.cr_pending = true;
+      c.cr = d;
+      c.cr_ts = ts;
       return;
-    }
+    case mk::cc:
+      return;  // confirmed above
     case mk::cref:
+      if (c.cr_pending) {  // refused: the CR yields no event and changes no state
+        c = conn_state{};
+        return;
+      }
+      end_connection(sub);
+      return;
     case mk::rlc:
       end_connection(sub);
       return;
@@ -328,6 +386,7 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
       break;
     case mk::lu_accept:
     case mk::tmsi_realloc_cmd:
+      if (m.kind == mk::lu_accept) end_lu(sub);
       if (m.kind == mk::lu_accept && !(m.flags & mf_new_tmsi)) break;
       st.has_tmsi = true;
       st.tmsi = m.tmsi;
@@ -339,6 +398,7 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
       }
       break;
     case mk::lu_reject: {
+      end_lu(sub);
       event e = base_event(sub, ts, event_type::lu_reject);
       e.cause = m.cause;
       e.set(f_cause);
@@ -446,6 +506,11 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
 
 void observer::finish() {
   for (std::uint32_t sub = 0; sub < _conns.size(); ++sub) {
+    if (_conns[sub].cr_pending) {  // cut between CR and CC: the probe ends it unrefused
+      const delivery cr = _conns[sub].cr;
+      open_connection(cr, _conns[sub].cr_ts);
+    }
+    end_lu(sub);
     if (_conns[sub].open && !_conns[sub].resolved) end_connection(sub);
   }
   drain();

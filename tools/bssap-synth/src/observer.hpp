@@ -65,6 +65,13 @@ class observer final : public delivery_sink {
     std::array<std::uint64_t, 6> held_pos{};
     std::uint8_t held_n = 0;
     bool held_overflow = false;
+    // The CR, until the CC confirms the connection (a CREF voids it: EVENTS.md).
+    // Queue positions of the open LU procedure's events (the update's own and roaming_in).
+    std::array<std::uint64_t, 2> lu_pos{};
+    std::uint8_t lu_n = 0;
+    bool cr_pending = false;
+    std::int64_t cr_ts = 0;
+    delivery cr{};
   };
   struct entry {
     event e;
@@ -72,8 +79,10 @@ class observer final : public delivery_sink {
     std::uint8_t status = 0;  // 0 ready, 1 held, 2 dropped
     bool req_lac_valid = false;
     std::uint16_t req_lac = 0;
+    bool proc = false;  // an LU event waiting for its procedure's end (blocks the queue)
   };
 
+  void open_connection(const delivery& d, std::int64_t ts);
   void resolve(std::uint32_t sub);
   // Calls `f(entry&)` for every held entry of `sub`'s connection.
   template <typename F>
@@ -84,6 +93,7 @@ class observer final : public delivery_sink {
   entry& push(std::uint32_t sub, const event& e);
   void emit_imei(std::uint32_t sub, std::uint64_t imei14, std::int64_t ts);
   void end_connection(std::uint32_t sub);
+  void end_lu(std::uint32_t sub);
   void drain();
   void write_line(const event& e);
 

@@ -418,7 +418,7 @@ struct engine::impl {
     if (t.tac && e.has(f_prev_imei)) v.prev_handset = t.tac->find(e.prev_imei.view());
     areas_buf.clear();
     if (t.areas)
-      t.areas->areas_of(e.has(f_lai) ? std::optional<std::uint16_t>(e.lac) : std::nullopt,
+      t.areas->areas_of(e.has(f_lai) || e.has(f_lac) ? std::optional<std::uint16_t>(e.lac) : std::nullopt,
                         e.has(f_cell) ? std::optional<std::uint32_t>(e.cell) : std::nullopt, areas_buf);
     v.areas = areas_buf;
     if (e.has(f_imsi))
@@ -435,7 +435,7 @@ struct engine::impl {
     history_record h;
     h.ts_us = e.ts_us;
     h.type = static_cast<std::uint8_t>(e.type);
-    h.has_lac = e.has(f_lai);
+    h.has_lac = e.has(f_lai) || e.has(f_lac);
     h.lac = e.lac;
     h.has_cell = e.has(f_cell);
     h.cell = e.cell;

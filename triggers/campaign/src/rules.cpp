@@ -269,8 +269,8 @@ bool field_text(field f, std::size_t column, const event_view& v, std::string& o
       if (!e.has(f_lai)) return false;
       out = e.mnc.view();
       return true;
-    case field::lac:
-      if (!e.has(f_lai)) return false;
+    case field::lac:  // with its PLMN (f_lai) or alone (f_lac: a Cell Identifier without PLMN)
+      if (!e.has(f_lai) && !e.has(f_lac)) return false;
       append_int(out, e.lac);
       return true;
     case field::cell:

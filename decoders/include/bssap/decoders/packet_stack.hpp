@@ -44,9 +44,14 @@ struct stack_config {
   // MTP3 routing label variant, for M3UA-less MTP links only (M3UA carries 32-bit PCs itself).
   point_code_format pc_format = point_code_format::itu14;
 
-  // SCTP CRC32c check (RFC 4960 6.8, Appendix B). Off for captures of offloaded NICs where the
-  // checksum field is not filled in.
+  // SCTP CRC32c check (RFC 4960 6.8, Appendix B). Off: the field is not even computed.
   bool verify_sctp_crc = true;
+  // With verification on, what a packet whose checksum fails becomes. false (the default, as
+  // Wireshark): decoded like any other and counted (stack_counters::sctp_bad_checksum_decoded);
+  // a capture taken on a host with checksum offload shows that host's outgoing packets before
+  // the NIC fills the CRC in, so a whole direction fails. true (bssap-probe --strict-checksums):
+  // dropped and counted as error sctp.bad_checksum, as RFC 4960 6.8 tells an endpoint to do.
+  bool strict_sctp_checksums = false;
   // With verification on, also accept the Adler-32 checksum of RFC 2960 (pre RFC 3309 stacks and
   // simulators; counted in stack_counters::sctp_adler32_packets).
   bool accept_sctp_adler32 = true;
@@ -146,6 +151,8 @@ struct stack_counters {
   // SCTP
   std::uint64_t sctp_packets = 0;
   std::uint64_t sctp_adler32_packets = 0;                // packets whose checksum was RFC 2960 Adler-32, not CRC32c
+  std::uint64_t sctp_bad_checksum_decoded = 0;           // packets whose checksum failed, decoded anyway (not strict)
+  std::uint64_t sctp_bad_checksum_tsn_jumps = 0;         // DATA chunks of such packets dropped: TSN a window ahead
   std::uint64_t sctp_data_chunks = 0;                    // DATA chunks accepted (not duplicates)
   std::uint64_t sctp_retransmissions_skipped = 0;        // DATA chunks whose TSN was already seen
   std::uint64_t sctp_ppid_other = 0;                     // DATA chunks with a PPID other than M3UA (3)

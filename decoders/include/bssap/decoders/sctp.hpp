@@ -24,8 +24,10 @@ constexpr std::uint8_t sctp_chunk_abort = 6;
 constexpr std::uint8_t sctp_chunk_shutdown = 7;
 constexpr std::uint32_t sctp_ppid_m3ua = 3;
 
-// Which checksum a packet carried (when verified).
-enum class sctp_checksum_kind : std::uint8_t { not_checked, crc32c, adler32 };
+// Which checksum a packet carried (when verified). `bad`: neither matched, and the caller asked
+// to decode such packets anyway (as Wireshark does by default: a capture taken on a host with
+// checksum offload shows its own outgoing packets before the NIC fills the CRC in).
+enum class sctp_checksum_kind : std::uint8_t { not_checked, crc32c, adler32, bad };
 
 struct sctp_view {
   std::uint16_t src_port = 0;
@@ -36,12 +38,15 @@ struct sctp_view {
   bytes chunks{};
 };
 
-// Errors: truncated (fewer than 12 octets), bad_checksum (verify_crc and the checksum matches
-// neither CRC32c nor, when accept_adler32, the Adler-32 of RFC 2960 Appendix B that RFC 3309
-// replaced: old stacks and simulators still send it, and tshark's "Automatic" accepts both).
-result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32 = true) noexcept;
+// Errors: truncated (fewer than 12 octets), bad_checksum (verify_crc, drop_bad, and the checksum
+// matches neither CRC32c nor, when accept_adler32, the Adler-32 of RFC 2960 Appendix B that RFC
+// 3309 replaced: old stacks and simulators still send it, and tshark's "Automatic" accepts both).
+// With drop_bad false such a packet is decoded with checksum_kind = bad (RFC 4960 6.8 tells an
+// endpoint to discard it; a passive observer may decode it, as Wireshark does).
+result<sctp_view> decode_sctp(bytes packet, bool verify_crc, bool accept_adler32 = true, bool drop_bad = true) noexcept;
 // The same, into `out` (reset first): packet_stack's per-packet path (see decode_link_into).
-decode_error decode_sctp_into(bytes packet, bool verify_crc, bool accept_adler32, sctp_view& out) noexcept;
+decode_error decode_sctp_into(bytes packet, bool verify_crc, bool accept_adler32, bool drop_bad,
+                              sctp_view& out) noexcept;
 
 struct sctp_chunk_view {
   std::uint8_t type = 0;
@@ -87,6 +92,11 @@ class tsn_window {
  public:
   static constexpr std::uint32_t window = 1024;
   bool accept(std::uint32_t tsn) noexcept;
+  // Whether accept(tsn) would move the window a whole window ahead or more (forgetting every TSN
+  // seen): the caller refuses that from a packet whose checksum failed, whose TSN may be garbage.
+  bool would_jump(std::uint32_t tsn) const noexcept {
+    return _initialised && static_cast<std::int32_t>(tsn - _highest) >= static_cast<std::int32_t>(window);
+  }
   void reset() noexcept { _initialised = false; }
   bool initialised() const noexcept { return _initialised; }
   std::uint32_t highest() const noexcept { return _highest; }

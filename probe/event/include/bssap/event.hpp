@@ -74,6 +74,9 @@ enum event_field : std::uint16_t {
   f_prev_lac = 1u << 9,
   f_prev_cell = 1u << 10,
   f_link = 1u << 11,
+  // lac without mcc/mnc: a Cell Identifier with a LAC but no PLMN anywhere on the connection
+  // (spec "Location from the cell"). Never together with f_lai, which writes all three.
+  f_lac = 1u << 12,
 };
 
 struct event {

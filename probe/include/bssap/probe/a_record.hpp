@@ -17,6 +17,8 @@ namespace bssap::probe {
 enum class a_kind : std::uint8_t {
   tick = 0,            // no message: a worker passed sequence number `seq` (merge progress)
   conn_close,          // RLSD, RLC, BSSMAP Clear Complete or an idle timeout ended the connection
+  conn_confirm,        // the connection was accepted: SCCP CC (Q.713 4.3), or a DT1 where the CC was not seen
+  conn_refused,        // SCCP CREF (Q.713 4.4): the CR was refused; its records (af_in_cr) are void
   lu_request,          // MM Location Updating Request (TS 24.008 9.2.15): lu_type, lai, identity
   lu_accept,           // MM Location Updating Accept (9.2.13): tmsi when one is allocated
   lu_reject,           // MM Location Updating Reject (9.2.14): cause
@@ -54,6 +56,10 @@ enum a_field : std::uint16_t {
   af_peer = 1u << 8,
   af_cl3 = 1u << 9,  // the message came in BSSMAP Complete Layer 3 Information: cell = its cell
   af_ti = 1u << 10,
+  // The message travelled in an SCCP Connection Request: it counts only once the connection is
+  // confirmed (conn_confirm), and never when it is refused (conn_refused, ../shared/spec/events.md
+  // "Refused connections").
+  af_in_cr = 1u << 11,
 };
 
 struct a_record {

@@ -34,7 +34,8 @@ struct correlator_stats {
   std::array<std::uint64_t, static_cast<std::size_t>(a_kind::count_)> by_kind{};
   std::array<std::uint64_t, event_type_count> events{};
   std::uint64_t unresolved_events = 0;      // emitted without an IMSI
-  std::uint64_t held_records = 0;           // records held until their connection's IMSI was known
+  std::uint64_t held_records = 0;           // records held until the IMSI was known / the CR confirmed
+  std::uint64_t refused_records = 0;        // records of a CR answered by CREF: discarded, no event
   std::uint64_t hold_overflows = 0;         // connections that gave up holding (bound reached)
   std::uint64_t connection_evictions = 0;   // connections dropped because the table was full
   std::uint64_t subscriber_table_full = 0;  // records whose subscriber could not be stored
@@ -89,6 +90,14 @@ class correlator {
     bool has_peer = false;
     fixed_string<184> peer;
   };
+  // An event written when its LU procedure ends (spec "IMEI of a location update"), or one that
+  // came after such an event on the same connection and must not overtake it.
+  struct pending_event {
+    event e;
+    bool resolved = false;
+    bool lu_family = false;      // power_on / location_update / periodic_update: IMEI, PLMN filled at the end
+    bool first_lu_seen = false;  // the first LU seen for the IMSI: roaming_in is decided at the end
+  };
   struct connection {
     bool open = false;           // pool slot in use
     std::uint64_t imsi_key = 0;  // 0: not known (yet)
@@ -96,10 +105,13 @@ class correlator {
     subscriber* sub = nullptr;  // cached: subscriber chunks never move
     bool has_tmsi = false;      // the TMSI the mobile identified itself with here
     std::uint32_t tmsi = 0;
-    bool gave_up = false;  // hold bound reached: the rest goes out unresolved
+    bool gave_up = false;      // hold bound reached: the rest goes out unresolved
+    bool unconfirmed = false;  // its CR's records wait for conn_confirm (or are void on conn_refused)
     location cell;
     std::vector<a_record> held;
     std::vector<call> calls;
+    bool lu_open = false;  // an LU procedure runs (request seen; no Accept, Reject or end yet)
+    std::vector<pending_event> pending;
     // Back to a fresh connection, keeping the vectors' capacity (no allocation when reused).
     void reset() noexcept {
       open = false;
@@ -109,9 +121,12 @@ class correlator {
       has_tmsi = false;
       tmsi = 0;
       gave_up = false;
+      unconfirmed = false;
       cell = location{};
       held.clear();
       calls.clear();
+      lu_open = false;
+      pending.clear();
     }
   };
 
@@ -126,7 +141,12 @@ class correlator {
   call* find_call(connection& c, std::uint8_t ti) noexcept;
   void fill_common(event& e, const connection& c, const subscriber* s, const a_record& r) const noexcept;
   void emit(event& e, bool resolved) noexcept;
-  void note_imei(const connection& c, subscriber& s, const a_record& r) noexcept;
+  // emit(), or behind the connection's open LU procedure (pending) while there is one.
+  void emit_on(connection& c, event& e, bool resolved) noexcept;
+  // Ends the connection's LU procedure: its events get the IMEI recorded by now and the PLMN of
+  // the cell if learned since, roaming_in is decided, then they and those behind them go out.
+  void end_lu(connection& c, subscriber* s) noexcept;
+  void note_imei(connection& c, subscriber& s, const a_record& r) noexcept;
   bool is_home(std::string_view imsi, const location& cell) const noexcept;
   static void set_cell_from(location& cell, const a_record& r) noexcept;
   // prev_lac / prev_cell from a location, each when known.

@@ -49,6 +49,7 @@ struct flow_decoder_stats {
   std::uint64_t connections_released = 0;
   std::uint64_t connections_timed_out = 0;
   std::uint64_t connections_evicted = 0;          // refused because the table was full
+  std::uint64_t connections_refused = 0;          // ended by SCCP CREF (also in connections_released)
   std::uint64_t unknown_connection = 0;           // CC/DT1/RLSD for references never seen in a CR
   std::uint64_t sccp_segments_pending = 0;        // DT1/XUDT segments stored for reassembly
   std::uint64_t mtp_retransmissions_skipped = 0;  // MSUs seen again (same FSN and content)
@@ -87,6 +88,7 @@ class flow_decoder {
     std::uint64_t bsc_key = 0, msc_key = 0;  // index keys of both local references
     bool closed = false;                     // Clear Complete seen: records stop, refs stay
     bool ranap = false;                      // Iu-CS (SSN 142): DTAP inside RANAP NAS-PDUs
+    bool confirmed = false;                  // conn_confirm sent (CC, or a DT1 seen)
     std::int64_t last_ts_us = 0;
   };
   void on_unit(const dec::sccp_unit& u) noexcept;
@@ -94,7 +96,8 @@ class flow_decoder {
   void on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, bool initial) noexcept;
   void emit_from_message(const dec::sccp_unit& u, conn* c, bool uplink) noexcept;
   void emit_l3(a_record& r, const dec::dtap_message& m, bool uplink) noexcept;
-  void close(conn& c, std::int64_t ts_us) noexcept;
+  void close(conn& c, std::int64_t ts_us, a_kind kind = a_kind::conn_close) noexcept;
+  void confirm(conn& c, std::int64_t ts_us) noexcept;
   void expire(std::int64_t now_us) noexcept;
   void push(const a_record& r) noexcept;
   bool is_mtp_retransmission(dec::linktype lt, dec::bytes frame) noexcept;
@@ -139,6 +142,7 @@ class flow_decoder {
   std::uint64_t _seq = 0;
   std::int64_t _ts_us = 0;
   record_sink _out{};
+  bool _in_cr = false;  // the message being reduced came in a CR: its records get af_in_cr
 };
 
 }  // namespace bssap::probe

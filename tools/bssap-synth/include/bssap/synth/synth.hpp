@@ -44,6 +44,10 @@ struct scenario_mix {
   std::uint32_t shopper = 2;  // move to the points-redemption outlet's cell and stay
   std::uint32_t flaky = 2;    // switch the phone off and on again every minute or so
   std::uint32_t silent = 3;   // switch off at the start, on again after most of the period
+  // Share (per mille) of location updates whose CR the MSC refuses (SCCP CREF, Q.714 3.2.2);
+  // the mobile retries later (TS 24.008 4.4.4.9). Only for connections a probe can tie to the
+  // IMSI at once (IMSI, or a TMSI the probe has seen paired).
+  std::uint32_t cref = 15;
 };
 // Parses "lu=14,periodic=26,...". Unknown names or bad numbers: false and `error` set.
 bool parse_mix(std::string_view text, scenario_mix& out, std::string& error);
