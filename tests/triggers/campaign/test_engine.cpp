@@ -436,3 +436,56 @@ TEST_CASE("a store made for another shard count is refused") {
   runner r(w, 0, 2);
   CHECK_THAT(r.error, Catch::Contains("made for trigger shard 0/1, not 0/2"));
 }
+
+TEST_CASE("the report: sent, responded, ordered, opt-outs, control group, lift, verdict, per compare_by group") {
+  world w("report", "orders: orders.csv\n");
+  // FNV-1a-64("ctl:<imsi>") % 10000: imsi1 3552 (control at 50%), imsi2 8185, imsi3 9974.
+  w.campaign("ctl", "trigger: {event: location_update}\n" + welcome_sms +
+                        "offer: {product: bundle, keyword: KT}\n"
+                        "strategy: {control_group: 50%, response_window: 1h}\n"
+                        "evaluation: {order_keywords: [KT], verdict: {order_rate: 40%}, compare_by: brand}\n");
+  // An order of the control member (imsi1) and of imsi3 within the window; imsi3's also answers KT.
+  write_file(w.dir / "orders.csv",
+             "msisdn,product,time\n13800000001,bundle,2026-11-23T08:10:00Z\n"
+             "13800000003,bundle,2026-11-23 16:20\n13800000002,bundle,2026-11-24T08:00:00Z\n");
+  {
+    runner r(w);
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    for (const char* imsi : {imsi1, imsi2, imsi3}) r.feed(ev(event_type::location_update, imsi, at(0)));
+    r.engine->post_reply({"13800000003", "10086", "KT please"});
+    r.feed(ev(event_type::power_off, imsi3, at(60)));
+    r.engine->post_reply({"13800000002", "10086", "STOP"});
+    r.feed(ev(event_type::power_off, imsi2, at(120)));
+    r.close();
+  }
+  std::vector<std::string> warnings;
+  std::string error;
+  const auto in = campaign::load_inputs(w.config(), warnings, error);
+  REQUIRE(in);
+  const auto text = campaign::report_text(*in->config, in->tables, "", true, error);
+  INFO(error);
+  REQUIRE(error.empty());
+  const auto j = nlohmann::json::parse(text);
+  REQUIRE(j.size() == 1);
+  const auto& c = j[0];
+  CHECK(c["campaign"] == "ctl");
+  CHECK(c["candidates"] == 3);
+  CHECK(c["sent"] == 2);
+  CHECK(c["control_group"] == 1);
+  CHECK(c["suppressed"]["control_group"] == 1);
+  CHECK(c["responded"] == 2);  // imsi3 (KT) and imsi2 (STOP)
+  CHECK(c["ordered"] == 1);    // imsi3; imsi2's order came after the window
+  CHECK(c["opt_outs"] == 1);
+  CHECK(c["order_rate"] == Approx(0.5));
+  CHECK(c["control_order_rate"] == Approx(1.0));
+  CHECK(c["lift"] == Approx(-0.5));
+  CHECK(c["verdict"] == "effective");         // 50% orders >= 40%
+  CHECK(c["groups"]["GoTone"]["sent"] == 1);  // imsi3 (imsi1, GoTone too, is control)
+  CHECK(c["groups"]["M-Zone"]["sent"] == 1);  // imsi2
+  CHECK(c["groups"]["GoTone"]["control_group"] == 1);
+  // The text form says the same.
+  const auto plain = campaign::report_text(*in->config, in->tables, "", false, error);
+  CHECK_THAT(plain, Catch::Contains("== ctl (ctl): effective"));
+  CHECK_THAT(plain, Catch::Contains("sent 2"));
+}

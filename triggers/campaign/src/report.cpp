@@ -65,8 +65,22 @@ bool read_orders(const std::string& path, const probe_config& cfg, std::vector<o
       return false;
     }
     order_row r{f[0], f[1], 0};
-    if (const auto t = parse_rfc3339_us(f[2])) {
+    const std::string& when = f[2];
+    if (const auto t = parse_rfc3339_us(when)) {
       r.ts_us = *t;
+    } else if (when.size() >= 20 && when[10] == 'T' &&
+               (when.back() == 'Z' || when[when.size() - 6] == '+' || when[when.size() - 6] == '-')) {
+      // RFC 3339 without the microseconds the event log writes: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM)
+      const auto d = parse_date(std::string_view(when).substr(0, 10));
+      int hh = 0, mm = 0, ss = 0, oh = 0, om = 0;
+      if (!d || std::sscanf(when.c_str() + 11, "%d:%d:%d", &hh, &mm, &ss) != 3) {
+        error = fmt::format("{}:{}: time: not RFC 3339", path, n);
+        return false;
+      }
+      std::int64_t offset_s = 0;
+      if (when.back() != 'Z' && std::sscanf(when.c_str() + when.size() - 5, "%d:%d", &oh, &om) == 2)
+        offset_s = (when[when.size() - 6] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+      r.ts_us = (static_cast<std::int64_t>(*d) * 86400 + hh * 3600 + mm * 60 + ss - offset_s) * us_per_second;
     } else {
       const auto d = parse_date(std::string_view(f[2]).substr(0, 10));
       int hh = 0, mm = 0, ss = 0;
