@@ -105,7 +105,8 @@ struct runner {
   recorded_log log;
   std::unique_ptr<campaign::engine> engine;
   std::string error;
-  explicit runner(const world& w, std::size_t shard = 0, std::size_t shards = 1) {
+  explicit runner(const world& w, std::size_t shard = 0, std::size_t shards = 1,
+                  std::uint64_t fold_bytes = campaign::engine_options{}.fold_bytes) {
     INFO("world " << w.dir);
     std::vector<std::string> warnings;
     auto in = campaign::load_inputs(w.config(), warnings, error);
@@ -113,6 +114,7 @@ struct runner {
     campaign::engine_options options;
     options.shard = shard;
     options.shards = shards;
+    options.fold_bytes = fold_bytes;
     engine = std::make_unique<campaign::engine>(options, *in, &channel, &log);
     error = engine->open();
   }

@@ -3,6 +3,10 @@
 // rehearsal campaigns, stateful conditions, and the state kept across a restart.
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
+#include <filesystem>
+
 #include "engine_support.hpp"
 
 using namespace bssap;
@@ -308,12 +312,16 @@ TEST_CASE("stateful conditions: count within, silent_for, dwell, cell_changes") 
 }
 
 TEST_CASE("a restart with the same state_dir keeps history, caps and the processed events") {
+  // The subscriber states live in the store's state log until it outgrows fold_bytes, then in its
+  // subscriber table: only the log (the default), a fold at every batch, and both mixed.
+  const std::uint64_t fold_bytes = GENERATE(campaign::engine_options{}.fold_bytes, 1, 120);
+  INFO("fold_bytes " << fold_bytes);
   world w("restart");
   w.campaign("often-off", "trigger: {event: power_off, history: [{count: power_off, at_least: 3, within: 7d}]}\n" +
                               welcome_sms + "strategy: {cap: {count: 1, per: 30d}}\n");
   const double day = 24 * 3600.0;
   {
-    runner r(w);
+    runner r(w, 0, 1, fold_bytes);
     INFO(r.error);
     REQUIRE(r.error.empty());
     r.feed(ev(event_type::power_off, imsi1, at(0)));
@@ -322,7 +330,7 @@ TEST_CASE("a restart with the same state_dir keeps history, caps and the process
     CHECK(r.log.lines().empty());
   }
   {
-    runner r(w);
+    runner r(w, 0, 1, fold_bytes);
     INFO(r.error);
     REQUIRE(r.error.empty());
     r.feed(ev(event_type::power_off, imsi1, at(1 * day)));  // already processed: skipped entirely
@@ -332,7 +340,7 @@ TEST_CASE("a restart with the same state_dir keeps history, caps and the process
     CHECK(r.engine->counters().duplicates == 1);
   }
   {
-    runner r(w);
+    runner r(w, 0, 1, fold_bytes);
     INFO(r.error);
     REQUIRE(r.error.empty());
     r.feed(ev(event_type::power_off, imsi1, at(2 * day)));  // replayed again: nothing new
@@ -435,6 +443,23 @@ TEST_CASE("a store made for another shard count is refused") {
   { runner r(w, 0, 1); }
   runner r(w, 0, 2);
   CHECK_THAT(r.error, Catch::Contains("made for trigger shard 0/1, not 0/2"));
+}
+
+TEST_CASE("a store of an older format is refused, not misread") {
+  world w("format");
+  w.campaign("welcome", "trigger: {event: power_on}\n" + welcome_sms);
+  std::filesystem::create_directories(w.dir / "state");
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((w.dir / "state" / "engine-0.db").c_str(), &db) == SQLITE_OK);
+  // Format 2: meta without a format, a row per decision.
+  REQUIRE(sqlite3_exec(db,
+                       "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                       "INSERT INTO meta VALUES('shard', '0/1');"
+                       "CREATE TABLE decisions(campaign TEXT, event_id TEXT, line INTEGER);",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  runner r(w);
+  CHECK_THAT(r.error, Catch::Contains("a store of format 2 or older (this version reads format 3)"));
 }
 
 TEST_CASE("the report: sent, responded, ordered, opt-outs, control group, lift, verdict, per compare_by group") {

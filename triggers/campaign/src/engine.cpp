@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <limits>
 #include <map>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "bssap/campaign/engine.hpp"
+#include "flat_map.hpp"
 #include "rules.hpp"
 #include "state_store.hpp"
 
@@ -64,16 +64,36 @@ std::uint64_t key_of(const event& e) {
 
 }  // namespace
 
-std::string event_id_of(const event& e) {
-  std::string s;
+namespace {
+std::uint64_t fnv1a64_more(std::uint64_t h, std::string_view s) noexcept {
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+// The hash behind event_id, without building its text on the heap (every event needs the hash
+// for the processed watermark; only a decision needs the text).
+std::uint64_t event_hash_of(const event& e) {
+  thread_local std::string s;
+  s.clear();
   append_rfc3339_us(e.ts_us, s);
   s.push_back('|');
   s += to_string(e.type);
   s.push_back('|');
-  s += identity_of(e);
+  if (e.has(f_imsi))
+    s += e.imsi.view();
+  else if (e.has(f_tmsi))
+    fmt::format_to(std::back_inserter(s), "{:08x}", e.tmsi);
   s.push_back('|');
   if (e.has(f_peer)) s += e.peer.view();
-  return fmt::format("{:016x}", fnv1a64(s));
+  return fnv1a64(s);
+}
+}  // namespace
+
+std::string event_id_of(const event& e) {
+  return fmt::format("{:016x}", event_hash_of(e));
 }
 
 namespace {
@@ -169,6 +189,7 @@ struct subscriber_state {
   std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
   std::array<std::uint32_t, max_ids> ids{};
   std::uint8_t id_count = 0;
+  bool dirty = false;  // listed in the batch's changed subscribers
   std::unique_ptr<subscriber_extra> extra;
 
   bool seen(std::int64_t ts, std::uint32_t id) const {
@@ -251,8 +272,9 @@ class reader {
 
 constexpr std::uint8_t state_version = 2;
 
-std::string encode_state(const subscriber_state& s) {
-  writer w;
+void encode_state(const subscriber_state& s, std::string& out) {
+  writer w{std::move(out)};
+  w.out.clear();
   w.put(state_version);
   w.put(s.last_ts);
   w.put(s.id_count);
@@ -271,7 +293,7 @@ std::string encode_state(const subscriber_state& s) {
   }
   w.put<std::uint32_t>(static_cast<std::uint32_t>(x.global_ts.size()));
   for (const auto t : x.global_ts) w.put(t);
-  return std::move(w.out);
+  out = std::move(w.out);
 }
 
 bool decode_state(std::string_view blob, subscriber_state& s) {
@@ -316,6 +338,14 @@ void trim_window(std::vector<std::int64_t>& ts, std::int64_t now, std::int64_t p
   std::erase_if(ts, [&](std::int64_t t) { return t <= now - per; });
 }
 
+// Keywords (opt-out, order) compare without case; they are ASCII words such as TD, STOP, KT.
+std::string ascii_upper(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out)
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+  return out;
+}
+
 struct budget_state {
   std::uint64_t total = 0;
   std::map<local_days, std::uint64_t> by_day;
@@ -350,14 +380,18 @@ struct engine::impl {
   bool closed = false;
 
   std::int64_t clock_us = std::numeric_limits<std::int64_t>::min();
-  std::unordered_map<std::uint64_t, subscriber_state> subscribers;
-  std::unordered_set<std::uint64_t> dirty;
+  flat_map<subscriber_state> subscribers;
+  std::vector<std::uint64_t> dirty;  // subscribers whose state changed in this batch (once each)
   std::map<std::string, budget_state, std::less<>> budgets;
   std::multimap<std::int64_t, pending_deferral> pending;  // by release time, then arrival
   std::unordered_set<std::string> opted_out;
 
   // The current batch.
-  std::vector<decision_row> rows;
+  std::string decision_batch;  // append_decision encodings
+  std::size_t batch_decisions = 0;
+  std::vector<decision_row> unhanded;  // sent decisions the channel has yet to take
+  std::string state_batch, state_buf;  // append_state_entry encodings; one state
+  std::vector<std::uint64_t> logged;   // keys in the store's state log (the next fold's)
   std::vector<pending_row> pending_added;
   std::vector<std::pair<std::string, std::string>> pending_released;
   std::vector<response_row> responses;
@@ -499,13 +533,26 @@ struct engine::impl {
     }
     auto& h = s.more().history;
     h.push_back(record_of(e));
-    // Keep the window, plus the newest record older than it (dwell needs the event "at least D
-    // before"), and never more than max_entries.
-    const std::int64_t horizon = e.ts_us - need.window_us;
-    std::size_t first_kept = 0;
-    while (first_kept + 1 < h.size() && h[first_kept + 1].ts_us <= horizon) ++first_kept;
-    if (h.size() - first_kept > need.max_entries) first_kept = h.size() - need.max_entries;
-    h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(first_kept));
+    // Keep what a condition can still read: a record of a counted type inside its type's window;
+    // with location conditions, every record inside the location window plus the newest one
+    // older than it (dwell needs the event "at least D before"); never more than max_entries.
+    const std::int64_t location_horizon = e.ts_us - need.location_window_us;
+    std::size_t newest_old = h.size();  // the newest record at or before the location horizon
+    if (need.locations)
+      for (std::size_t i = h.size(); i-- > 0;)
+        if (h[i].ts_us <= location_horizon) {
+          newest_old = i;
+          break;
+        }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      const auto& r = h[i];
+      const bool counted = ((need.types >> r.type) & 1u) != 0 && r.ts_us > e.ts_us - need.type_window_us[r.type];
+      const bool located = need.locations && (r.ts_us > location_horizon || i == newest_old);
+      if (counted || located) h[kept++] = r;
+    }
+    h.resize(kept);
+    if (h.size() > need.max_entries) h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(need.max_entries));
     return true;
   }
 
@@ -600,7 +647,7 @@ struct engine::impl {
     }
     if (def.timing.delay > 0) r.defer = true;
     if (def.strategy.control_per_10000 > 0 &&
-        fnv1a64(fmt::format("{}:{}", def.id, imsi)) % 10000 < def.strategy.control_per_10000)
+        fnv1a64_more(fnv1a64_more(fnv1a64(def.id), ":"), imsi) % 10000 < def.strategy.control_per_10000)
       return {reason::control_group, false, true};
     return r;
   }
@@ -620,21 +667,25 @@ struct engine::impl {
     d.why = why;
     d.text = std::move(text);
     append_json_line(d, lines);
-    decision_row row;
-    row.campaign = d.campaign;
-    row.event_id = d.event_id;
-    row.line = line;
-    row.ts_us = ts;
-    row.imsi = d.imsi;
-    row.msisdn = d.msisdn;
-    row.event_type = std::string(to_string(e.type));
-    row.action = std::string(to_string(d.action));
-    row.outcome = std::string(to_string(o));
-    row.reason = std::string(to_string(why));
-    row.text = d.text;
-    row.control = control;
-    row.handed = !(o == outcome::sent && d.action != channel_type::record);
-    rows.push_back(std::move(row));
+    const decision_ref row{d.campaign,
+                           d.event_id,
+                           line,
+                           ts,
+                           d.imsi,
+                           d.msisdn,
+                           to_string(e.type),
+                           to_string(d.action),
+                           to_string(o),
+                           to_string(why),
+                           d.text,
+                           control,
+                           !(o == outcome::sent && d.action != channel_type::record)};
+    append_decision(decision_batch, row);
+    ++batch_decisions;
+    if (!row.handed)
+      unhanded.push_back({d.campaign, d.event_id, line, ts, d.imsi, d.msisdn, std::string(row.event_type),
+                          std::string(row.action), std::string(row.outcome), std::string(row.reason), d.text, control,
+                          false});
     roll_day(ts);
     if (o == outcome::sent && d.action != channel_type::record) bump(fig_sent);
     if (o == outcome::suppressed) bump(fig_suppressed);
@@ -731,6 +782,11 @@ struct engine::impl {
   }
 
   subscriber_state& subscriber(std::uint64_t key) { return subscribers[key]; }
+  void changed(std::uint64_t key, subscriber_state& s) {
+    if (s.dirty) return;
+    s.dirty = true;
+    dirty.push_back(key);
+  }
 
   // Releases every deferral due at or before `now`, each at its own release instant.
   void release_due(std::int64_t now) {
@@ -743,7 +799,7 @@ struct engine::impl {
       const std::uint64_t key = key_of(p.e);
       auto& s = subscriber(key);
       identity = identity_of(p.e);
-      dirty.insert(key);
+      changed(key, s);
       const event_view v = view_of(p.e);
       if (c == nullptr || !c->def->enabled) {  // removed or disabled by a reload while waiting
         continue;
@@ -774,31 +830,20 @@ struct engine::impl {
   // A response to a contacted campaign: an sms_mo to the sender, or a reply through the SMSC.
   void respond(subscriber_state& s, std::string_view msisdn, std::string_view to, std::string_view text,
                std::int64_t ts) {
-    std::string upper(text);
+    std::string upper = ascii_upper(text);
     std::erase_if(upper, [](char ch) { return ch == ' ' || ch == '\r' || ch == '\n' || ch == '\t'; });
-    for (auto& ch : upper)
-      if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
     bool opt_out = false;
-    for (const auto& k : config().opt_out_keywords) {
-      std::string key = k;
-      for (auto& ch : key)
-        if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-      opt_out = opt_out || (!upper.empty() && upper == key);
-    }
-    static std::vector<contact_state> no_contacts;
-    for (auto& contact : s.extra ? s.extra->contacts : no_contacts) {
+    for (const auto& k : config().opt_out_keywords) opt_out = opt_out || (!upper.empty() && upper == ascii_upper(k));
+    std::vector<contact_state> none;
+    for (auto& contact : s.extra ? s.extra->contacts : none) {
       const auto* c = campaign_by_id(contact.campaign);
       if (c == nullptr || c->def->channel.sender != to ||
           contact.last_contact_us == std::numeric_limits<std::int64_t>::min())
         continue;
       if (ts - contact.last_contact_us > c->def->strategy.response_window || ts < contact.last_contact_us) continue;
       bool ordered = false;
-      for (const auto& k : c->def->evaluation.order_keywords) {
-        std::string key = k;
-        for (auto& ch : key)
-          if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-        ordered = ordered || (!key.empty() && upper.find(key) != std::string::npos);
-      }
+      for (const auto& k : c->def->evaluation.order_keywords)
+        ordered = ordered || (!k.empty() && upper.find(ascii_upper(k)) != std::string::npos);
       contact.unanswered = 0;
       responses.push_back({contact.campaign, identity, std::string(msisdn), ts, std::string(text), ordered, opt_out});
       bump(counts.responses);
@@ -836,11 +881,11 @@ struct engine::impl {
       probe_key.imsi.assign(imsi);
       probe_key.set(f_imsi);
       const std::uint64_t key = key_of(probe_key);
-      const auto it = subscribers.find(key);
-      if (it == subscribers.end()) continue;
+      auto* s = subscribers.find(key);
+      if (s == nullptr) continue;
       identity = imsi;
-      respond(it->second, r.msisdn, r.to, r.text, clock_us);
-      dirty.insert(key);
+      respond(*s, r.msisdn, r.to, r.text, clock_us);
+      changed(key, *s);
     }
   }
 
@@ -920,15 +965,15 @@ struct engine::impl {
     if (e.ts_us > clock_us) clock_us = e.ts_us;
     release_due(clock_us);
     roll_day(clock_us);
-    const std::string event_id = event_id_of(e);
-    const auto id = static_cast<std::uint32_t>(fnv1a64(event_id));
+    const std::uint64_t hash = event_hash_of(e);
+    const auto id = static_cast<std::uint32_t>(hash);
     subscriber_state& s = subscriber(key);
     if (s.seen(e.ts_us, id)) {
       bump(counts.duplicates);
       return;
     }
     identity = identity_of(e);
-    const std::size_t rows_before = rows.size(), responses_before = responses.size();
+    const std::size_t decisions_before = batch_decisions, responses_before = responses.size();
     const event_view v = view_of(e);
     const history_record now = record_of(e);
     const auto& clock = rules().clock;
@@ -941,9 +986,9 @@ struct engine::impl {
     };
     thread_local std::vector<candidate> found;
     found.clear();
-    for (const auto& c : rules().campaigns) {
+    for (const auto index : rules().by_type[static_cast<std::size_t>(e.type)]) {
+      const auto& c = rules().campaigns[index];
       const auto& def = *c.def;
-      if (!def.enabled || !def.triggered_by(e.type)) continue;
       if ((def.period_start && today < *def.period_start) || (def.period_end && today > *def.period_end)) continue;
       bool ok = true;
       for (const auto& w : c.where) ok = ok && w.holds(v);
@@ -954,6 +999,7 @@ struct engine::impl {
       if (def.channel.type != channel_type::record) k.r = check(c, s, v, identity, e.ts_us);
       found.push_back(k);
     }
+    const std::string event_id = found.empty() ? std::string() : fmt::format("{:016x}", hash);
     // Check 10: of those that passed 1-9, the highest priority (ties: the lower id) is carried out.
     const compiled_campaign* winner = nullptr;
     for (const auto& k : found) {
@@ -984,8 +1030,9 @@ struct engine::impl {
     s.mark(e.ts_us, id);
     // Stored only when something durable changed: an event that left no decision and no history
     // is decided the same way again after a restart (nothing), so its watermark can stay in memory.
-    if (recorded || rows.size() != rows_before || responses.size() != responses_before || rules().history.last_seen)
-      dirty.insert(key);
+    if (recorded || batch_decisions != decisions_before || responses.size() != responses_before ||
+        rules().history.last_seen)
+      changed(key, s);
     check_reports(clock_us);
     if (++batch_events >= options.batch_events) commit_batch();
   }
@@ -994,17 +1041,17 @@ struct engine::impl {
   void commit_batch() {
     take_posted();
     batch_events = 0;
-    const bool work = !rows.empty() || !dirty.empty() || !pending_added.empty() || !pending_released.empty() ||
+    const bool work = batch_decisions > 0 || !dirty.empty() || !pending_added.empty() || !pending_released.empty() ||
                       !responses.empty() || !new_opt_outs.empty() || !to_mark_handed.empty();
     if (!work || !opened) return;
     std::string err;
     bool ok = store.begin(err);
     for (const auto& [campaign, event_id] : to_mark_handed) ok = ok && store.mark_handed(campaign, event_id, err);
-    for (const auto& r : rows) ok = ok && store.put_decision(r, err);
+    ok = ok && store.put_decisions(decision_batch, unhanded, err);
     // Added first: a deferral added and released within one batch must not stay stored.
     for (const auto& p : pending_added) ok = ok && store.put_pending(p, err);
     for (const auto& [campaign, event_id] : pending_released) ok = ok && store.delete_pending(campaign, event_id, err);
-    for (const auto key : dirty) ok = ok && store.put_subscriber(key, encode_state(subscribers[key]), err);
+    ok = ok && store_states(err);
     for (auto& [id, b] : budgets) {
       for (const auto day : b.dirty) ok = ok && store.put_budget(id, day, b.by_day[day], err);
       b.dirty.clear();
@@ -1021,8 +1068,13 @@ struct engine::impl {
       bump(counts.commits);
       to_mark_handed.clear();
     }
-    rows.clear();
-    dirty.clear();
+    decision_batch.clear();
+    batch_decisions = 0;
+    unhanded.clear();
+    if (!dirty.empty()) {  // store_states did not run (an earlier write failed)
+      for (const auto key : dirty) subscribers[key].dirty = false;
+      dirty.clear();
+    }
     pending_added.clear();
     pending_released.clear();
     responses.clear();
@@ -1030,6 +1082,34 @@ struct engine::impl {
     if (log != nullptr && !lines.empty()) log->write(options.shard, lines);
     lines.clear();
     hand_over();
+  }
+
+  // The batch's changed subscribers go to the state log, one row; once the log outgrows
+  // fold_bytes, every state it holds is folded into the subscriber table instead (amortised:
+  // each logged byte is folded at most once).
+  bool store_states(std::string& err) {
+    if (dirty.empty()) return true;
+    state_batch.clear();
+    for (const auto key : dirty) {
+      auto& st = subscribers[key];
+      st.dirty = false;
+      encode_state(st, state_buf);
+      append_state_entry(state_batch, key, state_buf);
+      logged.push_back(key);
+    }
+    dirty.clear();
+    if (store.state_log_bytes() + state_batch.size() <= options.fold_bytes) return store.put_states(state_batch, err);
+    std::sort(logged.begin(), logged.end());
+    logged.erase(std::unique(logged.begin(), logged.end()), logged.end());
+    const bool ok = store.fold(
+        logged,
+        [&](std::uint64_t key) -> std::string_view {
+          encode_state(subscribers[key], state_buf);
+          return state_buf;
+        },
+        err);
+    if (ok) logged.clear();  // (a failed batch rolls back; the log and its keys stay)
+    return ok;
   }
 
   void hand_over() {
@@ -1057,13 +1137,14 @@ struct engine::impl {
     if (!store.open(path, options.shard, options.shards, err)) return err;
     bool decoded = true;
     if (!store.each_subscriber(
-            [&](std::uint64_t key, std::string_view blob) {
+            [&](std::uint64_t key, std::string_view blob, bool from_log) {
               subscriber_state s;
               if (!decode_state(blob, s)) {
                 decoded = false;
                 return;
               }
-              subscribers.emplace(key, std::move(s));
+              subscribers[key] = std::move(s);  // a later state log entry replaces an earlier one
+              if (from_log) logged.push_back(key);
             },
             err))
       return err;
@@ -1091,7 +1172,7 @@ struct engine::impl {
             err))
       return err;
     if (!bad_event.empty()) return fmt::format("{}: a waiting deferral does not decode: {}", path, bad_event);
-    for (const auto& [key, st] : subscribers) clock_us = std::max(clock_us, st.last_ts);
+    subscribers.each([&](std::uint64_t, const subscriber_state& st) { clock_us = std::max(clock_us, st.last_ts); });
     // Decisions committed before a crash whose messages the channel may not have taken.
     if (!store.each_unhanded(
             [&](decision_row&& d) {

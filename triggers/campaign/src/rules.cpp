@@ -409,17 +409,20 @@ std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config
     for (const auto& h : def.history) {
       compiled_history ch{h, std::nullopt};
       auto& need = rules->history;
-      need.window_us = std::max(need.window_us, h.window);
       switch (h.what) {
-        case history_condition::kind::count:
+        case history_condition::kind::count: {
           need.types |= 1u << static_cast<unsigned>(h.type);
+          auto& window = need.type_window_us[static_cast<std::size_t>(h.type)];
+          window = std::max(window, h.window);
           need.max_entries = std::max<std::size_t>(need.max_entries, h.at_least + 1);
           break;
+        }
         case history_condition::kind::silent_for:
           need.last_seen = true;  // the previous event's time, kept for every subscriber
           break;
         case history_condition::kind::dwell:
           need.locations = true;
+          need.location_window_us = std::max(need.location_window_us, h.window);
           ch.area = t.areas ? t.areas->find(h.area) : std::nullopt;
           if (!ch.area) {
             error = fmt::format("{}: trigger.history: unknown area \"{}\"", at(h.pos), h.area);
@@ -428,6 +431,7 @@ std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config
           break;
         case history_condition::kind::cell_changes:
           need.locations = true;
+          need.location_window_us = std::max(need.location_window_us, h.window);
           break;
       }
       c.history.push_back(std::move(ch));
@@ -453,13 +457,12 @@ std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config
     rules->any_sms = rules->any_sms || (def.enabled && !def.rehearsal && def.channel.type == channel_type::sms);
     rules->campaigns.push_back(std::move(c));
   }
-  for (std::size_t i = 0; i < rules->campaigns.size(); ++i) rules->by_priority.push_back(i);
-  std::stable_sort(rules->by_priority.begin(), rules->by_priority.end(), [&](std::size_t a, std::size_t b) {
-    const auto& x = *rules->campaigns[a].def;
-    const auto& y = *rules->campaigns[b].def;
-    if (x.priority != y.priority) return x.priority > y.priority;
-    return x.id < y.id;
-  });
+  for (std::size_t i = 0; i < rules->campaigns.size(); ++i) {
+    const auto& def = *rules->campaigns[i].def;
+    for (std::size_t t = 0; t < event_type_count; ++t)
+      if (def.enabled && def.triggered_by(static_cast<event_type>(t)))
+        rules->by_type[t].push_back(static_cast<std::uint32_t>(i));
+  }
   return rules;
 }
 

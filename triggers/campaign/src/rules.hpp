@@ -4,6 +4,7 @@
 // "Conditions on a value that is missing ...").
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -95,7 +96,11 @@ struct compiled_campaign {
 struct history_needs {
   std::uint32_t types = 0;  // bit per event_type recorded
   bool locations = false;   // dwell / cell_changes: every event with its location
-  std::int64_t window_us = 0;
+  // How far back each kind of record is read: a type's records by its count conditions, the
+  // location records by dwell and cell_changes (kept apart: a 7-day count must not keep a week
+  // of every subscriber's location updates for a 10-minute cell_changes).
+  std::array<std::int64_t, event_type_count> type_window_us{};
+  std::int64_t location_window_us = 0;
   std::size_t max_entries = 256;  // per subscriber, oldest dropped first
   bool last_seen = false;         // silent_for: every event's time must survive a restart
   bool any() const noexcept { return types != 0 || locations; }
@@ -105,7 +110,9 @@ struct rule_set {
   std::shared_ptr<const probe_config> config;
   local_clock clock;
   std::vector<compiled_campaign> campaigns;  // config order
-  std::vector<std::size_t> by_priority;      // indexes: priority descending, then id ascending
+  // The enabled campaigns each event type triggers (indexes, config order): an event looks at
+  // the few campaigns it can start, not at all of them.
+  std::array<std::vector<std::uint32_t>, event_type_count> by_type;
   history_needs history;
   std::vector<std::string> home_prefixes;  // "46000"
   bool any_sms = false;

@@ -4,18 +4,25 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <tuple>
+#include <vector>
+
 namespace bssap::campaign {
 namespace {
 
+// 'format' 3: decisions and subscriber states appended per batch (format 2, a row per decision
+// and per subscriber, is refused: its tables are not read).
+constexpr const char* store_format = "3";
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS decisions(
-  campaign TEXT NOT NULL, event_id TEXT NOT NULL, line INTEGER NOT NULL, ts INTEGER NOT NULL,
-  imsi TEXT NOT NULL, msisdn TEXT NOT NULL, event_type TEXT NOT NULL, action TEXT NOT NULL,
-  outcome TEXT NOT NULL, reason TEXT NOT NULL, text TEXT NOT NULL, control INTEGER NOT NULL,
-  handed INTEGER NOT NULL, PRIMARY KEY(campaign, event_id, line)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS decisions_unhanded ON decisions(handed) WHERE handed = 0;
+CREATE TABLE IF NOT EXISTS decision_batches(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS unhanded(campaign TEXT NOT NULL, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY(campaign, event_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS subscribers(key INTEGER PRIMARY KEY, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS state_log(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS pending(campaign TEXT NOT NULL, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
   release_ts INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY(campaign, event_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS budgets(campaign TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL,
@@ -24,6 +31,74 @@ CREATE TABLE IF NOT EXISTS responses(campaign TEXT NOT NULL, imsi TEXT NOT NULL,
   ts INTEGER NOT NULL, text TEXT NOT NULL, ordered INTEGER NOT NULL, opt_out INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS opt_outs(msisdn TEXT PRIMARY KEY, ts INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+// The batch encodings: LEB128 lengths and integers (little-endian fixed width for timestamps
+// and keys), strings as length + bytes. Local to the host that wrote them, like the rest.
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void put_string(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
+}
+template <class T>
+void put_fixed(std::string& out, T v) {
+  char b[sizeof v];
+  std::memcpy(b, &v, sizeof v);
+  out.append(b, sizeof v);
+}
+
+class blob_reader {
+ public:
+  explicit blob_reader(std::string_view in) : _in(in) {}
+  bool empty() const { return _in.empty(); }
+  bool varint(std::uint64_t& v) {
+    v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (_in.empty()) return false;
+      const auto b = static_cast<std::uint8_t>(_in.front());
+      _in.remove_prefix(1);
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return false;
+  }
+  bool string(std::string_view& s) {
+    std::uint64_t n = 0;
+    if (!varint(n) || n > _in.size()) return false;
+    s = _in.substr(0, n);
+    _in.remove_prefix(n);
+    return true;
+  }
+  bool string(std::string& s) {
+    std::string_view v;
+    if (!string(v)) return false;
+    s.assign(v);
+    return true;
+  }
+  template <class T>
+  bool fixed(T& v) {
+    if (_in.size() < sizeof v) return false;
+    std::memcpy(&v, _in.data(), sizeof v);
+    _in.remove_prefix(sizeof v);
+    return true;
+  }
+
+ private:
+  std::string_view _in;
+};
+
+bool read_decision(blob_reader& r, decision_row& d) {
+  std::uint64_t line = 0, flags = 0;
+  return r.string(d.campaign) && r.string(d.event_id) && r.varint(line) && r.fixed(d.ts_us) && r.string(d.imsi) &&
+         r.string(d.msisdn) && r.string(d.event_type) && r.string(d.action) && r.string(d.outcome) &&
+         r.string(d.reason) && r.string(d.text) && r.varint(flags) &&
+         ((d.line = static_cast<int>(line)), (d.control = (flags & 1) != 0), (d.handed = (flags & 2) != 0), true);
+}
 
 void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -36,6 +111,26 @@ std::string column_text(sqlite3_stmt* s, int i) {
 }
 
 }  // namespace
+
+void append_decision(std::string& batch, const decision_ref& d) {
+  put_string(batch, d.campaign);
+  put_string(batch, d.event_id);
+  put_varint(batch, static_cast<std::uint64_t>(d.line));
+  put_fixed(batch, d.ts_us);
+  put_string(batch, d.imsi);
+  put_string(batch, d.msisdn);
+  put_string(batch, d.event_type);
+  put_string(batch, d.action);
+  put_string(batch, d.outcome);
+  put_string(batch, d.reason);
+  put_string(batch, d.text);
+  put_varint(batch, (d.control ? 1u : 0u) | (d.handed ? 2u : 0u));
+}
+
+void append_state_entry(std::string& batch, std::uint64_t key, std::string_view state) {
+  put_fixed(batch, key);
+  put_string(batch, state);
+}
 
 state_store::~state_store() {
   close();
@@ -64,6 +159,28 @@ sqlite3_stmt* state_store::prepare(const char* sql, std::string& error) {
   return s;
 }
 
+std::optional<std::string> state_store::meta_value(const char* key, std::string& error) {
+  sqlite3_stmt* get = prepare("SELECT value FROM meta WHERE key = ?1", error);
+  if (get == nullptr) return std::nullopt;
+  bind_text(get, 1, key);
+  std::string found;
+  if (sqlite3_step(get) == SQLITE_ROW) found = column_text(get, 0);
+  sqlite3_finalize(get);
+  return found;
+}
+
+// A store of another format is refused rather than misread: its tables hold another layout.
+bool state_store::check_format(std::string& error) {
+  const auto format = meta_value("format", error);
+  if (!format) return false;
+  if (*format != store_format) {
+    error = fmt::format("{}: a store of format {} (this version reads format {}); move it away to start afresh", _path,
+                        format->empty() ? "2 or older" : *format, store_format);
+    return false;
+  }
+  return true;
+}
+
 bool state_store::open_read(const std::string& path, std::string& error) {
   _path = path;
   if (sqlite3_open_v2(path.c_str(), &_db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
@@ -72,7 +189,7 @@ bool state_store::open_read(const std::string& path, std::string& error) {
     return false;
   }
   sqlite3_busy_timeout(_db, 5000);
-  return true;
+  return check_format(error);
 }
 
 bool state_store::open(const std::string& path, std::size_t shard, std::size_t shards, std::string& error) {
@@ -85,48 +202,60 @@ bool state_store::open(const std::string& path, std::size_t shard, std::size_t s
   sqlite3_busy_timeout(_db, 5000);
   // WAL + synchronous=NORMAL: a committed batch survives a process crash (kill -9); only a power
   // loss may take the last batches, which the SMPP outbox then never saw either.
-  // A large page cache and a memory map: a batch touches rows all over the decisions and
-  // subscribers B-trees, and with SQLite's default 2 MiB cache every page was read and written
-  // with a system call of its own (measured: pread/pwrite took most of the engine's time).
+  // A large page cache and a memory map for the fold, which rewrites subscriber rows all over
+  // the B-tree (with SQLite's default 2 MiB cache every page was a pread/pwrite of its own).
   if (!exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; "
             "PRAGMA mmap_size=1073741824;",
-            error) ||
-      !exec(schema, error))
+            error))
     return false;
+  // A new store gets its format; one without `format` but with the tables of format 2 is older.
+  sqlite3_stmt* probe = prepare("SELECT count(*) FROM sqlite_master WHERE name = 'meta'", error);
+  if (probe == nullptr) return false;
+  const bool fresh = sqlite3_step(probe) == SQLITE_ROW && sqlite3_column_int(probe, 0) == 0;
+  sqlite3_finalize(probe);
+  if (!exec(schema, error)) return false;
+  if (fresh) {
+    const std::string sql = fmt::format("INSERT INTO meta VALUES('format', '{}')", store_format);
+    if (!exec(sql.c_str(), error)) return false;
+  }
+  if (!check_format(error)) return false;
   const std::string layout = fmt::format("{}/{}", shard, shards);
-  sqlite3_stmt* get = prepare("SELECT value FROM meta WHERE key = 'shard'", error);
-  if (get == nullptr) return false;
-  std::string found;
-  if (sqlite3_step(get) == SQLITE_ROW) found = column_text(get, 0);
-  sqlite3_finalize(get);
-  if (found.empty()) {
+  const auto found = meta_value("shard", error);
+  if (!found) return false;
+  if (found->empty()) {
     const std::string sql = fmt::format("INSERT INTO meta VALUES('shard', '{}')", layout);
     if (!exec(sql.c_str(), error)) return false;
-  } else if (found != layout) {
-    error = fmt::format("{}: made for trigger shard {}, not {} (use the same --trigger-shards as before)", path, found,
+  } else if (*found != layout) {
+    error = fmt::format("{}: made for trigger shard {}, not {} (use the same --trigger-shards as before)", path, *found,
                         layout);
     return false;
   }
-  _put_decision =
-      prepare("INSERT OR REPLACE INTO decisions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", error);
+  sqlite3_stmt* log_size = prepare("SELECT coalesce(sum(length(data)), 0) FROM state_log", error);
+  if (log_size == nullptr) return false;
+  if (sqlite3_step(log_size) == SQLITE_ROW)
+    _state_log_bytes = static_cast<std::uint64_t>(sqlite3_column_int64(log_size, 0));
+  sqlite3_finalize(log_size);
+  _put_decisions = prepare("INSERT INTO decision_batches(data) VALUES(?1)", error);
+  _put_unhanded = prepare("INSERT OR REPLACE INTO unhanded VALUES(?1, ?2, ?3, ?4)", error);
+  _put_states = prepare("INSERT INTO state_log(data) VALUES(?1)", error);
   _put_subscriber = prepare("INSERT OR REPLACE INTO subscribers VALUES(?1, ?2)", error);
   _put_pending = prepare("INSERT OR REPLACE INTO pending VALUES(?1, ?2, ?3, ?4, ?5)", error);
   _delete_pending = prepare("DELETE FROM pending WHERE campaign = ?1 AND event_id = ?2", error);
   _put_budget = prepare("INSERT OR REPLACE INTO budgets VALUES(?1, ?2, ?3)", error);
   _put_response = prepare("INSERT INTO responses VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", error);
   _put_opt_out = prepare("INSERT OR IGNORE INTO opt_outs VALUES(?1, ?2)", error);
-  _mark_handed = prepare("UPDATE decisions SET handed = 1 WHERE campaign = ?1 AND event_id = ?2 AND line = 1", error);
+  _mark_handed = prepare("DELETE FROM unhanded WHERE campaign = ?1 AND event_id = ?2", error);
   return _mark_handed != nullptr && _put_opt_out != nullptr && _put_response != nullptr && _put_budget != nullptr &&
          _delete_pending != nullptr && _put_pending != nullptr && _put_subscriber != nullptr &&
-         _put_decision != nullptr;
+         _put_states != nullptr && _put_unhanded != nullptr && _put_decisions != nullptr;
 }
 
 void state_store::close() noexcept {
-  for (auto* s : {_put_decision, _put_subscriber, _put_pending, _delete_pending, _put_budget, _put_response,
-                  _put_opt_out, _mark_handed})
+  for (auto* s : {_put_decisions, _put_unhanded, _put_states, _put_subscriber, _put_pending, _delete_pending,
+                  _put_budget, _put_response, _put_opt_out, _mark_handed})
     if (s != nullptr) sqlite3_finalize(s);
-  _put_decision = _put_subscriber = _put_pending = _delete_pending = _put_budget = _put_response = _put_opt_out =
-      _mark_handed = nullptr;
+  _put_decisions = _put_unhanded = _put_states = _put_subscriber = _put_pending = _delete_pending = _put_budget =
+      _put_response = _put_opt_out = _mark_handed = nullptr;
   if (_db != nullptr) sqlite3_close(_db);
   _db = nullptr;
 }
@@ -140,37 +269,51 @@ bool each_row(sqlite3* db, const char* sql, const std::string& path, std::string
     return false;
   }
   int rc = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) f(s);
-  const bool ok = rc == SQLITE_DONE;
-  if (!ok) error = fmt::format("{}: {}", path, sqlite3_errmsg(db));
+  bool ok = true;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) ok = f(s);
+  if (ok && rc != SQLITE_DONE) {
+    error = fmt::format("{}: {}", path, sqlite3_errmsg(db));
+    ok = false;
+  }
   sqlite3_finalize(s);
   return ok;
 }
 
-decision_row read_decision(sqlite3_stmt* s) {
-  decision_row d;
-  d.campaign = column_text(s, 0);
-  d.event_id = column_text(s, 1);
-  d.line = sqlite3_column_int(s, 2);
-  d.ts_us = sqlite3_column_int64(s, 3);
-  d.imsi = column_text(s, 4);
-  d.msisdn = column_text(s, 5);
-  d.event_type = column_text(s, 6);
-  d.action = column_text(s, 7);
-  d.outcome = column_text(s, 8);
-  d.reason = column_text(s, 9);
-  d.text = column_text(s, 10);
-  d.control = sqlite3_column_int(s, 11) != 0;
-  d.handed = sqlite3_column_int(s, 12) != 0;
-  return d;
+std::string_view column_blob(sqlite3_stmt* s, int i) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
+  return {p == nullptr ? "" : p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))};
+}
+
+bool decisions_of(std::string_view blob, std::vector<decision_row>& out) {
+  blob_reader r(blob);
+  while (!r.empty()) {
+    decision_row d;
+    if (!read_decision(r, d)) return false;
+    out.push_back(std::move(d));
+  }
+  return true;
 }
 }  // namespace
 
-bool state_store::each_subscriber(const std::function<void(std::uint64_t, std::string_view)>& f, std::string& error) {
-  return each_row(_db, "SELECT key, state FROM subscribers", _path, error, [&](sqlite3_stmt* s) {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(s, 1));
-    f(static_cast<std::uint64_t>(sqlite3_column_int64(s, 0)),
-      std::string_view(p == nullptr ? "" : p, static_cast<std::size_t>(sqlite3_column_bytes(s, 1))));
+bool state_store::each_subscriber(const std::function<void(std::uint64_t, std::string_view, bool)>& f,
+                                  std::string& error) {
+  if (!each_row(_db, "SELECT key, state FROM subscribers", _path, error, [&](sqlite3_stmt* s) {
+        f(static_cast<std::uint64_t>(sqlite3_column_int64(s, 0)), column_blob(s, 1), false);
+        return true;
+      }))
+    return false;
+  return each_row(_db, "SELECT data FROM state_log ORDER BY seq", _path, error, [&](sqlite3_stmt* s) {
+    blob_reader r(column_blob(s, 0));
+    while (!r.empty()) {
+      std::uint64_t key = 0;
+      std::string_view state;
+      if (!r.fixed(key) || !r.string(state)) {
+        error = fmt::format("{}: a state_log row does not decode", _path);
+        return false;
+      }
+      f(key, state, true);
+    }
+    return true;
   });
 }
 
@@ -185,6 +328,7 @@ bool state_store::each_pending(const std::function<void(pending_row&&)>& f, std:
         p.release_us = sqlite3_column_int64(s, 3);
         p.event_json = column_text(s, 4);
         f(std::move(p));
+        return true;
       });
 }
 
@@ -192,21 +336,42 @@ bool state_store::each_budget(const std::function<void(std::string_view, std::in
                               std::string& error) {
   return each_row(_db, "SELECT campaign, day, count FROM budgets", _path, error, [&](sqlite3_stmt* s) {
     f(column_text(s, 0), sqlite3_column_int(s, 1), static_cast<std::uint64_t>(sqlite3_column_int64(s, 2)));
+    return true;
   });
 }
 
 bool state_store::each_opt_out(const std::function<void(std::string_view)>& f, std::string& error) {
-  return each_row(_db, "SELECT msisdn FROM opt_outs", _path, error, [&](sqlite3_stmt* s) { f(column_text(s, 0)); });
+  return each_row(_db, "SELECT msisdn FROM opt_outs", _path, error, [&](sqlite3_stmt* s) {
+    f(column_text(s, 0));
+    return true;
+  });
 }
 
 bool state_store::each_unhanded(const std::function<void(decision_row&&)>& f, std::string& error) {
-  return each_row(_db, "SELECT * FROM decisions WHERE handed = 0 ORDER BY ts, campaign, event_id", _path, error,
-                  [&](sqlite3_stmt* s) { f(read_decision(s)); });
+  return each_row(_db, "SELECT data FROM unhanded ORDER BY ts, campaign, event_id", _path, error, [&](sqlite3_stmt* s) {
+    std::vector<decision_row> one;
+    if (!decisions_of(column_blob(s, 0), one) || one.size() != 1) {
+      error = fmt::format("{}: an unhanded row does not decode", _path);
+      return false;
+    }
+    f(std::move(one.front()));
+    return true;
+  });
 }
 
 bool state_store::each_decision(const std::function<void(decision_row&&)>& f, std::string& error) {
-  return each_row(_db, "SELECT * FROM decisions ORDER BY ts, campaign, event_id, line", _path, error,
-                  [&](sqlite3_stmt* s) { f(read_decision(s)); });
+  std::vector<decision_row> all;
+  if (!each_row(_db, "SELECT data FROM decision_batches ORDER BY seq", _path, error, [&](sqlite3_stmt* s) {
+        if (decisions_of(column_blob(s, 0), all)) return true;
+        error = fmt::format("{}: a decision batch does not decode", _path);
+        return false;
+      }))
+    return false;
+  std::stable_sort(all.begin(), all.end(), [](const decision_row& a, const decision_row& b) {
+    return std::tie(a.ts_us, a.campaign, a.event_id, a.line) < std::tie(b.ts_us, b.campaign, b.event_id, b.line);
+  });
+  for (auto& d : all) f(std::move(d));
+  return true;
 }
 
 bool state_store::each_response(const std::function<void(response_row&&)>& f, std::string& error) {
@@ -221,12 +386,15 @@ bool state_store::each_response(const std::function<void(response_row&&)>& f, st
                     r.ordered = sqlite3_column_int(s, 5) != 0;
                     r.opt_out = sqlite3_column_int(s, 6) != 0;
                     f(std::move(r));
+                    return true;
                   });
 }
 
 bool state_store::begin(std::string& error) {
   if (_in_batch) return true;
   _in_batch = exec("BEGIN IMMEDIATE", error);
+  _batch_log_bytes = 0;
+  _batch_folded = false;
   return _in_batch;
 }
 
@@ -237,6 +405,8 @@ bool state_store::commit(std::string& error) {
     rollback();
     return false;
   }
+  if (_batch_folded) _state_log_bytes = 0;
+  _state_log_bytes += _batch_log_bytes;
   return true;
 }
 
@@ -258,28 +428,45 @@ bool step_done(sqlite3* db, sqlite3_stmt* s, const std::string& path, std::strin
 }
 }  // namespace
 
-bool state_store::put_decision(const decision_row& d, std::string& error) {
-  auto* s = _put_decision;
-  bind_text(s, 1, d.campaign);
-  bind_text(s, 2, d.event_id);
-  sqlite3_bind_int(s, 3, d.line);
-  sqlite3_bind_int64(s, 4, d.ts_us);
-  bind_text(s, 5, d.imsi);
-  bind_text(s, 6, d.msisdn);
-  bind_text(s, 7, d.event_type);
-  bind_text(s, 8, d.action);
-  bind_text(s, 9, d.outcome);
-  bind_text(s, 10, d.reason);
-  bind_text(s, 11, d.text);
-  sqlite3_bind_int(s, 12, d.control ? 1 : 0);
-  sqlite3_bind_int(s, 13, d.handed ? 1 : 0);
-  return step_done(_db, s, _path, error);
+bool state_store::put_decisions(std::string_view batch, std::span<const decision_row> unhanded, std::string& error) {
+  if (!batch.empty()) {
+    sqlite3_bind_blob(_put_decisions, 1, batch.data(), static_cast<int>(batch.size()), SQLITE_STATIC);
+    if (!step_done(_db, _put_decisions, _path, error)) return false;
+  }
+  std::string one;
+  for (const auto& d : unhanded) {
+    one.clear();
+    append_decision(one, {d.campaign, d.event_id, d.line, d.ts_us, d.imsi, d.msisdn, d.event_type, d.action, d.outcome,
+                          d.reason, d.text, d.control, d.handed});
+    bind_text(_put_unhanded, 1, d.campaign);
+    bind_text(_put_unhanded, 2, d.event_id);
+    sqlite3_bind_int64(_put_unhanded, 3, d.ts_us);
+    sqlite3_bind_blob(_put_unhanded, 4, one.data(), static_cast<int>(one.size()), SQLITE_TRANSIENT);
+    if (!step_done(_db, _put_unhanded, _path, error)) return false;
+  }
+  return true;
 }
 
-bool state_store::put_subscriber(std::uint64_t key, std::string_view state, std::string& error) {
-  sqlite3_bind_int64(_put_subscriber, 1, static_cast<sqlite3_int64>(key));
-  sqlite3_bind_blob(_put_subscriber, 2, state.data(), static_cast<int>(state.size()), SQLITE_TRANSIENT);
-  return step_done(_db, _put_subscriber, _path, error);
+bool state_store::put_states(std::string_view batch, std::string& error) {
+  if (batch.empty()) return true;
+  sqlite3_bind_blob(_put_states, 1, batch.data(), static_cast<int>(batch.size()), SQLITE_STATIC);
+  if (!step_done(_db, _put_states, _path, error)) return false;
+  _batch_log_bytes += batch.size();
+  return true;
+}
+
+bool state_store::fold(std::span<const std::uint64_t> keys,
+                       const std::function<std::string_view(std::uint64_t)>& state_of, std::string& error) {
+  for (const auto key : keys) {
+    const auto state = state_of(key);
+    sqlite3_bind_int64(_put_subscriber, 1, static_cast<sqlite3_int64>(key));
+    sqlite3_bind_blob(_put_subscriber, 2, state.data(), static_cast<int>(state.size()), SQLITE_STATIC);
+    if (!step_done(_db, _put_subscriber, _path, error)) return false;
+  }
+  if (!exec("DELETE FROM state_log", error)) return false;
+  _batch_folded = true;
+  _batch_log_bytes = 0;
+  return true;
 }
 
 bool state_store::put_pending(const pending_row& p, std::string& error) {

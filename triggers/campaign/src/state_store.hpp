@@ -2,13 +2,21 @@
 // transaction per batch (campaigns.md "Exactly once": decisions, contacts, caps, budgets,
 // immunity and waiting deferrals are written before the message leaves).
 //
+// A batch is thousands of events, so what every event touches is appended as one row per batch
+// (the decisions, the changed subscriber states) rather than a row per decision or subscriber:
+// row-per-item updates hit a random B-tree page each, and that write traffic was 60 % of the
+// engine's time (bench/README.md, bench_campaign).
+//
 // Tables
-//   meta(key, value)                      shard, shards (a store belongs to one shard layout)
-//   decisions(campaign, event_id, line,   every decision line; line 0 = the `deferred` line,
-//     ts, imsi, msisdn, event_type,       1 = the final one; handed = 0 while a sent message has
-//     action, outcome, reason, text,      not been taken by its channel
-//     control, handed)
-//   subscribers(key, state)               per-subscriber history, contacts, processed watermark
+//   meta(key, value)                      shard layout ('shard' = K/N) and 'format'
+//   decision_batches(seq, data)           every decision line of a batch, encoded (append_decision);
+//                                         line 0 = the `deferred` line, 1 = the final one
+//   unhanded(campaign, event_id, ts, data)  sent decisions whose message the channel has not taken
+//   subscribers(key, state)               per-subscriber history, contacts, processed watermark,
+//                                         as of the last fold
+//   state_log(seq, data)                  states changed since the fold: (key, state) entries per
+//                                         batch, later ones replacing earlier; folded into
+//                                         `subscribers` when it outgrows fold_bytes
 //   pending(campaign, event_id, ts,       waiting deferrals: the event as a JSON line
 //     release_ts, event)
 //   budgets(campaign, day, count)         spent budget per local date
@@ -19,6 +27,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -27,6 +37,7 @@ struct sqlite3_stmt;
 
 namespace bssap::campaign {
 
+// A decision line as stored (and as the report reads it).
 struct decision_row {
   std::string campaign, event_id;
   int line = 1;
@@ -50,6 +61,19 @@ struct response_row {
   bool ordered = false, opt_out = false;
 };
 
+// The fields of one decision line, appended to a batch's encoding without copies.
+struct decision_ref {
+  std::string_view campaign, event_id;
+  int line = 1;
+  std::int64_t ts_us = 0;
+  std::string_view imsi, msisdn, event_type, action, outcome, reason, text;
+  bool control = false;
+  bool handed = true;
+};
+void append_decision(std::string& batch, const decision_ref& d);
+// Appends one subscriber's entry to a batch's state_log encoding (`state` written by the engine).
+void append_state_entry(std::string& batch, std::uint64_t key, std::string_view state);
+
 class state_store {
  public:
   state_store() = default;
@@ -64,8 +88,10 @@ class state_store {
   bool open_read(const std::string& path, std::string& error);
   void close() noexcept;
 
-  // Restore at start.
-  bool each_subscriber(const std::function<void(std::uint64_t, std::string_view)>& f, std::string& error);
+  // Restore at start. Subscribers: the folded table, then the state log in order (a key can
+  // come more than once; the last one holds).
+  // `logged`: read from the state log (its key must be passed to the next fold).
+  bool each_subscriber(const std::function<void(std::uint64_t, std::string_view, bool logged)>& f, std::string& error);
   bool each_pending(const std::function<void(pending_row&&)>& f, std::string& error);
   bool each_budget(const std::function<void(std::string_view, std::int32_t, std::uint64_t)>& f, std::string& error);
   bool each_opt_out(const std::function<void(std::string_view)>& f, std::string& error);
@@ -78,8 +104,17 @@ class state_store {
   bool begin(std::string& error);
   bool commit(std::string& error);
   void rollback() noexcept;
-  bool put_decision(const decision_row& d, std::string& error);
-  bool put_subscriber(std::uint64_t key, std::string_view state, std::string& error);
+  // A batch's decisions (append_decision); those not handed over are kept apart until
+  // mark_handed, for the next start to hand over again.
+  bool put_decisions(std::string_view batch, std::span<const decision_row> unhanded, std::string& error);
+  // A batch's changed subscribers (append_state_entry).
+  bool put_states(std::string_view batch, std::string& error);
+  // Bytes in the state log since the last fold; fold writes each given state into `subscribers`
+  // (keys ascending: one pass over the B-tree) and empties the log. The caller passes every key
+  // the log holds.
+  std::uint64_t state_log_bytes() const noexcept { return _state_log_bytes; }
+  bool fold(std::span<const std::uint64_t> keys, const std::function<std::string_view(std::uint64_t)>& state_of,
+            std::string& error);
   bool put_pending(const pending_row& p, std::string& error);
   bool delete_pending(std::string_view campaign, std::string_view event_id, std::string& error);
   bool put_budget(std::string_view campaign, std::int32_t day, std::uint64_t count, std::string& error);
@@ -91,10 +126,14 @@ class state_store {
   bool exec(const char* sql, std::string& error);
   sqlite3_stmt* prepare(const char* sql, std::string& error);
   std::string sqlite_error(std::string_view what) const;
+  std::optional<std::string> meta_value(const char* key, std::string& error);
+  bool check_format(std::string& error);
 
   sqlite3* _db = nullptr;
   std::string _path;
-  sqlite3_stmt* _put_decision = nullptr;
+  sqlite3_stmt* _put_decisions = nullptr;
+  sqlite3_stmt* _put_unhanded = nullptr;
+  sqlite3_stmt* _put_states = nullptr;
   sqlite3_stmt* _put_subscriber = nullptr;
   sqlite3_stmt* _put_pending = nullptr;
   sqlite3_stmt* _delete_pending = nullptr;
@@ -103,6 +142,9 @@ class state_store {
   sqlite3_stmt* _put_opt_out = nullptr;
   sqlite3_stmt* _mark_handed = nullptr;
   bool _in_batch = false;
+  std::uint64_t _state_log_bytes = 0;  // committed
+  std::uint64_t _batch_log_bytes = 0;  // added by the open batch
+  bool _batch_folded = false;
 };
 
 }  // namespace bssap::campaign

@@ -144,6 +144,8 @@ struct engine_options {
   std::size_t shard = 0;
   std::size_t shards = 1;
   std::size_t batch_events = 4096;  // commit at least this often
+  // The store's state log is folded into its subscriber table past this size (tests make it small).
+  std::uint64_t fold_bytes = 64ull << 20;
   // The day's figures of all shards (the runtime sums them); empty: this shard's own.
   std::function<day_figures(local_days)> all_shards;
 };
