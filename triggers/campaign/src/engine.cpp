@@ -33,13 +33,19 @@ std::string_view to_string(reason r) noexcept {
   return names[static_cast<std::size_t>(r)];
 }
 
-std::uint64_t fnv1a64(std::string_view s) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ull;
+namespace {
+// FNV-1a-64 continued over more bytes (fnv1a64 of a concatenation without building it).
+std::uint64_t fnv1a64_more(std::uint64_t h, std::string_view s) noexcept {
   for (const char c : s) {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ull;
   }
   return h;
+}
+}  // namespace
+
+std::uint64_t fnv1a64(std::string_view s) noexcept {
+  return fnv1a64_more(0xcbf29ce484222325ull, s);
 }
 
 namespace {
@@ -65,14 +71,6 @@ std::uint64_t key_of(const event& e) {
 }  // namespace
 
 namespace {
-std::uint64_t fnv1a64_more(std::uint64_t h, std::string_view s) noexcept {
-  for (const char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
 // The hash behind event_id, without building its text on the heap (every event needs the hash
 // for the processed watermark; only a decision needs the text).
 std::uint64_t event_hash_of(const event& e) {
@@ -82,10 +80,7 @@ std::uint64_t event_hash_of(const event& e) {
   s.push_back('|');
   s += to_string(e.type);
   s.push_back('|');
-  if (e.has(f_imsi))
-    s += e.imsi.view();
-  else if (e.has(f_tmsi))
-    fmt::format_to(std::back_inserter(s), "{:08x}", e.tmsi);
+  s += identity_of(e);  // 15 digits or 8 hex digits: within std::string's inline buffer
   s.push_back('|');
   if (e.has(f_peer)) s += e.peer.view();
   return fnv1a64(s);
@@ -389,7 +384,7 @@ struct engine::impl {
   // The current batch.
   std::string decision_batch;  // append_decision encodings
   std::size_t batch_decisions = 0;
-  std::vector<decision_row> unhanded;  // sent decisions the channel has yet to take
+  std::vector<unhanded_row> unhanded;  // sent decisions the channel has yet to take
   std::string state_batch, state_buf;  // append_state_entry encodings; one state
   std::vector<std::uint64_t> logged;   // keys in the store's state log (the next fold's)
   std::vector<pending_row> pending_added;
@@ -682,10 +677,11 @@ struct engine::impl {
                            !(o == outcome::sent && d.action != channel_type::record)};
     append_decision(decision_batch, row);
     ++batch_decisions;
-    if (!row.handed)
-      unhanded.push_back({d.campaign, d.event_id, line, ts, d.imsi, d.msisdn, std::string(row.event_type),
-                          std::string(row.action), std::string(row.outcome), std::string(row.reason), d.text, control,
-                          false});
+    if (!row.handed) {
+      unhanded_row u{d.campaign, d.event_id, ts, {}};
+      append_decision(u.data, row);
+      unhanded.push_back(std::move(u));
+    }
     roll_day(ts);
     if (o == outcome::sent && d.action != channel_type::record) bump(fig_sent);
     if (o == outcome::suppressed) bump(fig_suppressed);
@@ -1051,7 +1047,8 @@ struct engine::impl {
     // Added first: a deferral added and released within one batch must not stay stored.
     for (const auto& p : pending_added) ok = ok && store.put_pending(p, err);
     for (const auto& [campaign, event_id] : pending_released) ok = ok && store.delete_pending(campaign, event_id, err);
-    ok = ok && store_states(err);
+    bool folded = false;
+    ok = ok && store_states(folded, err);
     for (auto& [id, b] : budgets) {
       for (const auto day : b.dirty) ok = ok && store.put_budget(id, day, b.by_day[day], err);
       b.dirty.clear();
@@ -1067,6 +1064,7 @@ struct engine::impl {
     } else {
       bump(counts.commits);
       to_mark_handed.clear();
+      if (folded) logged.clear();  // (a batch rolled back keeps the log, and so its keys)
     }
     decision_batch.clear();
     batch_decisions = 0;
@@ -1087,7 +1085,7 @@ struct engine::impl {
   // The batch's changed subscribers go to the state log, one row; once the log outgrows
   // fold_bytes, every state it holds is folded into the subscriber table instead (amortised:
   // each logged byte is folded at most once).
-  bool store_states(std::string& err) {
+  bool store_states(bool& folded, std::string& err) {
     if (dirty.empty()) return true;
     state_batch.clear();
     for (const auto key : dirty) {
@@ -1101,15 +1099,14 @@ struct engine::impl {
     if (store.state_log_bytes() + state_batch.size() <= options.fold_bytes) return store.put_states(state_batch, err);
     std::sort(logged.begin(), logged.end());
     logged.erase(std::unique(logged.begin(), logged.end()), logged.end());
-    const bool ok = store.fold(
+    folded = store.fold(
         logged,
         [&](std::uint64_t key) -> std::string_view {
           encode_state(subscribers[key], state_buf);
           return state_buf;
         },
         err);
-    if (ok) logged.clear();  // (a failed batch rolls back; the log and its keys stay)
-    return ok;
+    return folded;
   }
 
   void hand_over() {

@@ -428,20 +428,16 @@ bool step_done(sqlite3* db, sqlite3_stmt* s, const std::string& path, std::strin
 }
 }  // namespace
 
-bool state_store::put_decisions(std::string_view batch, std::span<const decision_row> unhanded, std::string& error) {
+bool state_store::put_decisions(std::string_view batch, std::span<const unhanded_row> unhanded, std::string& error) {
   if (!batch.empty()) {
     sqlite3_bind_blob(_put_decisions, 1, batch.data(), static_cast<int>(batch.size()), SQLITE_STATIC);
     if (!step_done(_db, _put_decisions, _path, error)) return false;
   }
-  std::string one;
-  for (const auto& d : unhanded) {
-    one.clear();
-    append_decision(one, {d.campaign, d.event_id, d.line, d.ts_us, d.imsi, d.msisdn, d.event_type, d.action, d.outcome,
-                          d.reason, d.text, d.control, d.handed});
-    bind_text(_put_unhanded, 1, d.campaign);
-    bind_text(_put_unhanded, 2, d.event_id);
-    sqlite3_bind_int64(_put_unhanded, 3, d.ts_us);
-    sqlite3_bind_blob(_put_unhanded, 4, one.data(), static_cast<int>(one.size()), SQLITE_TRANSIENT);
+  for (const auto& u : unhanded) {
+    bind_text(_put_unhanded, 1, u.campaign);
+    bind_text(_put_unhanded, 2, u.event_id);
+    sqlite3_bind_int64(_put_unhanded, 3, u.ts_us);
+    sqlite3_bind_blob(_put_unhanded, 4, u.data.data(), static_cast<int>(u.data.size()), SQLITE_STATIC);
     if (!step_done(_db, _put_unhanded, _path, error)) return false;
   }
   return true;

@@ -71,6 +71,13 @@ struct decision_ref {
   bool handed = true;
 };
 void append_decision(std::string& batch, const decision_ref& d);
+
+// A sent decision whose message the channel has yet to take: its line, encoded alone.
+struct unhanded_row {
+  std::string campaign, event_id;
+  std::int64_t ts_us = 0;
+  std::string data;  // append_decision
+};
 // Appends one subscriber's entry to a batch's state_log encoding (`state` written by the engine).
 void append_state_entry(std::string& batch, std::uint64_t key, std::string_view state);
 
@@ -106,7 +113,7 @@ class state_store {
   void rollback() noexcept;
   // A batch's decisions (append_decision); those not handed over are kept apart until
   // mark_handed, for the next start to hand over again.
-  bool put_decisions(std::string_view batch, std::span<const decision_row> unhanded, std::string& error);
+  bool put_decisions(std::string_view batch, std::span<const unhanded_row> unhanded, std::string& error);
   // A batch's changed subscribers (append_state_entry).
   bool put_states(std::string_view batch, std::string& error);
   // Bytes in the state log since the last fold; fold writes each given state into `subscribers`
