@@ -44,7 +44,9 @@ class ip_framer {
 
   // Writes L2 + L3 headers for a packet sent by `bsc`'s side (up) or the MSC (down); returns the
   // offset where the transport header starts.
-  std::size_t begin(std::uint8_t* f, std::uint8_t bsc, dir d, std::uint8_t proto) {
+  // `path` 1: the second address pair of a multi-homed association (10.93.x instead of 10.92.x,
+  // fd00:b5d:.. instead of fd00:b5c:..).
+  std::size_t begin(std::uint8_t* f, std::uint8_t bsc, dir d, std::uint8_t proto, std::uint8_t path = 0) {
     std::uint8_t bsc_mac[6] = {0x02, 0x00, 0x0B, 0x5C, 0x01, static_cast<std::uint8_t>(bsc + 1)};
     std::uint8_t msc_mac[6] = {0x02, 0x00, 0x0B, 0x5C, 0x00, 0x01};
     std::size_t n = 0;
@@ -64,9 +66,10 @@ class ip_framer {
       put32(f + n, 0x60000000);
       f[n + 6] = proto;
       f[n + 7] = 64;
-      std::uint8_t bsc_ip[16] = {0xfd, 0x00, 0x0b, 0x5c, 0, 0, 0, 0,
-                                 0,    0,    0,    0,    0, 0, 1, static_cast<std::uint8_t>(bsc + 1)};
-      std::uint8_t msc_ip[16] = {0xfd, 0x00, 0x0b, 0x5c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+      const auto net = static_cast<std::uint8_t>(0x5c + path);
+      std::uint8_t bsc_ip[16] = {0xfd, 0x00, 0x0b, net, 0, 0, 0, 0,
+                                 0,    0,    0,    0,   0, 0, 1, static_cast<std::uint8_t>(bsc + 1)};
+      std::uint8_t msc_ip[16] = {0xfd, 0x00, 0x0b, net, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
       std::memcpy(f + n + 8, d == dir::up ? bsc_ip : msc_ip, 16);
       std::memcpy(f + n + 24, d == dir::up ? msc_ip : bsc_ip, 16);
       return n + 40;
@@ -78,8 +81,9 @@ class ip_framer {
     put16(f + n + 6, 0x4000);  // don't fragment
     f[n + 8] = 64;
     f[n + 9] = proto;
-    std::uint8_t bsc_ip[4] = {10, 92, 1, static_cast<std::uint8_t>(bsc + 1)};
-    std::uint8_t msc_ip[4] = {10, 92, 0, 1};
+    const auto net = static_cast<std::uint8_t>(92 + path);
+    std::uint8_t bsc_ip[4] = {10, net, 1, static_cast<std::uint8_t>(bsc + 1)};
+    std::uint8_t msc_ip[4] = {10, net, 0, 1};
     std::memcpy(f + n + 12, d == dir::up ? bsc_ip : msc_ip, 4);
     std::memcpy(f + n + 16, d == dir::up ? msc_ip : bsc_ip, 4);
     return n + 20;
@@ -127,6 +131,7 @@ struct retransmit_slot {
 struct pending_frame {
   bool active = false;
   std::uint8_t bsc = 0;
+  std::uint32_t assoc = 0;  // m3ua: the association (several per BSC with --associations)
   dir d = dir::up;
   std::int64_t ts = 0;
   std::size_t len = 0;
@@ -181,8 +186,11 @@ class link_base : public link {
 class m3ua_link final : public link_base {
  public:
   m3ua_link(const config& cfg, capture_writer& out, delivery_sink& obs)
-      : link_base(cfg, out, obs), _ip(cfg), _assoc(cfg.bscs) {
-    for (std::uint32_t i = 0; i < cfg.bscs; ++i) {
+      : link_base(cfg, out, obs),
+        _ip(cfg),
+        _per_bsc(std::max<std::uint32_t>(cfg.associations, 1)),
+        _assoc(cfg.bscs * _per_bsc) {
+    for (std::uint32_t i = 0; i < _assoc.size(); ++i) {
       for (auto& s : _assoc[i].ends) {
         s.tag = static_cast<std::uint32_t>(_rng.next()) | 1u;
         s.next_tsn = static_cast<std::uint32_t>(_rng.next());
@@ -191,23 +199,24 @@ class m3ua_link final : public link_base {
   }
 
   void open(std::int64_t ts) override {
-    for (std::uint32_t i = 0; i < _cfg.bscs; ++i) {
-      const auto bsc = static_cast<std::uint8_t>(i);
+    for (std::uint32_t i = 0; i < _assoc.size(); ++i) {
+      const std::uint32_t as = i;
       std::int64_t t = ts + static_cast<std::int64_t>(i) * 1000;
       if (_cfg.handshake) {
-        handshake(bsc, t);
+        handshake(as, t);
         t += 400;
         // M3UA ASP Up / Ack (stream 0) and ASP Active / Ack (stream 1), RFC 4666 3.5.1, 3.7.1.
-        management(bsc, dir::up, 3, 1, 0, t);
-        management(bsc, dir::down, 3, 4, 0, t + 150);
-        management(bsc, dir::up, 4, 1, 1, t + 300);
-        management(bsc, dir::down, 4, 3, 1, t + 450);
+        management(as, dir::up, 3, 1, 0, t);
+        management(as, dir::down, 3, 4, 0, t + 150);
+        management(as, dir::up, 4, 1, 1, t + 300);
+        management(as, dir::down, 4, 3, 1, t + 450);
       }
     }
   }
 
   void send(std::int64_t ts, const delivery& d, const std::uint8_t* sccp, std::size_t len) override {
     const std::uint8_t bsc = d.c.bsc;
+    const std::uint32_t as = association_of(bsc, d.m.d, d.c.sls);
     // M3UA DATA (RFC 4666 3.3.1): Protocol Data parameter with the MTP3 routing information.
     std::uint8_t* m = _m3ua.data();
     const std::uint32_t opc = d.m.d == dir::up ? bsc_pc(_cfg, bsc) : msc_pc(_cfg);
@@ -232,7 +241,7 @@ class m3ua_link final : public link_base {
     std::memset(m + 24 + len, 0, padded - param_len);
 
     if (_pending.active &&
-        (_pending.bsc != bsc || _pending.d != d.m.d || ts - _pending.ts > bundle_window_us ||
+        (_pending.assoc != as || _pending.d != d.m.d || ts - _pending.ts > bundle_window_us ||
          _pending.len + mlen + 16 > max_bundle_bytes || _pending.count == _pending.deliveries.size())) {
       flush();
     }
@@ -240,7 +249,7 @@ class m3ua_link final : public link_base {
       flush();
       write_retransmission(ts);
     }
-    auto& a = _assoc[bsc];
+    auto& a = _assoc[as];
     const int sender = d.m.d == dir::up ? 0 : 1;
     auto& s = a.ends[sender];
     if (mlen > _cfg.sctp_fragment) {
@@ -254,7 +263,7 @@ class m3ua_link final : public link_base {
         if (off == 0) flags |= 0x02;
         if (off + piece == mlen) flags |= 0x01;
         _pending.active = true;
-        _pending.bsc = bsc;
+        _pending.assoc = as;
         _pending.d = d.m.d;
         _pending.ts = ts;
         _pending.len = 0;
@@ -269,7 +278,7 @@ class m3ua_link final : public link_base {
     }
     if (!_pending.active) {
       _pending.active = true;
-      _pending.bsc = bsc;
+      _pending.assoc = as;
       _pending.d = d.m.d;
       _pending.len = 0;
       _pending.items = 0;
@@ -291,7 +300,20 @@ class m3ua_link final : public link_base {
   };
   struct assoc {
     std::array<side, 2> ends;  // [0] BSC, [1] MSC
+    std::uint8_t path = 0;     // multi-homed: the IP address pair in use (RFC 4960 6.4)
   };
+
+  // The association of a BSC's linkset that carries a message: M3UA load sharing by SLS
+  // (RFC 4666 1.4.7), the two ends each with their own selection, so a connection's uplink and
+  // downlink may take different associations.
+  std::uint32_t association_of(std::uint8_t bsc, dir d, std::uint8_t sls) const {
+    std::uint32_t k = 0;
+    if (_per_bsc > 1) {
+      const std::uint32_t x = (static_cast<std::uint32_t>(sls) + 1u) * (d == dir::up ? 0x9E3779B1u : 0x85EBCA77u);
+      k = (x >> 16) % _per_bsc;
+    }
+    return static_cast<std::uint32_t>(bsc) * _per_bsc + k;
+  }
 
   void put_data_chunk(pending_frame& p, side& s, std::uint16_t stream, std::uint16_t ssn, std::uint8_t flags,
                       const std::uint8_t* data, std::size_t len) {
@@ -311,12 +333,19 @@ class m3ua_link final : public link_base {
   }
 
   // SCTP common header + chunks in `body`, checksum; written at `ts`.
-  std::size_t build_packet(std::uint8_t bsc, dir d, const std::uint8_t* body, std::size_t len, std::uint32_t vtag) {
+  // `as` is the association (BSC as / _per_bsc); its k-th is told apart by the BSC's port,
+  // 2905 + k; multi-homed, a packet takes the association's current path, which moves now and
+  // then (a path failover, or the sender's choice of destination address).
+  std::size_t build_packet(std::uint32_t as, dir d, const std::uint8_t* body, std::size_t len, std::uint32_t vtag) {
     std::uint8_t* f = _frame.data();
-    const std::size_t l4 = _ip.begin(f, bsc, d, 132);
+    auto& a = _assoc[as];
+    if (_cfg.multihome && _rng.chance(0.05)) a.path ^= 1;
+    const auto bsc = static_cast<std::uint8_t>(as / _per_bsc);
+    const auto bsc_port = static_cast<unsigned>(2905 + as % _per_bsc);
+    const std::size_t l4 = _ip.begin(f, bsc, d, 132, a.path);
     std::uint8_t* s = f + l4;
-    put16(s, 2905);
-    put16(s + 2, 2905);
+    put16(s, d == dir::up ? bsc_port : 2905);
+    put16(s + 2, d == dir::up ? 2905 : bsc_port);
     put32(s + 4, vtag);
     put32(s + 8, 0);
     std::memcpy(s + 12, body, len);
@@ -334,10 +363,10 @@ class m3ua_link final : public link_base {
   }
 
   void flush_data(bool may_sack) {
-    auto& a = _assoc[_pending.bsc];
+    auto& a = _assoc[_pending.assoc];
     const int sender = _pending.d == dir::up ? 0 : 1;
     const std::size_t n =
-        build_packet(_pending.bsc, _pending.d, _pending.bytes.data(), _pending.len, a.ends[1 - sender].tag);
+        build_packet(_pending.assoc, _pending.d, _pending.bytes.data(), _pending.len, a.ends[1 - sender].tag);
     const bool written = write(_pending.ts, _frame.data(), n);
     if (_pending.items > 1) ++counters.bundled_frames;
     a.ends[1 - sender].cum_received = a.ends[sender].next_tsn - 1;
@@ -347,26 +376,26 @@ class m3ua_link final : public link_base {
     _pending.active = false;
     _pending.len = 0;
     _pending.items = 0;
-    if (may_sack && _rng.chance(0.3)) sack(_pending.bsc, _pending.d == dir::up ? dir::down : dir::up, _pending.ts);
+    if (may_sack && _rng.chance(0.3)) sack(_pending.assoc, _pending.d == dir::up ? dir::down : dir::up, _pending.ts);
   }
 
   // SACK (RFC 4960 3.3.4) from the side sending in direction `d`.
-  void sack(std::uint8_t bsc, dir d, std::int64_t ts) {
-    auto& a = _assoc[bsc];
+  void sack(std::uint32_t as, dir d, std::int64_t ts) {
+    auto& a = _assoc[as];
     const int sender = d == dir::up ? 0 : 1;
     std::array<std::uint8_t, 16> c{};
     c[0] = 3;
     put16(c.data() + 2, 16);
     put32(c.data() + 4, a.ends[sender].cum_received);
     put32(c.data() + 8, 106496);
-    const std::size_t n = build_packet(bsc, d, c.data(), c.size(), a.ends[1 - sender].tag);
+    const std::size_t n = build_packet(as, d, c.data(), c.size(), a.ends[1 - sender].tag);
     write(ts, _frame.data(), n);
     ++counters.control_frames;
   }
 
   // INIT, INIT ACK, COOKIE ECHO, COOKIE ACK (RFC 4960 5.1).
-  void handshake(std::uint8_t bsc, std::int64_t ts) {
-    auto& a = _assoc[bsc];
+  void handshake(std::uint32_t as, std::int64_t ts) {
+    auto& a = _assoc[as];
     std::array<std::uint8_t, 64> c{};
     std::array<std::uint8_t, 24> cookie{};
     for (std::size_t i = 0; i < cookie.size(); ++i) cookie[i] = static_cast<std::uint8_t>(_rng.next());
@@ -387,7 +416,7 @@ class m3ua_link final : public link_base {
         len += 4 + cookie.size();
       }
       put16(c.data() + 2, static_cast<unsigned>(len));
-      const std::size_t n = build_packet(bsc, k == 0 ? dir::up : dir::down, c.data(), len, k == 0 ? 0 : a.ends[0].tag);
+      const std::size_t n = build_packet(as, k == 0 ? dir::up : dir::down, c.data(), len, k == 0 ? 0 : a.ends[0].tag);
       write(ts + k * 100, _frame.data(), n);
       ++counters.control_frames;
     }
@@ -395,22 +424,22 @@ class m3ua_link final : public link_base {
     c[0] = 10;  // COOKIE ECHO
     put16(c.data() + 2, static_cast<unsigned>(4 + cookie.size()));
     std::memcpy(c.data() + 4, cookie.data(), cookie.size());
-    std::size_t n = build_packet(bsc, dir::up, c.data(), 4 + cookie.size(), a.ends[1].tag);
+    std::size_t n = build_packet(as, dir::up, c.data(), 4 + cookie.size(), a.ends[1].tag);
     write(ts + 200, _frame.data(), n);
     c.fill(0);
     c[0] = 11;  // COOKIE ACK
     put16(c.data() + 2, 4);
-    n = build_packet(bsc, dir::down, c.data(), 4, a.ends[0].tag);
+    n = build_packet(as, dir::down, c.data(), 4, a.ends[0].tag);
     write(ts + 300, _frame.data(), n);
     counters.control_frames += 2;
   }
 
   // An M3UA management message without parameters, in its own DATA chunk.
-  void management(std::uint8_t bsc, dir d, std::uint8_t cls, std::uint8_t type, std::uint16_t stream, std::int64_t ts) {
+  void management(std::uint32_t as, dir d, std::uint8_t cls, std::uint8_t type, std::uint16_t stream, std::int64_t ts) {
     std::array<std::uint8_t, 8> m{1, 0, cls, type, 0, 0, 0, 8};
-    auto& s = _assoc[bsc].ends[d == dir::up ? 0 : 1];
+    auto& s = _assoc[as].ends[d == dir::up ? 0 : 1];
     _pending.active = true;
-    _pending.bsc = bsc;
+    _pending.assoc = as;
     _pending.d = d;
     _pending.ts = ts;
     _pending.len = 0;
@@ -421,6 +450,7 @@ class m3ua_link final : public link_base {
   }
 
   ip_framer _ip;
+  std::uint32_t _per_bsc = 1;  // associations per BSC (a linkset when > 1)
   std::vector<assoc> _assoc;
   pending_frame _pending;
   std::array<std::uint8_t, 4096> _m3ua{};

@@ -78,6 +78,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 250u));
   app.add_option("--sctp-fragment", cfg.sctp_fragment, "m3ua: largest user data per SCTP DATA chunk, bytes")
       ->check(CLI::Range(32u, 60000u));
+  app.add_option("--associations", cfg.associations,
+                 "m3ua: SCTP associations per BSC, an M3UA linkset: each message takes one by its SLS, the two "
+                 "directions choosing independently")
+      ->check(CLI::Range(1u, 16u));
+  app.add_flag("--multihome", cfg.multihome,
+               "m3ua: multi-homed associations, two IP address pairs each, traffic moving between them");
   app.add_flag("--quiet", quiet, "no summary on stderr");
 
   try {
@@ -97,6 +103,8 @@ int main(int argc, char** argv) {
   if (transport == "mtp3") cfg.link = bs::transport::mtp3;
   const bool ip_based = cfg.link == bs::transport::m3ua || cfg.link == bs::transport::ipa;
   if (!ip_based && (cfg.ipv6 || cfg.vlan >= 0)) return fail("--ipv6 and --vlan need --transport m3ua or ipa");
+  if (cfg.link != bs::transport::m3ua && (cfg.associations > 1 || cfg.multihome))
+    return fail("--associations and --multihome need --transport m3ua");
   cfg.split = !no_split;
   cfg.retransmit = !no_retransmit;
   cfg.handshake = !no_handshake;
