@@ -130,6 +130,17 @@ std::uint64_t point_code_pair_hash(std::uint32_t opc, std::uint32_t dpc) noexcep
   return h.done();
 }
 
+}  // namespace
+
+ss7_relation relation_of(const sccp_unit& u) noexcept {
+  if (u.kind == transport::ipa) return {u.flow_id, u.direction};
+  // Not the network indicator: real ends disagree on it (the Iu-CS MO call capture in
+  // ../shared/pcaps/real has NI 1 one way and 2 the other, on the same connection).
+  return {point_code_pair_hash(u.opc, u.dpc), static_cast<std::uint8_t>(u.opc > u.dpc ? 1 : 0)};
+}
+
+namespace {
+
 // Fixed-capacity hash table (chained through entry indices), allocated once.
 template <class Key, class Value>
 class fixed_table {

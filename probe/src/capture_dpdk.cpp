@@ -11,7 +11,7 @@
 // give identical events. Other drivers: the wall clock at reception (their hardware clock units
 // differ per device).
 // net_pcap: each rx_pcap=FILE of a vdev is one RX queue; all of them are read. Reading a file is
-// lossless (a full record queue waits); a NIC is lossy (a full queue drops the frame, counted).
+// lossless (a full unit queue waits); a NIC is lossy (a full queue drops the SCCP unit, counted).
 // End of input: net_pcap keeps returning 0 packets after its file, so with only net_pcap ports
 // the loop stops after 2 s without a packet (--idle-exit S overrides; 0 = never); in producer
 // mode each lcore stops on its own queue's silence.
@@ -132,7 +132,7 @@ int rx_lcore_main(void* arg) {
     }
     empty_polls = 0;
     last_packet = now_s();
-    // A refused frame (lossy, record queue full) is counted by the pipeline as a queue drop.
+    // A refused SCCP unit (lossy, unit queue full) is counted by the pipeline as a queue drop.
     const std::int64_t ts = take_burst(burst.data(), n, c.q.pcap, c.ts, linear, [&](auto frame, std::int64_t t) {
       (void)c.p->produce(c.index, dec::linktype::ethernet, frame, t);
     });

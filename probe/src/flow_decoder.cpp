@@ -25,11 +25,12 @@ constexpr std::uint64_t mix(std::uint64_t x) noexcept {
   return x;
 }
 
-// The key of a local reference: the flow, which endpoint owns the reference, its point code
-// (one association may carry several signalling relations) and the 24-bit reference.
-constexpr std::uint64_t ref_key(std::uint64_t flow, std::uint8_t owner_dir, std::uint32_t owner_pc,
+// The key of a local reference: the SS7 relation (never the association or IP path that carried
+// the message: a linkset spreads one connection's messages over several), which end owns the
+// reference, its point code and the 24-bit reference (Q.714 3.1.1).
+constexpr std::uint64_t ref_key(std::uint64_t relation, std::uint8_t owner_dir, std::uint32_t owner_pc,
                                 std::uint32_t ref) noexcept {
-  return mix(flow ^
+  return mix(relation ^
              mix(std::uint64_t{owner_dir} << 60 | std::uint64_t{owner_pc & 0xFFFFFFu} << 24 | (ref & 0xFFFFFFu)));
 }
 
@@ -146,20 +147,40 @@ void flow_decoder::decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us
   _seq = seq;
   _ts_us = ts_us;
   _out = out;
+  expire_units(ts_us);
+  auto on_unit = [this](const dec::sccp_unit& u) noexcept { this->on_unit(u); };
+  decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+}
+
+void flow_decoder::decode_transport(dec::linktype lt, dec::bytes frame, std::int64_t ts_us,
+                                    dec::sccp_sink units) noexcept {
   if (ts_us - _last_expire_us >= 1'000'000 || ts_us < _last_expire_us) {
-    if (_last_expire_us != 0) {
-      _stack.expire(ts_us);
-      _reasm->expire(static_cast<std::uint64_t>(ts_us > 30'000'000 ? ts_us - 30'000'000 : 0));
-      expire(ts_us);
-    }
+    if (_last_expire_us != 0) _stack.expire(ts_us);
     _last_expire_us = ts_us;
   }
   if (is_mtp_retransmission(lt, frame)) {
     _stats.mtp_retransmissions_skipped += 1;
     return;
   }
-  auto on_unit = [this](const dec::sccp_unit& u) noexcept { this->on_unit(u); };
-  _stack.decode(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+  _stack.decode(lt, frame, ts_us, units);
+}
+
+void flow_decoder::decode_unit(const dec::sccp_unit& u, std::uint64_t seq, record_sink out) noexcept {
+  _seq = seq;
+  _ts_us = u.ts_us;
+  _out = out;
+  expire_units(u.ts_us);
+  on_unit(u);
+}
+
+// Idle connections and stale SCCP segments, once a second of capture time at most.
+void flow_decoder::expire_units(std::int64_t ts_us) noexcept {
+  if (ts_us - _last_unit_expire_us < 1'000'000 && ts_us >= _last_unit_expire_us) return;
+  if (_last_unit_expire_us != 0) {
+    _reasm->expire(static_cast<std::uint64_t>(ts_us > 30'000'000 ? ts_us - 30'000'000 : 0));
+    expire(ts_us);
+  }
+  _last_unit_expire_us = ts_us;
 }
 
 // MTP links have no transport that removes retransmissions for us. Q.703 5.2/6: an MSU sent
@@ -270,11 +291,13 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
   dec::sccp_message decoded;  // into a local, not a returned result<> copied once more
   if (dec::decode_sccp_into(u.sccp, _config.sccp, decoded, &_errors) != dec::decode_error::none) return;
   const dec::sccp_message* const m = &decoded;
-  const std::uint8_t dir = u.direction;
+  const dec::ss7_relation rel = dec::relation_of(u);
+  const std::uint8_t dir = rel.sender;
+  _sender = dir;
   const std::uint8_t other = static_cast<std::uint8_t>(dir ^ 1u);
   auto find_by_dlr = [&]() -> conn* {
     if (!m->has_dlr) return nullptr;
-    conn* const* k = _by_ref.find(ref_key(u.flow_id, other, u.dpc, m->dlr));
+    conn* const* k = _by_ref.find(ref_key(rel.id, other, u.dpc, m->dlr));
     return k == nullptr ? nullptr : *k;
   };
 
@@ -305,7 +328,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         c.ranap = true;
         c.last_ts_us = u.ts_us;
         c.has_bsc_key = true;
-        c.bsc_key = ref_key(u.flow_id, dir, u.opc, m->slr);
+        c.bsc_key = ref_key(rel.id, dir, u.opc, m->slr);
         conn& stored = *_conns.add(c);
         _by_ref.set(c.bsc_key, &stored);
         _stats.connections_opened += 1;
@@ -337,7 +360,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       c.flow = u.flow_id;
       c.bsc_dir = sender_is_bsc ? dir : other;
       c.last_ts_us = u.ts_us;
-      const std::uint64_t key = ref_key(u.flow_id, dir, u.opc, m->slr);
+      const std::uint64_t key = ref_key(rel.id, dir, u.opc, m->slr);
       if (sender_is_bsc) {
         c.has_bsc_key = true;
         c.bsc_key = key;
@@ -372,7 +395,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       }
       c->last_ts_us = u.ts_us;
       if (m->has_slr) {
-        const std::uint64_t key = ref_key(u.flow_id, dir, u.opc, m->slr);
+        const std::uint64_t key = ref_key(rel.id, dir, u.opc, m->slr);
         if (dir == c->bsc_dir) {
           c->has_bsc_key = true;
           c->bsc_key = key;
@@ -394,7 +417,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       }
       c->last_ts_us = u.ts_us;
       confirm(*c, u.ts_us);
-      const auto link = mix(u.flow_id ^ (std::uint64_t{dir} << 40 | u.dpc));
+      const auto link = mix(rel.id ^ (std::uint64_t{dir} << 40 | u.dpc));
       const auto o = _reasm->add(link, *m, static_cast<std::uint64_t>(u.ts_us), &_errors);
       if (o.state == dec::sccp_reassembler::status::pending) {
         _stats.sccp_segments_pending += 1;
@@ -426,7 +449,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       if (!m->has_data) return;
       dec::bytes data = m->data;
       if (m->type == dec::sccp_msg_type::xudt) {
-        const auto link = mix(u.flow_id ^ (std::uint64_t{dir} << 40 | u.dpc) ^ 0x5555);
+        const auto link = mix(rel.id ^ (std::uint64_t{dir} << 40 | u.dpc) ^ 0x5555);
         const auto o = _reasm->add(link, *m, static_cast<std::uint64_t>(u.ts_us), &_errors);
         if (o.state != dec::sccp_reassembler::status::complete) return;
         data = o.message;
@@ -450,7 +473,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
 void flow_decoder::on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, bool initial) noexcept {
   const auto msg = dec::decode_ranap(data, &_errors);
   if (!msg || !msg->has_nas_pdu) return;
-  const bool uplink = u.direction == c.bsc_dir;
+  const bool uplink = _sender == c.bsc_dir;
   const auto l3 =
       dec::decode_dtap(msg->nas_pdu, uplink ? dec::link_direction::uplink : dec::link_direction::downlink, &_errors);
   if (!l3) return;
@@ -473,7 +496,7 @@ void flow_decoder::on_user_data(const dec::sccp_unit& u, conn* c, dec::bytes dat
     on_ranap(u, *c, data, false);
     return;
   }
-  const bool uplink = u.direction == c->bsc_dir;
+  const bool uplink = _sender == c->bsc_dir;
   if (dec::decode_bssap_into(data, uplink ? dec::link_direction::uplink : dec::link_direction::downlink, *_msg,
                              &_errors) != dec::decode_error::none)
     return;

@@ -131,7 +131,8 @@ struct common_options {
 
 void add_common(CLI::App& app, common_options& o) {
   app.add_option("--events", o.events, "event log (JSON lines); - for stdout");
-  app.add_option("--threads", o.threads, "flow worker threads (1: everything in one thread)")
+  app.add_option("--threads", o.threads,
+                 "SCCP worker threads, each owning the connections of some SS7 relations (1: everything in one thread)")
       ->check(CLI::Range(1u, 64u));
   app.add_option("--stats", o.stats, "print a statistics line to stderr every SECONDS")->check(CLI::NonNegativeNumber);
   app.add_option("--state", o.state, "subscriber state directory: restored at start, saved periodically and at exit")

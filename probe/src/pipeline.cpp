@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -16,9 +17,6 @@ namespace bssap::probe {
 namespace {
 constexpr std::uint64_t eof_seq = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t tick_every = 64;  // frames between progress ticks to a lagging worker
-// Producer mode, lossy: a frame is taken only while its producer's record queue has room for
-// this many records (one frame rarely gives more than a few).
-constexpr std::size_t producer_reserve = 64;
 
 // Spin briefly, then yield, then sleep: idle threads must not steal a core from busy ones
 // (the machine may have fewer cores than threads).
@@ -54,12 +52,64 @@ a_record tick_record(std::uint64_t seq, std::int64_t ts_us = 0) noexcept {
   r.ts_us = ts_us;
   return r;
 }
+
+// An SCCP unit as it travels in a packet_ring (ring_item::unit): these fields, then the SCCP
+// octets; the header's ts_us and seq are the unit's.
+struct unit_meta {
+  std::uint64_t flow_id = 0;
+  std::uint32_t opc = 0, dpc = 0;
+  std::uint8_t kind = 0, direction = 0, si = 0, ni = 0, sls = 0, mp = 0;
+  std::uint8_t reserved[2]{};
+};
+static_assert(sizeof(unit_meta) == 24);
+
+bool push_unit(packet_ring& ring, const dec::sccp_unit& u, std::uint64_t seq) noexcept {
+  unit_meta m;
+  m.flow_id = u.flow_id;
+  m.opc = u.opc;
+  m.dpc = u.dpc;
+  m.kind = static_cast<std::uint8_t>(u.kind);
+  m.direction = u.direction;
+  m.si = u.si;
+  m.ni = u.ni;
+  m.sls = u.sls;
+  m.mp = u.mp;
+  return ring.try_push(ring_item::unit, 0, seq, u.ts_us, std::as_bytes(std::span{&m, 1}), u.sccp);
+}
+
+dec::sccp_unit unit_of(const ring_header& h) noexcept {
+  const auto data = h.data();
+  unit_meta m;
+  std::memcpy(&m, data.data(), sizeof m);
+  dec::sccp_unit u;
+  u.ts_us = h.ts_us;
+  u.kind = static_cast<dec::transport>(m.kind);
+  u.flow_id = m.flow_id;
+  u.direction = m.direction;
+  u.opc = m.opc;
+  u.dpc = m.dpc;
+  u.si = m.si;
+  u.ni = m.ni;
+  u.sls = m.sls;
+  u.mp = m.mp;
+  u.sccp = data.subspan(sizeof m);
+  return u;
+}
+
+// Which worker owns an SS7 relation's connections.
+std::size_t worker_of(const dec::sccp_unit& u, std::size_t workers) noexcept {
+  std::uint64_t x = dec::relation_of(u).id;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return static_cast<std::size_t>(x % workers);
+}
 }  // namespace
 
 struct pipeline::worker {
   worker(std::size_t ring_bytes, std::size_t queue) : ring(ring_bytes), out(queue) {}
-  packet_ring ring;  // unused (minimum size) in producer mode
-  record_queue out;
+  packet_ring ring;  // worker mode: SCCP units to decode; producer mode: SCCP units to merge
+  record_queue out;  // worker mode: records to merge (unused in producer mode)
   std::thread thread;
   bool done = false;  // merge side: its eof record was consumed
   // Producer mode: written by the producer's thread, read by the merge side.
@@ -73,7 +123,11 @@ pipeline::pipeline(pipeline_config config, event_sink& sink) : _config(std::move
   if (_config.producers > 0) _config.threads = _config.producers;  // one flow decoder per producer
   if (_config.threads == 0) _config.threads = 1;
   _correlator = std::make_unique<correlator>(_config.correlation, _sink);
-  for (unsigned i = 0; i < _config.threads; ++i)
+  // Worker mode: one decoder per worker for the SCCP half, and one more (the last) for the
+  // capture thread's transport half. Producer mode: one per producer for the transport half,
+  // and the last for the merge side's SCCP half.
+  const unsigned halves = _config.producers > 0 || _config.threads > 1 ? 1 : 0;
+  for (unsigned i = 0; i < _config.threads + halves; ++i)
     _decoders.push_back(std::make_unique<flow_decoder>(_config.decoder, std::uint64_t{i} << 48));
   _last_sent.assign(_config.threads, 0);
 }
@@ -93,7 +147,7 @@ bool pipeline::start(std::string& error) {
   _last_snapshot = std::chrono::steady_clock::now();
   if (_config.producers > 0) {
     for (unsigned i = 0; i < _config.producers; ++i)
-      _workers.push_back(std::make_unique<worker>(0, _config.record_queue));
+      _workers.push_back(std::make_unique<worker>(_config.ring_bytes, 2));
     return true;
   }
   if (_config.threads == 1) return true;
@@ -114,8 +168,10 @@ bool pipeline::start(std::string& error) {
         }
         wait_in.reset();
         switch (h->kind) {
-          case ring_item::packet:
-            d->decode(static_cast<dec::linktype>(h->linktype), h->data(), h->ts_us, h->seq, sink);
+          case ring_item::unit:
+            d->decode_unit(unit_of(*h), h->seq, sink);
+            break;
+          case ring_item::packet:  // not sent: the capture thread runs the transport half
             break;
           case ring_item::tick:
             push_out(tick_record(h->seq));
@@ -145,35 +201,43 @@ bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, s
   _totals.bytes += frame.size();
   if (_totals.first_ts_us == 0) _totals.first_ts_us = ts_us;
   _totals.last_ts_us = ts_us;
-  const std::uint64_t seq = ++_seq;
   if (_config.threads == 1) {
     auto on_record = [this](const a_record& r) noexcept { feed(r); };
-    _decoders[0]->decode(lt, frame, ts_us, seq, make_record_sink(on_record));
+    _decoders[0]->decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record));
     return true;
   }
-  const auto w = static_cast<std::size_t>(dec::flow_hash(lt, frame, _config.decoder.stack.pc_format) % _config.threads);
-  worker& wk = *_workers[w];
-  bool pushed = wk.ring.try_push(ring_item::packet, static_cast<std::uint16_t>(lt), seq, ts_us, frame);
-  if (!pushed && _config.lossless) {
-    backoff b;
-    while (!pushed) {
-      // Workers may be waiting for us to take their records: tick everyone, merge, retry.
-      dispatch_ticks(true);
-      (void)drain();
-      b.wait();
-      pushed = wk.ring.try_push(ring_item::packet, static_cast<std::uint16_t>(lt), seq, ts_us, frame);
+  // The transport half here, in capture order; each SCCP unit then goes to the worker that owns
+  // its SS7 relation (a flow hash would split the associations of a linkset, or the paths of a
+  // multi-homed one, and with them the connections).
+  bool all_taken = true;
+  auto on_unit = [&](const dec::sccp_unit& u) noexcept {
+    const std::uint64_t seq = ++_seq;
+    const std::size_t w = worker_of(u, _config.threads);
+    worker& wk = *_workers[w];
+    bool pushed = push_unit(wk.ring, u, seq);
+    if (!pushed && _config.lossless) {
+      backoff b;
+      while (!pushed) {
+        // Workers may be waiting for us to take their records: tick everyone, merge, retry.
+        dispatch_ticks(true);
+        (void)drain();
+        b.wait();
+        pushed = push_unit(wk.ring, u, seq);
+      }
     }
-  }
-  if (!pushed) {
-    _totals.queue_drops += 1;
-    return false;
-  }
-  _last_sent[w] = seq;
-  if ((seq & (tick_every - 1)) == 0) {
+    if (!pushed) {
+      _totals.queue_drops += 1;
+      all_taken = false;
+      return;
+    }
+    _last_sent[w] = seq;
+  };
+  _decoders.back()->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+  if ((_totals.packets & (tick_every - 1)) == 0) {
     dispatch_ticks(false);
     (void)drain();
   }
-  return true;
+  return all_taken;
 }
 
 bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept {
@@ -182,31 +246,34 @@ bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> 
   w.bytes.fetch_add(frame.size(), std::memory_order_relaxed);
   if (w.first_ts_us.load(std::memory_order_relaxed) == 0) w.first_ts_us.store(ts_us, std::memory_order_relaxed);
   w.last_ts_us.store(ts_us, std::memory_order_relaxed);
-  if (!_config.lossless && w.out.write_available() < producer_reserve) {
-    w.drops.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
+  // The transport half on this producer's thread; the SCCP half after the merge, where every
+  // RX queue's units meet (RSS spreads IP flows, not SS7 relations).
+  bool all_taken = true;
   backoff wait_out;
-  auto push_out = [&](const a_record& r) noexcept {
+  auto on_unit = [&](const dec::sccp_unit& u) noexcept {
+    const std::uint64_t seq = ++w.seq;
     if (_config.lossless) {
-      push_waiting(w.out, r, wait_out);
-    } else if (!w.out.push(r)) {
-      w.drops.fetch_add(1, std::memory_order_relaxed);  // a frame with more records than the reserve
+      while (!push_unit(w.ring, u, seq)) wait_out.wait();
+      wait_out.reset();
+    } else if (!push_unit(w.ring, u, seq)) {
+      w.drops.fetch_add(1, std::memory_order_relaxed);
+      all_taken = false;
     }
   };
-  _decoders[i]->decode(lt, frame, ts_us, ++w.seq, make_record_sink(push_out));
-  return true;
+  _decoders[i]->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+  return all_taken;
 }
 
 void pipeline::watermark(unsigned i, std::int64_t ts_us) noexcept {
-  // Full: the merge has records to work on, and a later watermark follows.
-  (void)_workers[i]->out.push(tick_record(0, ts_us));
+  // Full: the merge has units to work on, and a later watermark follows.
+  (void)_workers[i]->ring.try_push(ring_item::tick, 0, 0, ts_us, {});
 }
 
 void pipeline::end(unsigned i) noexcept {
   worker& w = *_workers[i];
   backoff b;
-  push_waiting(w.out, tick_record(eof_seq), b);  // the merge keeps draining until every producer ended
+  // The merge keeps draining until every producer ended.
+  while (!w.ring.try_push(ring_item::eof, 0, eof_seq, 0, {})) b.wait();
   w.ended.store(true, std::memory_order_release);
 }
 
@@ -239,12 +306,10 @@ void pipeline::dispatch_ticks(bool all) noexcept {
 
 bool pipeline::drain() noexcept {
   if (_workers.empty()) return true;
+  if (_config.producers > 0) return drain_units();
   for (;;) {
     // The head with the smallest (sequence, record-before-tick) goes next; every unfinished
     // worker must show a head, else we cannot know that nothing smaller is still coming.
-    // Producer mode orders by capture time instead (each producer's records and watermarks
-    // come in its own time order); ties go to the lower index, as replay merges its files.
-    const bool by_time = _config.producers > 0;
     std::size_t best = _workers.size();
     std::pair<std::int64_t, std::uint64_t> best_key{};
     bool all_done = true;
@@ -258,8 +323,6 @@ bool pipeline::drain() noexcept {
       std::pair<std::int64_t, std::uint64_t> key;
       if (head.seq == eof_seq)
         key = {std::numeric_limits<std::int64_t>::max(), eof_seq};
-      else if (by_time)
-        key = {head.ts_us, tick ? 1 : 0};
       else
         key = {0, head.seq * 2 + (tick ? 1 : 0)};
       if (best == _workers.size() || key < best_key) {
@@ -276,6 +339,39 @@ bool pipeline::drain() noexcept {
       feed(head);
     }
     w.out.pop();
+  }
+}
+
+// Producer mode: the producers' units by capture time (each producer's units and watermarks
+// come in its own time order; ties go to the lower index, as replay merges its files), into
+// the SCCP half of the last decoder and on to the correlator.
+bool pipeline::drain_units() noexcept {
+  auto on_record = [this](const a_record& r) noexcept { feed(r); };
+  const record_sink sink = make_record_sink(on_record);
+  flow_decoder& sccp = *_decoders.back();
+  for (;;) {
+    std::size_t best = _workers.size();
+    std::pair<std::int64_t, int> best_key{};
+    bool all_done = true;
+    for (std::size_t i = 0; i < _workers.size(); ++i) {
+      worker& w = *_workers[i];
+      if (w.done) continue;
+      all_done = false;
+      const ring_header* head = w.ring.peek();
+      if (head == nullptr) return false;
+      std::pair<std::int64_t, int> key{head->ts_us, head->kind == ring_item::unit ? 0 : 1};
+      if (head->kind == ring_item::eof) key = {std::numeric_limits<std::int64_t>::max(), 2};
+      if (best == _workers.size() || key < best_key) {
+        best = i;
+        best_key = key;
+      }
+    }
+    if (all_done) return true;
+    worker& w = *_workers[best];
+    const ring_header* head = w.ring.peek();
+    if (head->kind == ring_item::eof) w.done = true;
+    if (head->kind == ring_item::unit) sccp.decode_unit(unit_of(*head), ++_seq, sink);
+    w.ring.pop();
   }
 }
 
@@ -308,10 +404,8 @@ bool pipeline::finish(std::string& error) {
     backoff b;
     while (!drain()) b.wait();
     collect_producer_totals();
-    std::uint64_t last_seq = 0;
-    for (const auto& w : _workers) last_seq = std::max(last_seq, w->seq);
     auto on_record = [this](const a_record& r) noexcept { feed(r); };
-    for (auto& d : _decoders) d->close_all(last_seq + 1, make_record_sink(on_record));
+    _decoders.back()->close_all(_seq + 1, make_record_sink(on_record));
   } else if (_workers.empty()) {
     auto on_record = [this](const a_record& r) noexcept { feed(r); };
     _decoders[0]->close_all(_seq + 1, make_record_sink(on_record));

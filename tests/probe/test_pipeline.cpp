@@ -61,8 +61,9 @@ struct collect final : event_sink {
   }
 };
 
-std::string synth_capture(unsigned subscribers, double seconds, std::uint64_t seed) {
+std::string synth_capture(unsigned subscribers, double seconds, std::uint64_t seed, std::uint32_t associations = 1) {
   synth::config cfg = synth::default_config();
+  cfg.associations = associations;
   cfg.subscribers = subscribers;
   cfg.duration_s = seconds;
   cfg.seed = seed;
@@ -80,12 +81,26 @@ pipeline_config base_config() {
 
 }  // namespace
 
+// The BSC side's SCTP port is 2905 + k for its k-th association (bssap-synth --associations).
+bool second_association(const frame& f) {
+  if (f.data.size() < 38) return false;
+  auto port = [&f](std::size_t at) {
+    return static_cast<unsigned>(std::to_integer<unsigned>(f.data[at]) << 8 |
+                                 std::to_integer<unsigned>(f.data[at + 1]));
+  };
+  return port(34) == 2906 || port(36) == 2906;
+}
+
 TEST_CASE("pipeline producer mode: two producer threads merge by capture time to the events of one thread",
           "[pipeline]") {
-  const std::string file = synth_capture(2000, 120, 71);
+  // By BSC (each producer sees whole associations), and by association of a linkset (a
+  // connection's messages reach both producers: connections are tracked after the merge).
+  const bool by_association = GENERATE(false, true);
+  INFO("split by association: " << by_association);
+  const std::string file = synth_capture(2000, 120, 71, by_association ? 2 : 1);
   const auto frames = index_pcap(file);
   std::vector<frame> queue[2];
-  for (const auto& f : frames) queue[first_queue(f) ? 0 : 1].push_back(f);
+  for (const auto& f : frames) queue[(by_association ? second_association(f) : first_queue(f)) ? 0 : 1].push_back(f);
   REQUIRE(!queue[0].empty());
   REQUIRE(!queue[1].empty());
 
@@ -102,7 +117,7 @@ TEST_CASE("pipeline producer mode: two producer threads merge by capture time to
   collect merged;
   auto cfg = base_config();
   cfg.producers = 2;
-  cfg.record_queue = 256;  // small: the producers often wait for the merge
+  cfg.ring_bytes = 1;  // the smallest ring (64 KiB): the producers often wait for the merge
   pipeline p(cfg, merged);
   std::string error;
   REQUIRE(p.start(error));
@@ -129,15 +144,14 @@ TEST_CASE("pipeline producer mode: two producer threads merge by capture time to
   }
 }
 
-TEST_CASE("pipeline producer mode, lossy: a full record queue drops the frame, counted, and never waits",
-          "[pipeline]") {
+TEST_CASE("pipeline producer mode, lossy: a full unit ring drops SCCP units, counted, and never waits", "[pipeline]") {
   const std::string file = synth_capture(500, 60, 73);
   const auto frames = index_pcap(file);
   collect events;
   auto cfg = base_config();
   cfg.producers = 1;
   cfg.lossless = false;
-  cfg.record_queue = 128;
+  cfg.ring_bytes = 1;  // the smallest ring (64 KiB): the capture's units do not fit
   pipeline p(cfg, events);
   std::string error;
   REQUIRE(p.start(error));

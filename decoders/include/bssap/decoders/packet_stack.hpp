@@ -114,6 +114,16 @@ struct sccp_unit {
   bytes sccp{};
 };
 
+// The SS7 relation a unit belongs to, whatever association, IP path or MTP link carried it
+// (events.md "One SCCP connection, many paths"; Q.714 3.1: a connection section joins two
+// signalling points): the unordered OPC-DPC pair for M3UA and MTP; for IPA, which has no point codes (SCCPlite runs
+// point to point), the TCP connection.
+struct ss7_relation {
+  std::uint64_t id = 0;
+  std::uint8_t sender = 0;  // which end sent the unit: 0 the lower point code (IPA: the flow's direction)
+};
+ss7_relation relation_of(const sccp_unit& u) noexcept;
+
 // A callback without allocation or type erasure cost: a context pointer and a function.
 struct sccp_sink {
   void* ctx = nullptr;

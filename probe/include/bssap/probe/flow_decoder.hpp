@@ -1,9 +1,11 @@
-// flow_decoder: everything one flow worker does with a frame. Decodes it down to SCCP with
-// dec::packet_stack, reassembles segmented SCCP messages, tracks SCCP connections (which side is
-// the BSC, the connection each DT1 belongs to, release and idle timeout) and reduces every
-// BSSAP message that matters for events to an a_record.
-// One instance per worker thread; it owns all its state. Frames of one flow must always go to
-// the same instance (dec::flow_hash is symmetric): then SCCP connections never cross workers.
+// flow_decoder: a frame to a_records, in two halves that a pipeline may run on different threads.
+// The transport half (decode_transport) takes a frame down to SCCP units with dec::packet_stack:
+// it needs every frame of a flow (SCTP TSNs and paths, TCP streams, MTP sequence numbers). The
+// SCCP half (decode_unit) reassembles segmented SCCP messages, tracks SCCP connections (which
+// side is the BSC, the connection each DT1 belongs to, release and idle timeout) and reduces
+// every BSSAP message that matters for events to an a_record: it needs every unit of an SS7
+// relation (dec::relation_of), whichever association, IP path or link carried it.
+// decode() runs both. An instance owns all its state; it is used by one thread at a time.
 // References: ITU-T Q.713/Q.714 (SCCP connection-oriented procedures), TS 48.008 3.1.
 #pragma once
 
@@ -69,6 +71,11 @@ class flow_decoder {
 
   // Decodes one frame; calls `out` for each record, in order, all with sequence number `seq`.
   void decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, std::uint64_t seq, record_sink out) noexcept;
+  // The transport half: hands each SCCP unit of the frame to `units` (MTP retransmissions skipped).
+  void decode_transport(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, dec::sccp_sink units) noexcept;
+  // The SCCP half: one unit from decode_transport (of this or another instance), its records
+  // numbered `seq`.
+  void decode_unit(const dec::sccp_unit& u, std::uint64_t seq, record_sink out) noexcept;
   // Ends every connection still open (end of input), emitting their conn_close records.
   void close_all(std::uint64_t seq, record_sink out) noexcept;
 
@@ -83,7 +90,7 @@ class flow_decoder {
     bool in_use = false;  // a live connection (conn_table slot taken)
     std::uint64_t id = 0;
     std::uint64_t flow = 0;
-    std::uint8_t bsc_dir = 0;  // sccp_unit::direction of the BSC side
+    std::uint8_t bsc_dir = 0;  // dec::ss7_relation::sender of the BSC side
     bool has_bsc_key = false, has_msc_key = false;
     std::uint64_t bsc_key = 0, msc_key = 0;  // index keys of both local references
     bool closed = false;                     // Clear Complete seen: records stop, refs stay
@@ -99,6 +106,7 @@ class flow_decoder {
   void close(conn& c, std::int64_t ts_us, a_kind kind = a_kind::conn_close) noexcept;
   void confirm(conn& c, std::int64_t ts_us) noexcept;
   void expire(std::int64_t now_us) noexcept;
+  void expire_units(std::int64_t now_us) noexcept;
   void push(const a_record& r) noexcept;
   bool is_mtp_retransmission(dec::linktype lt, dec::bytes frame) noexcept;
 
@@ -133,8 +141,9 @@ class flow_decoder {
     std::size_t _live = 0;
   };
   conn_table _conns;
-  flat_map<std::uint64_t, conn*> _by_ref{8192};  // reference key -> connection
-  std::int64_t _last_expire_us = 0;
+  flat_map<std::uint64_t, conn*> _by_ref{8192};                           // reference key -> connection
+  std::int64_t _last_expire_us = 0;                                       // transport half
+  std::int64_t _last_unit_expire_us = 0;                                  // SCCP half
   std::int64_t _oldest_ts_us = std::numeric_limits<std::int64_t>::max();  // <= every open conn's last_ts_us
   std::array<std::uint64_t, 64> _recent_msus{};  // hashes of the last MSUs (retransmission filter)
   std::size_t _recent_next = 0;
@@ -142,7 +151,8 @@ class flow_decoder {
   std::uint64_t _seq = 0;
   std::int64_t _ts_us = 0;
   record_sink _out{};
-  bool _in_cr = false;  // the message being reduced came in a CR: its records get af_in_cr
+  bool _in_cr = false;       // the message being reduced came in a CR: its records get af_in_cr
+  std::uint8_t _sender = 0;  // dec::ss7_relation::sender of the unit being reduced
 };
 
 }  // namespace bssap::probe

@@ -12,7 +12,8 @@
 
 namespace bssap::probe {
 
-enum class ring_item : std::uint16_t { packet = 0, tick = 1, eof = 2, pad = 3 };
+// packet: a frame (linktype set); unit: an SCCP unit (see pipeline.cpp); tick: progress only.
+enum class ring_item : std::uint16_t { packet = 0, tick = 1, eof = 2, pad = 3, unit = 4 };
 
 struct alignas(32) ring_header {
   std::uint32_t size = 0;  // bytes of the whole item (header + data, padded)
@@ -41,9 +42,10 @@ class packet_ring {
   ~packet_ring() = default;
 
   // Producer.
+  // The item's bytes are `data` followed by `more` (a fixed header and a payload, say).
   bool try_push(ring_item kind, std::uint16_t linktype, std::uint64_t seq, std::int64_t ts_us,
-                std::span<const std::byte> data) noexcept {
-    const std::size_t need = round_up(sizeof(ring_header) + data.size());
+                std::span<const std::byte> data, std::span<const std::byte> more = {}) noexcept {
+    const std::size_t need = round_up(sizeof(ring_header) + data.size() + more.size());
     if (need > _size / 2) return false;
     const std::uint64_t tail = _tail.load(std::memory_order_relaxed);
     const std::size_t offset = tail & (_size - 1);
@@ -61,12 +63,13 @@ class packet_ring {
     }
     auto* h = new (_buffer.get() + (at & (_size - 1))) ring_header{};
     h->size = static_cast<std::uint32_t>(need);
-    h->caplen = static_cast<std::uint32_t>(data.size());
+    h->caplen = static_cast<std::uint32_t>(data.size() + more.size());
     h->kind = kind;
     h->linktype = linktype;
     h->seq = seq;
     h->ts_us = ts_us;
     if (!data.empty()) std::memcpy(h + 1, data.data(), data.size());
+    if (!more.empty()) std::memcpy(reinterpret_cast<std::byte*>(h + 1) + data.size(), more.data(), more.size());
     _tail.store(at + need, std::memory_order_release);
     return true;
   }

@@ -1,22 +1,30 @@
-// pipeline: capture -> flow workers -> correlation -> event sink.
+// pipeline: capture -> transport -> SCCP connections -> correlation -> event sink.
 //
-//   capture thread --packet_ring (SPSC, by dec::flow_hash % N)--> flow worker i (flow_decoder)
-//   flow worker i  --spsc_queue<a_record>--> merge (by capture sequence) --> correlator --> sink
+//   capture thread: frame -> transport half (flow_decoder::decode_transport: IP, SCTP, TCP, MTP)
+//     --packet_ring of SCCP units (SPSC, by dec::relation_of % N)--> worker i: SCCP half
+//     (flow_decoder::decode_unit: connections, BSSAP) --spsc_queue<a_record>--> merge (by
+//     sequence) --> correlator --> sink
 //
+// The split follows what each half must see: the transport half every frame of a flow (one
+// packet_stack sees every association and every IP path, so a multi-homed association keeps its
+// TSN order and dedup across paths), the SCCP half every unit of an SS7 relation, whichever
+// association, path or link carried it (events.md "One SCCP connection, many paths").
 // The capture side calls push_packet() for each frame (and idle() when it has nothing), and
 // finish() at the end. It never blocks on a worker in `lossy` mode (live capture: a full ring is
 // a counted drop); in lossless mode (replay of files) it waits for room, draining meanwhile.
-// Merge: every record carries the sequence number of its frame; workers forward the capture's
+// Merge: every record carries the sequence number of its SCCP unit; workers forward the capture's
 // tick markers, so the merge always knows how far each worker has got and hands the correlator
 // records in exactly the capture order, whatever the number of workers. With threads == 1 there
 // are no worker threads: frames are decoded and correlated inline in the caller's thread.
 //
-// Producer mode (producers > 0; DPDK with one lcore per RX queue): there is no capture thread
-// and no packet ring. Each producer thread decodes its own frames with its own flow_decoder
-// (produce()) and queues the records; the caller's thread merges them by capture time and
-// correlates (idle()). A producer's watermark says that none of its later frames is older, so
-// the merge hands on records up to the smallest watermark; equal times go in producer order.
-// Flows must stay on one producer (symmetric RSS), as they stay on one worker otherwise.
+// Producer mode (producers > 0; DPDK with one lcore per RX queue): there is no capture thread.
+// Each producer thread runs the transport half on its own frames (produce()) and queues the SCCP
+// units; the caller's thread merges them by capture time, runs the SCCP half on all of them (RSS
+// spreads IP flows over the queues, not SS7 relations) and correlates (idle()). A producer's
+// watermark says that none of its later frames is older, so the merge hands on units up to the
+// smallest watermark; equal times go in producer order. An IP flow must stay on one queue
+// (symmetric RSS); the paths of a multi-homed association may not, and then each queue's
+// transport half sees only its own path.
 #pragma once
 
 #include <atomic>
@@ -39,7 +47,7 @@ struct pipeline_config {
   unsigned threads = 1;
   unsigned producers = 0;  // > 0: producer mode with this many producers (threads is ignored)
   bool lossless = true;
-  std::size_t ring_bytes = 8u << 20;  // per worker
+  std::size_t ring_bytes = 8u << 20;  // per worker or producer
   std::size_t record_queue = 16384;   // records per worker -> merge queue
   flow_decoder_config decoder;
   correlator_config correlation;
@@ -50,7 +58,7 @@ struct pipeline_config {
 struct pipeline_totals {
   std::uint64_t packets = 0;  // frames handed to push_packet
   std::uint64_t bytes = 0;
-  std::uint64_t queue_drops = 0;  // frames dropped because a worker's ring was full
+  std::uint64_t queue_drops = 0;  // SCCP units dropped because a worker's ring was full (lossy mode)
   std::uint64_t records = 0;
   std::int64_t first_ts_us = 0, last_ts_us = 0;
 };
@@ -91,7 +99,8 @@ class pipeline {
  private:
   struct worker;
   void dispatch_ticks(bool all) noexcept;
-  bool drain() noexcept;  // merges what it can; true when every worker has finished
+  bool drain() noexcept;        // merges what it can; true when every worker has finished
+  bool drain_units() noexcept;  // drain() of producer mode
   void feed(const a_record& r) noexcept;
   void collect_producer_totals() noexcept;
 
