@@ -7,8 +7,29 @@ namespace bssap::dec {
 
 namespace {
 
+constexpr std::uint16_t id_cn_domain_indicator = 3;
+constexpr std::uint16_t id_lai = 15;
 constexpr std::uint16_t id_nas_pdu = 16;
 constexpr std::uint16_t id_permanent_nas_ue_id = 23;
+constexpr std::uint16_t id_sai = 58;
+
+// LAI ::= SEQUENCE { pLMNidentity OCTET STRING (SIZE (3)), lAC OCTET STRING (SIZE (2)),
+// iE-Extensions OPTIONAL, ... }; SAI adds sAC OCTET STRING (SIZE (2)). Aligned PER: one octet
+// with the extension and optional bits (padded), then the fixed-size octet strings
+// (X.691 17.6, 17.7: 3 octets aligned, the 2-octet ones follow already aligned). The PLMN is
+// TBCD as in TS 24.008 10.5.1.3.
+decode_error decode_area(byte_cursor ie, bool with_sac, plmn_id& plmn, std::uint16_t& lac,
+                         std::uint16_t* sac) noexcept {
+  std::uint8_t preamble = 0;
+  bytes plmn_octets;
+  if (!ie.u8(preamble) || !ie.take(3, plmn_octets) || !ie.be16(lac)) return decode_error::truncated;
+  if ((preamble & 0x80) != 0) return decode_error::unsupported;  // an extension: not in Rel-99..17
+  if (with_sac && (sac == nullptr || !ie.be16(*sac))) return decode_error::truncated;
+  const auto p = decode_plmn_id(plmn_octets);
+  if (!p) return p.error();
+  plmn = *p;
+  return decode_error::none;
+}
 
 // PermanentNAS-UE-ID ::= CHOICE { iMSI IMSI, ... }; IMSI ::= TBCD-STRING (SIZE (3..8)).
 // Aligned PER: extension bit, (no index: one root alternative), the size - 3 in 3 bits, padding
@@ -80,6 +101,27 @@ decode_error decode(bytes pdu, ranap_message& out) noexcept {
     if (!value.sub(ie_length, ie)) return decode_error::bad_length;
     if (id == id_permanent_nas_ue_id && !out.has_imsi) {
       if (const decode_error e = decode_imsi(ie, out); e != decode_error::none) return e;
+      continue;
+    }
+    if (id == id_cn_domain_indicator) {
+      // CN-DomainIndicator ::= ENUMERATED { cs-domain, ps-domain }: one bit, padded.
+      std::uint8_t domain = 0;
+      if (!ie.u8(domain)) return decode_error::truncated;
+      out.has_domain = true;
+      out.ps_domain = (domain & 0x80) != 0;
+      continue;
+    }
+    if (id == id_lai && !out.has_lai) {
+      if (const decode_error e = decode_area(ie, false, out.lai.plmn, out.lai.lac, nullptr); e != decode_error::none)
+        return e;
+      out.has_lai = true;
+      continue;
+    }
+    if (id == id_sai && !out.has_sai) {
+      if (const decode_error e = decode_area(ie, true, out.sai.plmn, out.sai.lac, &out.sai.sac);
+          e != decode_error::none)
+        return e;
+      out.has_sai = true;
       continue;
     }
     if (id != id_nas_pdu || out.has_nas_pdu) continue;

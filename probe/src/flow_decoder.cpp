@@ -89,6 +89,7 @@ flow_decoder_stats& flow_decoder_stats::operator+=(const flow_decoder_stats& o) 
   bssap_messages += o.bssap_messages;
   non_bssap_ssn += o.non_bssap_ssn;
   ranap_nas_pdus += o.ranap_nas_pdus;
+  iu_ps_messages += o.iu_ps_messages;
   connections_opened += o.connections_opened;
   connections_released += o.connections_released;
   connections_timed_out += o.connections_timed_out;
@@ -469,15 +470,19 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
 
 // RANAP InitialUE-Message / DirectTransfer: the NAS-PDU is a DTAP message like the one BSSAP
 // carries (TS 25.413 9.1.33/9.1.34); it feeds the same records. The first one plays the part of
-// Complete Layer 3 Information (no BSSMAP cell: events have no location).
+// Complete Layer 3 Information, its LAI and SAI that of the Cell Identifier (the SAC as the
+// cell: events.md "Location from the cell"). CommonID gives the IMSI as BSSMAP Common ID does
+// (9.1.47); Iu-Release Complete ends the connection for events as Clear Complete does (9.1.7).
+// Iu-PS connections (CN domain PS: GMM/SM, TS 24.008 9.4/9.5) are counted, never events.
 void flow_decoder::on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, bool initial) noexcept {
   const auto msg = dec::decode_ranap(data, &_errors);
-  if (!msg || !msg->has_nas_pdu) return;
+  if (!msg) return;
+  if (initial && msg->has_domain) c.ps = msg->ps_domain;
+  if (c.ps) {
+    _stats.iu_ps_messages += 1;
+    return;
+  }
   const bool uplink = _sender == c.bsc_dir;
-  const auto l3 =
-      dec::decode_dtap(msg->nas_pdu, uplink ? dec::link_direction::uplink : dec::link_direction::downlink, &_errors);
-  if (!l3) return;
-  _stats.ranap_nas_pdus += 1;
   a_record r;
   r.seq = _seq;
   r.ts_us = u.ts_us;
@@ -485,8 +490,45 @@ void flow_decoder::on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, b
   r.link = u.flow_id;
   r.uplink = uplink;
   r.kind = a_kind::other;
-  if (initial) r.set(af_cl3);
   if (_in_cr) r.set(af_in_cr);
+  if (msg->kind == dec::ranap_pdu_kind::initiating && msg->procedure_code == dec::ranap_procedure::common_id) {
+    if (!msg->has_imsi || c.closed) return;
+    r.kind = a_kind::common_id;
+    r.imsi.assign(msg->imsi.view());
+    r.set(af_imsi);
+    push(r);
+    return;
+  }
+  if (msg->kind == dec::ranap_pdu_kind::successful && msg->procedure_code == dec::ranap_procedure::iu_release) {
+    if (c.closed) return;
+    r.kind = a_kind::conn_close;
+    c.closed = true;
+    push(r);
+    return;
+  }
+  if (!msg->has_nas_pdu || c.closed) return;
+  const auto l3 =
+      dec::decode_dtap(msg->nas_pdu, uplink ? dec::link_direction::uplink : dec::link_direction::downlink, &_errors);
+  if (!l3) return;
+  _stats.ranap_nas_pdus += 1;
+  if (initial) {
+    r.set(af_cl3);
+    if (msg->has_sai) {
+      r.cell_mcc.assign(msg->sai.plmn.mcc.view());
+      r.cell_mnc.assign(msg->sai.plmn.mnc.view());
+      r.cell_lac = msg->sai.lac;
+      r.cell_ci = msg->sai.sac;
+      r.set(af_cell_plmn);
+      r.set(af_cell_lac);
+      r.set(af_cell_ci);
+    } else if (msg->has_lai) {
+      r.cell_mcc.assign(msg->lai.plmn.mcc.view());
+      r.cell_mnc.assign(msg->lai.plmn.mnc.view());
+      r.cell_lac = msg->lai.lac;
+      r.set(af_cell_plmn);
+      r.set(af_cell_lac);
+    }
+  }
   emit_l3(r, *l3, uplink);
   if (initial || r.kind != a_kind::other) push(r);
 }

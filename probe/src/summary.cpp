@@ -129,6 +129,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("sccp", "bssap_messages", fd.bssap_messages);
   if (fd.non_bssap_ssn) line("sccp", "other_subsystem (not BSSAP)", fd.non_bssap_ssn);
   if (fd.ranap_nas_pdus) line("sccp", "ranap_nas_pdus (Iu-CS DTAP)", fd.ranap_nas_pdus);
+  if (fd.iu_ps_messages) line("sccp", "iu_ps_messages (GMM/SM, no events)", fd.iu_ps_messages);
   line("sccp", "connections_opened", fd.connections_opened);
   line("sccp", "connections_released", fd.connections_released);
   line("sccp", "connections_timed_out", fd.connections_timed_out);

@@ -32,6 +32,35 @@ TEST_CASE("RANAP InitialUE-Message: the NAS-PDU is the DTAP CM Service Request",
   CHECK(d->identity.digits == "123456780000000");
 }
 
+TEST_CASE("RANAP InitialUE-Message: CN domain, LAI and SAI as tshark shows them", "[upper]") {
+  // tshark 4.0.17 on the same frame: CN-DomainIndicator cs-domain (0); LAI 261-01 LAC 16385;
+  // SAI 261-01 LAC 16385 SAC 33173.
+  const auto r = decode_ranap({initial_ue.data(), initial_ue.size()});
+  REQUIRE(r.ok());
+  REQUIRE(r->has_domain);
+  CHECK_FALSE(r->ps_domain);
+  REQUIRE(r->has_lai);
+  CHECK(r->lai.plmn.mcc == "261");
+  CHECK(r->lai.plmn.mnc == "01");
+  CHECK(r->lai.lac == 16385);
+  REQUIRE(r->has_sai);
+  CHECK(r->sai.plmn.mcc == "261");
+  CHECK(r->sai.plmn.mnc == "01");
+  CHECK(r->sai.lac == 16385);
+  CHECK(r->sai.sac == 33173);
+  // The same message for the PS domain (UPP_RANAP frame 207 has "00 03 40 01 80").
+  auto ps = initial_ue;
+  REQUIRE(ps[11] == std::byte{0x00});
+  ps[11] = std::byte{0x80};
+  const auto p = decode_ranap({ps.data(), ps.size()});
+  REQUIRE(p.ok());
+  CHECK(p->ps_domain);
+  // An SAI whose open type holds 6 octets, not the 8 an SAI needs: truncated, never read past.
+  auto cut = hex("00 13 40 0d 00 00 01 00 3a 40 06 00 62 f1 10 40 01");
+  decode_stats s;
+  CHECK(decode_ranap({cut.data(), cut.size()}, &s).error() == decode_error::truncated);
+}
+
 TEST_CASE("RANAP DirectTransfer and other procedures; malformed siblings", "[upper]") {
   // DirectTransfer (20) with one IE: NAS-PDU "0521" (CM Service Accept).
   const auto dt = hex("00 14 40 0a 00 00 01 00 10 40 03 02 05 21");

@@ -418,16 +418,16 @@ TEST_CASE("dpdk with one lcore per RX queue, the associations of one linkset on 
 TEST_CASE("live capture on a veth pair in a network namespace fed by tcpreplay gives the replay's events",
           "[e2e][live]") {
   if (::geteuid() != 0) {
-    WARN("skipped: live capture test needs root (network namespaces, veth)");
+    BSSAP_SKIP_OR_FAIL("live capture test needs root (network namespaces, veth)");
     return;
   }
   if (run("command -v tcpreplay >/dev/null && command -v ip >/dev/null") != 0) {
-    WARN("skipped: tcpreplay or iproute2 missing");
+    BSSAP_SKIP_OR_FAIL("tcpreplay or iproute2 missing");
     return;
   }
   const std::string ns = "bssap-e2e-" + std::to_string(::getpid());
   if (run("ip netns add " + ns + " 2>/dev/null") != 0) {
-    WARN("skipped: cannot create a network namespace here");
+    BSSAP_SKIP_OR_FAIL("cannot create a network namespace here");
     return;
   }
   const auto dir = work_dir("live");
@@ -459,10 +459,7 @@ TEST_CASE("live capture on a veth pair in a network namespace fed by tcpreplay g
 
 TEST_CASE("real third-party captures run cleanly and report statistics", "[e2e][real]") {
   const auto real = test::real_pcaps_dir();
-  if (!fs::exists(real)) {
-    WARN("skipped: " << real.string() << " not present");
-    return;
-  }
+  if (!fs::exists(real)) BSSAP_SKIP_OR_FAIL(real.string() << " not present");
   const auto dir = work_dir("real");
   std::size_t files = 0;
   for (const auto& entry : fs::directory_iterator(real)) {
@@ -486,8 +483,7 @@ TEST_CASE("real third-party captures run cleanly and report statistics", "[e2e][
             "' -Y gsm_a.dtap.cld_party_bcd_num -T fields -e gsm_a.dtap.cld_party_bcd_num > " + shark.string() +
             " 2>/dev/null && tshark -r '" + entry.path().string() + "' -Y e212.imsi -T fields -e e212.imsi >> " +
             shark.string() + " 2>/dev/null") != 0) {
-      WARN("tshark not available: MO call fields not cross-checked");
-      continue;
+      BSSAP_SKIP_OR_FAIL("tshark not available: MO call fields not cross-checked");
     }
     std::ifstream sh(shark);
     std::string called, imsi;
@@ -580,6 +576,40 @@ std::size_t summary_value(const std::string& summary, const std::string& section
   return std::string::npos;
 }
 }  // namespace
+
+TEST_CASE("real captures give exactly the committed events, and only the explained unknown connections",
+          "[e2e][real]") {
+  // tests/probe/real_events/README.md: how each file's events were derived from tshark's decode,
+  // and the frames of every SCCP message on an unknown connection.
+  const auto real = test::real_pcaps_dir();
+  if (!fs::exists(real)) BSSAP_SKIP_OR_FAIL(real.string() << " not present");
+  const std::map<std::string, std::size_t> unknown_connections{
+      {"osmo-iuh_3GDT_example__iups-m3ua", 4},
+      {"osmo-iuh_IuPS_PS_call_flow__iups-m3ua", 0},
+      {"osmo-iuh_UPP_RANAP__iucs-m3ua_gan-tcp", 25},
+      {"osmo-iuh_ranap-linkbit_ETH__iucs-m3ua", 10},
+      {"osmo-iuh_MobileOriginatingCall_AMR__iucs-m3ua", 0},
+      {"osmo-iuh_MobileTerminatingCall_AMR__iucs-m3ua", 0},
+  };
+  const auto dir = work_dir("real-events");
+  for (const auto& [stem, unknown] : unknown_connections) {
+    fs::path capture = real / (stem + ".pcap");
+    if (!fs::exists(capture)) capture = real / (stem + ".cap");
+    if (!fs::exists(capture)) BSSAP_SKIP_OR_FAIL(capture.string() << " not present");
+    const auto expected = read_text(test::source_dir() / "tests" / "probe" / "real_events" / (stem + ".jsonl"));
+    for (const int threads : {1, 2}) {
+      INFO(stem << " threads=" << threads);
+      const auto events = dir / "e.jsonl";
+      const auto err = dir / "summary.txt";
+      REQUIRE(run(probe_bin() + " replay '" + capture.string() + "' --threads " + std::to_string(threads) +
+                  " --events " + events.string() + " 2>" + err.string()) == 0);
+      CHECK(read_text(events) == expected);
+      const std::size_t counted = summary_value(read_text(err), "sccp", "unknown_connection");
+      CHECK((counted == std::string::npos ? 0 : counted) == unknown);
+    }
+  }
+  fs::remove_all(dir);
+}
 
 TEST_CASE("a CR answered by CREF yields no event; the mobile's retry does (probe == truth == tshark)", "[e2e][cref]") {
   const auto dir = work_dir("cref");
@@ -715,10 +745,7 @@ TEST_CASE("real Iu-CS captures: one side's checksums zeroed decode exactly as th
 TEST_CASE("every committed capture in pcaps/ replays to its truth with 1 and 2 threads", "[e2e]") {
   const auto dir_in = test::source_dir() / "pcaps";
   const auto sample = dir_in / "sample.pcap";
-  if (!fs::exists(sample)) {
-    WARN("skipped: pcaps/sample.pcap not committed yet");
-    return;
-  }
+  if (!fs::exists(sample)) BSSAP_SKIP_OR_FAIL("pcaps/sample.pcap not committed");
   const auto dir = work_dir("pcaps");
   std::size_t captures = 0;
   for (const auto& entry : fs::directory_iterator(dir_in)) {

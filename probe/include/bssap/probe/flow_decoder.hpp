@@ -47,6 +47,7 @@ struct flow_decoder_stats {
   std::uint64_t bssap_messages = 0;
   std::uint64_t non_bssap_ssn = 0;   // SCCP user data for another subsystem (not decoded)
   std::uint64_t ranap_nas_pdus = 0;  // DTAP found in RANAP (Iu-CS) NAS-PDUs and correlated
+  std::uint64_t iu_ps_messages = 0;  // RANAP messages of Iu-PS connections (GMM/SM: counted only)
   std::uint64_t connections_opened = 0;
   std::uint64_t connections_released = 0;
   std::uint64_t connections_timed_out = 0;
@@ -94,7 +95,8 @@ class flow_decoder {
     bool has_bsc_key = false, has_msc_key = false;
     std::uint64_t bsc_key = 0, msc_key = 0;  // index keys of both local references
     bool closed = false;                     // Clear Complete seen: records stop, refs stay
-    bool ranap = false;                      // Iu-CS (SSN 142): DTAP inside RANAP NAS-PDUs
+    bool ranap = false;                      // Iu (SSN 142): DTAP inside RANAP NAS-PDUs
+    bool ps = false;                         // Iu-PS (InitialUE-Message's CN domain): no records
     bool confirmed = false;                  // conn_confirm sent (CC, or a DT1 seen)
     std::int64_t last_ts_us = 0;
   };
