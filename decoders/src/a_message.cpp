@@ -78,7 +78,7 @@ decode_error decode_into(bytes data, link_direction direction, a_message& out, d
   ::new (&out.bssmap) bssmap_summary{};
   out.has_l3 = false;
   out.l3_error = decode_error::none;
-  static_assert(sizeof(a_message) == 1300, "a field was added to a_message: reset it above, then update the size");
+  static_assert(sizeof(a_message) == 1320, "a field was added to a_message: reset it above, then update the size");
   const auto pdu = decode_bssap_pdu(data, stats);
   if (!pdu) {
     ::new (&out.l3) dtap_message{};
@@ -101,6 +101,7 @@ decode_error decode_into(bytes data, link_direction direction, a_message& out, d
     bytes l3{};
     if (map.has_layer3_information) l3 = map.layer3_information;
     if (map.has_layer3_message_contents) l3 = map.layer3_message_contents;
+    out.bssmap.layer3 = l3;
     if (!l3.empty()) {
       const decode_error e = decode_dtap_into(l3, out.direction, out.l3, stats);
       if (e == decode_error::none)

@@ -24,6 +24,9 @@ correlator_stats& correlator_stats::operator+=(const correlator_stats& o) noexce
   unknown_connection += o.unknown_connection;
   tmsi_resolved += o.tmsi_resolved;
   tmsi_learned += o.tmsi_learned;
+  handovers_linked += o.handovers_linked;
+  handover_unmatched += o.handover_unmatched;
+  handover_key_reused += o.handover_key_reused;
   return *this;
 }
 
@@ -104,6 +107,31 @@ void correlator::on_connection_record(const a_record& r) noexcept {
     if (!c.held.empty() && (c.imsi_key != 0 || c.gave_up)) flush_held(c, true);
     return;
   }
+  // Handover legs tie connections at once, whatever each one still holds: the new connection
+  // may be waiting for exactly the identity this gives it.
+  if (r.kind == a_kind::handover_request_ack) {
+    if (const handover_ack* old = _handover_acks.find(r.ho_key); old != nullptr && old->conn != r.conn)
+      _stats.handover_key_reused += 1;
+    _handover_acks.set(r.ho_key, {r.conn, r.ts_us});
+    c.ho_key = r.ho_key;
+    return;
+  }
+  if (r.kind == a_kind::handover_command) {
+    const handover_ack* ack = _handover_acks.find(r.ho_key);
+    const std::uint32_t* to_slot = ack != nullptr ? _connections.find(ack->conn) : nullptr;
+    // TS 48.008 3.1.5.2: the Command follows the acknowledge within the MSC's T7-bounded
+    // preparation (seconds); an older entry is another handover's.
+    constexpr std::int64_t handover_window_us = 60'000'000;
+    if (to_slot == nullptr || ack->conn == r.conn || r.ts_us - ack->ts_us > handover_window_us) {
+      _stats.handover_unmatched += 1;
+      return;
+    }
+    connection& to = _conn_pool[*to_slot];
+    _handover_acks.erase(r.ho_key);
+    to.ho_key = 0;
+    hand_over(c, to);
+    return;
+  }
   if (r.has(af_in_cr)) c.unconfirmed = true;
   learn_identity(c, r);
   if ((c.imsi_key == 0 && !c.gave_up) || c.unconfirmed) {
@@ -175,8 +203,37 @@ void correlator::flush_held(connection& c, bool resolved) noexcept {
   c.held.clear();
 }
 
+void correlator::hand_over(connection& from, connection& to) noexcept {
+  _stats.handovers_linked += 1;
+  if (to.imsi_key == 0 && from.imsi_key != 0) {
+    to.imsi_key = from.imsi_key;
+    to.imsi = from.imsi;
+    to.sub = from.sub;
+    if (from.has_tmsi && !to.has_tmsi) {
+      to.has_tmsi = true;
+      to.tmsi = from.tmsi;
+    }
+  }
+  // The calls go on with their transaction identifiers (TS 24.007 11.2.3.1.3: the TI belongs
+  // to the mobile's transaction, not to the connection); the old connection is cleared next.
+  for (const call& k : from.calls) {
+    if (k.ended) continue;
+    if (call* same = find_call(to, k.ti))
+      *same = k;
+    else
+      to.calls.push_back(k);
+  }
+  from.calls.clear();
+  if (!to.held.empty() && !to.unconfirmed && to.imsi_key != 0) flush_held(to, true);
+}
+
 void correlator::release(std::uint64_t id, connection& c) noexcept {
-  (void)id;
+  if (c.ho_key != 0) {
+    // An acknowledge no Command matched: the handover failed or went elsewhere.
+    if (const handover_ack* a = _handover_acks.find(c.ho_key); a != nullptr && a->conn == id)
+      _handover_acks.erase(c.ho_key);
+    c.ho_key = 0;
+  }
   if (!c.held.empty()) flush_held(c, false);
   // The connection's end ends its LU procedure (spec "IMEI of a location update").
   end_lu(c, c.imsi_key != 0 ? c.sub : nullptr);
@@ -189,6 +246,7 @@ void correlator::close_all() noexcept {
     c.reset();
   }
   _connections.clear();
+  _handover_acks.clear();
   _free_conns.clear();
   for (std::size_t i = _conn_pool.size(); i-- > 0;) _free_conns.push_back(static_cast<std::uint32_t>(i));
 }

@@ -602,6 +602,17 @@ void flow_decoder::emit_from_message(const dec::sccp_unit& u, conn* c, bool upli
       r.kind = a_kind::handover_complete;
       push(r);
       return;
+    case dec::bssmap_msg_type::handover_request_acknowledge:
+    case dec::bssmap_msg_type::handover_command: {
+      if (c == nullptr || b.layer3.empty()) return;
+      r.kind =
+          b.type == dec::bssmap_msg_type::handover_command ? a_kind::handover_command : a_kind::handover_request_ack;
+      std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64
+      for (std::size_t i = 0; i < b.layer3.size(); ++i) h = (h ^ dec::u8_at(b.layer3, i)) * 0x100000001b3ULL;
+      r.ho_key = h | 1;  // never 0
+      push(r);
+      return;
+    }
     case dec::bssmap_msg_type::clear_complete:
       if (c == nullptr) return;
       r.kind = a_kind::conn_close;

@@ -57,8 +57,11 @@ std::string_view kind_name(a_kind k) {
                                         "handover_performed",
                                         "handover_request",
                                         "handover_complete",
+                                        "handover_request_ack",
+                                        "handover_command",
                                         "paging",
                                         "other"};
+  static_assert(std::size(names) == static_cast<std::size_t>(a_kind::count_), "a name for every a_kind, in order");
   const auto i = static_cast<std::size_t>(k);
   return i < std::size(names) ? names[i] : "?";
 }
@@ -161,6 +164,9 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   if (cs.connection_evictions) line("correl", "connection_table_full", cs.connection_evictions);
   if (cs.subscriber_table_full) line("correl", "subscriber_table_full", cs.subscriber_table_full);
   if (cs.unknown_connection) line("correl", "unknown_connection", cs.unknown_connection);
+  if (cs.handovers_linked) line("correl", "handovers_linked (inter-BSC)", cs.handovers_linked);
+  if (cs.handover_unmatched) line("correl", "handover_unmatched", cs.handover_unmatched);
+  if (cs.handover_key_reused) line("correl", "handover_key_reused", cs.handover_key_reused);
   line("correl", "subscribers", p.correlation().subscriber_count());
   // Last, so that it is seen: bad checksums decoded (stack_config::strict_sctp_checksums).
   if (stack.sctp_bad_checksum_decoded)

@@ -496,3 +496,92 @@ TEST_CASE("a LAC+CI cell gives lac whatever the LAI; mcc/mnc from the LU Accept'
   CHECK(out.events[3].lac == 100);
   CHECK(out.events[3].cell == 1002u);
 }
+
+namespace {
+// An MO call on connection 1 (BSC A), answered at 2 s; then an inter-BSC handover onto
+// connection 2 (BSC B) opened by the MSC. `with_imsi`: the Handover Request carries the IMSI.
+void call_then_inter_bsc_handover(correlator& c, bool with_imsi, std::uint64_t command_key) {
+  a_record cm = rec(a_kind::cm_service_request, 1, 0);
+  cgi(cm, "460", "00", 100, 1001);
+  cm.imsi.assign("460001234567890");
+  cm.set(af_imsi);
+  c.feed(cm);
+  a_record setup = rec(a_kind::cc_setup, 1, 1'000'000, true);
+  setup.ti = 0x01;
+  setup.peer.assign("10086");
+  setup.set(af_peer);
+  c.feed(setup);
+  a_record answer = rec(a_kind::cc_connect, 1, 2'000'000, false);
+  answer.ti = 0x01;
+  c.feed(answer);
+  // New connection: CR with Handover Request (target cell), CC with the acknowledge.
+  a_record request = rec(a_kind::handover_request, 2, 10'000'000, false);
+  request.set(af_in_cr);
+  request.cell_lac = 300;
+  request.set(af_cell_lac);
+  request.cell_ci = 3003;
+  request.set(af_cell_ci);
+  if (with_imsi) {
+    request.imsi.assign("460001234567890");
+    request.set(af_imsi);
+  }
+  c.feed(request);
+  c.feed(rec(a_kind::conn_confirm, 2, 10'050'000));
+  a_record ack = rec(a_kind::handover_request_ack, 2, 10'050'000);
+  ack.ho_key = 0x1234567;
+  c.feed(ack);
+  // Old connection: the Command relays the acknowledge's Layer 3 Information.
+  a_record command = rec(a_kind::handover_command, 1, 10'100'000, false);
+  command.ho_key = command_key;
+  c.feed(command);
+  c.feed(rec(a_kind::handover_complete, 2, 10'400'000));
+  c.feed(rec(a_kind::conn_close, 1, 10'500'000));
+  a_record disc = rec(a_kind::cc_clearing, 2, 32'000'000, true);
+  disc.ti = 0x01;
+  disc.cause = 16;
+  disc.set(af_cause);
+  c.feed(disc);
+  c.feed(rec(a_kind::conn_close, 2, 33'000'000));
+}
+}  // namespace
+
+TEST_CASE("inter-BSC handover: the new connection is the old one's subscriber and carries its calls",
+          "[correlator][handover]") {
+  const bool with_imsi = GENERATE(false, true);
+  INFO("Handover Request with IMSI: " << with_imsi);
+  collect out;
+  correlator c({}, out);
+  call_then_inter_bsc_handover(c, with_imsi, 0x1234567);
+  REQUIRE(out.events.size() == 4);
+  CHECK(out.events[0].type == event_type::call_mo);
+  CHECK(out.events[1].type == event_type::call_answered);
+  const event& ho = out.events[2];
+  CHECK(ho.type == event_type::handover);
+  CHECK(ho.imsi.view() == "460001234567890");
+  CHECK(ho.lac == 300);
+  CHECK(ho.cell == 3003);
+  CHECK(ho.prev_lac == 100);
+  CHECK(ho.prev_cell == 1001);
+  const event& end = out.events[3];
+  CHECK(end.type == event_type::call_end);
+  CHECK(end.imsi.view() == "460001234567890");
+  CHECK(end.peer.view() == "10086");
+  CHECK(end.duration_ms == 30'000);
+  CHECK(end.cause == 16);
+  CHECK(c.stats().handovers_linked == 1);
+  CHECK(c.stats().unresolved_events == 0);
+}
+
+TEST_CASE("inter-BSC handover: a Command that matches no acknowledge ties nothing, counted", "[correlator][handover]") {
+  collect out;
+  correlator c({}, out);
+  call_then_inter_bsc_handover(c, false, 0x7654321);
+  CHECK(c.stats().handovers_linked == 0);
+  CHECK(c.stats().handover_unmatched == 1);
+  // The new connection never learns who it is: its handover goes out unresolved, and its
+  // Disconnect belongs to no known call.
+  REQUIRE(out.events.size() == 3);
+  CHECK(out.events[2].type == event_type::handover);
+  CHECK(out.events[2].imsi.empty());
+  CHECK(c.stats().unresolved_events == 1);
+}

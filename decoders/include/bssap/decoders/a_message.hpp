@@ -51,6 +51,10 @@ struct bssmap_summary {
   std::uint8_t rr_cause = 0;
   bool has_cic = false;
   std::uint16_t cic = 0;
+  // The raw Layer 3 Information (or Layer 3 Message Contents) octets, pointing into the input:
+  // Handover Request Acknowledge and Handover Command carry the same RR Handover Command,
+  // relayed verbatim by the MSC (TS 48.008 3.2.1.10, 3.2.1.11), which ties their connections.
+  bytes layer3{};
 };
 
 struct a_message {

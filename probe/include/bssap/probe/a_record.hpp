@@ -15,31 +15,33 @@ namespace bssap::probe {
 // What the message is, as far as events and identities are concerned. Messages that matter
 // to neither are not forwarded at all.
 enum class a_kind : std::uint8_t {
-  tick = 0,            // no message: a worker passed sequence number `seq` (merge progress)
-  conn_close,          // RLSD, RLC, BSSMAP Clear Complete or an idle timeout ended the connection
-  conn_confirm,        // the connection was accepted: SCCP CC (Q.713 4.3), or a DT1 where the CC was not seen
-  conn_refused,        // SCCP CREF (Q.713 4.4): the CR was refused; its records (af_in_cr) are void
-  lu_request,          // MM Location Updating Request (TS 24.008 9.2.15): lu_type, lai, identity
-  lu_accept,           // MM Location Updating Accept (9.2.13): tmsi when one is allocated
-  lu_reject,           // MM Location Updating Reject (9.2.14): cause
-  imsi_detach,         // MM IMSI Detach Indication (9.2.12): identity
-  identity_response,   // MM Identity Response (9.2.11): imsi / imei
-  tmsi_realloc,        // MM TMSI Reallocation Command (9.2.17): tmsi
-  cm_service_request,  // MM CM Service Request (9.2.9) / CM Re-establishment (9.2.4): identity
-  paging_response,     // RR Paging Response (TS 44.018 9.1.25): identity
-  common_id,           // BSSMAP Common ID (TS 48.008 3.2.1.68): imsi
-  cipher_complete,     // BSSMAP Cipher Mode Complete / RR Ciphering Mode Complete: imei (IMEISV)
-  cc_setup,            // CC Setup (24.008 9.3.23): ti, peer (called or calling number)
-  cc_connect,          // CC Connect (9.3.5): ti
-  cc_clearing,         // CC Disconnect / Release / Release Complete: ti, cause when present
-  sms_mo,              // CP-DATA / RP-DATA (MS->net) / SMS-SUBMIT: peer = TP-DA
-  sms_mt,              // CP-DATA / RP-DATA (net->MS) / SMS-DELIVER: peer = TP-OA
-  ussd,                // SS Register / Facility from the MS with a USSD string: peer
-  handover_performed,  // BSSMAP Handover Performed (3.2.1.25): cell = new cell
-  handover_request,    // BSSMAP Handover Request (3.2.1.8) on a new connection: cell = target
-  handover_complete,   // BSSMAP Handover Complete (3.2.1.12) on the new connection
-  paging,              // BSSMAP Paging (3.2.1.19), connectionless: imsi + tmsi (teaches the map)
-  other,               // anything else on a connection (keeps it alive, no event)
+  tick = 0,              // no message: a worker passed sequence number `seq` (merge progress)
+  conn_close,            // RLSD, RLC, BSSMAP Clear Complete or an idle timeout ended the connection
+  conn_confirm,          // the connection was accepted: SCCP CC (Q.713 4.3), or a DT1 where the CC was not seen
+  conn_refused,          // SCCP CREF (Q.713 4.4): the CR was refused; its records (af_in_cr) are void
+  lu_request,            // MM Location Updating Request (TS 24.008 9.2.15): lu_type, lai, identity
+  lu_accept,             // MM Location Updating Accept (9.2.13): tmsi when one is allocated
+  lu_reject,             // MM Location Updating Reject (9.2.14): cause
+  imsi_detach,           // MM IMSI Detach Indication (9.2.12): identity
+  identity_response,     // MM Identity Response (9.2.11): imsi / imei
+  tmsi_realloc,          // MM TMSI Reallocation Command (9.2.17): tmsi
+  cm_service_request,    // MM CM Service Request (9.2.9) / CM Re-establishment (9.2.4): identity
+  paging_response,       // RR Paging Response (TS 44.018 9.1.25): identity
+  common_id,             // BSSMAP Common ID (TS 48.008 3.2.1.68): imsi
+  cipher_complete,       // BSSMAP Cipher Mode Complete / RR Ciphering Mode Complete: imei (IMEISV)
+  cc_setup,              // CC Setup (24.008 9.3.23): ti, peer (called or calling number)
+  cc_connect,            // CC Connect (9.3.5): ti
+  cc_clearing,           // CC Disconnect / Release / Release Complete: ti, cause when present
+  sms_mo,                // CP-DATA / RP-DATA (MS->net) / SMS-SUBMIT: peer = TP-DA
+  sms_mt,                // CP-DATA / RP-DATA (net->MS) / SMS-DELIVER: peer = TP-OA
+  ussd,                  // SS Register / Facility from the MS with a USSD string: peer
+  handover_performed,    // BSSMAP Handover Performed (3.2.1.25): cell = new cell
+  handover_request,      // BSSMAP Handover Request (3.2.1.8) on a new connection: cell = target
+  handover_complete,     // BSSMAP Handover Complete (3.2.1.12) on the new connection
+  handover_request_ack,  // BSSMAP Handover Request Acknowledge (3.2.1.10), new connection: ho_key
+  handover_command,      // BSSMAP Handover Command (3.2.1.11), old connection: ho_key
+  paging,                // BSSMAP Paging (3.2.1.19), connectionless: imsi + tmsi (teaches the map)
+  other,                 // anything else on a connection (keeps it alive, no event)
   count_
 };
 
@@ -67,6 +69,10 @@ struct a_record {
   std::int64_t ts_us = 0;  // capture time
   std::uint64_t conn = 0;  // connection id, unique per run; 0 for connectionless messages
   std::uint64_t link = 0;  // flow id of the link/association (for --link-field)
+  // handover_request_ack / handover_command: a hash of the Layer 3 Information, the RR Handover
+  // Command that the MSC relays verbatim from the new BSC's acknowledge to the old BSC
+  // (TS 48.008 3.2.1.10, 3.2.1.11): equal keys tie the two connections of one handover.
+  std::uint64_t ho_key = 0;
   a_kind kind = a_kind::tick;
   bool uplink = false;       // sent by the BSC side (from the mobile)
   std::uint8_t lu_type = 0;  // TS 24.008 10.5.3.5: 0 normal, 1 periodic, 2 IMSI attach

@@ -42,6 +42,11 @@ struct correlator_stats {
   std::uint64_t unknown_connection = 0;     // records for a connection never opened (no CL3 seen)
   std::uint64_t tmsi_resolved = 0;          // connections whose IMSI came from the TMSI map
   std::uint64_t tmsi_learned = 0;           // TMSI -> IMSI map updates
+  // Inter-BSC handovers (EVENTS.md "Handover"): new connections tied to their old one by the
+  // Handover Command relayed from the new BSC's Handover Request Acknowledge.
+  std::uint64_t handovers_linked = 0;
+  std::uint64_t handover_unmatched = 0;   // a Handover Command whose acknowledge was not seen
+  std::uint64_t handover_key_reused = 0;  // an acknowledge replaced an unmatched one with equal octets
   correlator_stats& operator+=(const correlator_stats& o) noexcept;
 };
 
@@ -110,7 +115,8 @@ class correlator {
     location cell;
     std::vector<a_record> held;
     std::vector<call> calls;
-    bool lu_open = false;  // an LU procedure runs (request seen; no Accept, Reject or end yet)
+    bool lu_open = false;      // an LU procedure runs (request seen; no Accept, Reject or end yet)
+    std::uint64_t ho_key = 0;  // its Handover Request Acknowledge, while no Command matched it
     std::vector<pending_event> pending;
     // Back to a fresh connection, keeping the vectors' capacity (no allocation when reused).
     void reset() noexcept {
@@ -126,6 +132,7 @@ class correlator {
       held.clear();
       calls.clear();
       lu_open = false;
+      ho_key = 0;
       pending.clear();
     }
   };
@@ -134,6 +141,9 @@ class correlator {
   void learn_identity(connection& c, const a_record& r) noexcept;
   void process(connection& c, const a_record& r) noexcept;
   void release(std::uint64_t id, connection& c) noexcept;
+  // Inter-BSC handover: `to` (the MSC's new connection) is the subscriber of `from` and takes
+  // over its calls in progress.
+  void hand_over(connection& from, connection& to) noexcept;
   void flush_held(connection& c, bool resolved) noexcept;
   void learn_tmsi(std::uint32_t tmsi, std::uint64_t imsi_key, subscriber& s) noexcept;
   subscriber* subscriber_for(std::uint64_t imsi_key, const fixed_string<15>& imsi) noexcept;
@@ -167,6 +177,12 @@ class correlator {
   std::vector<std::unique_ptr<subscriber[]>> _subscriber_chunks;
   std::size_t _subscriber_count = 0;
   flat_map<std::uint32_t, std::uint64_t> _tmsi_map{1u << 16};
+  // Handover Request Acknowledge key -> the new connection's id and the acknowledge's time.
+  struct handover_ack {
+    std::uint64_t conn = 0;
+    std::int64_t ts_us = 0;
+  };
+  flat_map<std::uint64_t, handover_ack> _handover_acks{1u << 10};
   // Open connections: id -> slot in a pool whose slots are reused (with their buffers), so a
   // new connection costs no allocation once the pool has grown to the peak of open ones.
   flat_map<std::uint64_t, std::uint32_t> _connections{1u << 14};
