@@ -209,10 +209,11 @@ void correlator::hand_over(connection& from, connection& to) noexcept {
     to.imsi_key = from.imsi_key;
     to.imsi = from.imsi;
     to.sub = from.sub;
-    if (from.has_tmsi && !to.has_tmsi) {
-      to.has_tmsi = true;
-      to.tmsi = from.tmsi;
-    }
+  }
+  // The mobile identified itself on the old connection; the new one continues it.
+  if (from.has_tmsi && !to.has_tmsi) {
+    to.has_tmsi = true;
+    to.tmsi = from.tmsi;
   }
   // The calls go on with their transaction identifiers (TS 24.007 11.2.3.1.3: the TI belongs
   // to the mobile's transaction, not to the connection); the old connection is cleared next.

@@ -163,6 +163,20 @@ TEST_CASE("replay equals the synth truth: M3UA linksets and multi-homed associat
                   "--associations 3 --ipv6 --bscs 2");
 }
 
+TEST_CASE("replay equals the synth truth: inter-BSC handovers during calls, with and without the IMSI",
+          "[e2e][handover]") {
+  // 60 % of the handovers during calls go to another BSC (a new connection the MSC opens), half
+  // of their Handover Requests without the IMSI: the probe ties the connections by the Handover
+  // Command's octets, so handover and call_end keep their IMSI, peer and duration.
+  check_transport("handover-m3ua",
+                  "--transport m3ua --subscribers 1500 --duration 600 --seed 17 --packets 40000 "
+                  "--mix interbsc=60 --associations 2");
+  check_transport("handover-ipa",
+                  "--transport ipa --subscribers 800 --duration 600 --seed 18 --packets 25000 --mix interbsc=60");
+  check_transport("handover-mtp3",
+                  "--transport mtp3 --subscribers 800 --duration 600 --seed 19 --packets 25000 --mix interbsc=60");
+}
+
 TEST_CASE("replay equals the synth truth: IPA SCCPlite over TCP", "[e2e]") {
   check_transport("ipa-1", "--transport ipa --subscribers 1500 --duration 300 --seed 21 --packets 30000");
   check_transport("ipa-2",

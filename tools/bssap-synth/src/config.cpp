@@ -56,15 +56,20 @@ bool parse_mix(std::string_view text, scenario_mix& out, std::string& error) {
                           : name == "flaky"    ? &m.flaky
                           : name == "silent"   ? &m.silent
                           : name == "cref"     ? &m.cref
+                          : name == "interbsc" ? &m.interbsc
                                                : nullptr;
     if (slot == nullptr) {
       error = "unknown mix name '" + std::string(name) +
               "' (lu, periodic, attach, call_mo, call_mt, sms_mo, sms_mt, ussd, handset, reject, stayer, rider, "
-              "tourist, shopper, flaky, silent, cref)";
+              "tourist, shopper, flaky, silent, cref, interbsc)";
       return false;
     }
     if (slot == &m.reject && v > 100) {
       error = "reject is a percentage (0..100)";
+      return false;
+    }
+    if (slot == &m.interbsc && v > 100) {
+      error = "interbsc is a percentage (0..100)";
       return false;
     }
     if (slot == &m.cref && v > 1000) {

@@ -21,14 +21,17 @@ constexpr std::uint8_t ssn_bssap = 254;  // TS 48.006 / Q.713 Annex: SSN of BSSA
 
 // BSSMAP message types (TS 48.008 3.2.2.1) and IEIs (3.2.2).
 namespace bssmap {
-constexpr std::uint8_t assignment_request = 0x01, assignment_complete = 0x02, handover_required = 0x11,
-                       handover_performed = 0x17, handover_required_reject = 0x1A, clear_command = 0x20,
-                       clear_complete = 0x21, common_id = 0x2F, reset = 0x30, reset_ack = 0x31, paging = 0x52,
-                       cipher_mode_command = 0x53, cipher_mode_complete = 0x55, complete_l3 = 0x57;
+constexpr std::uint8_t assignment_request = 0x01, assignment_complete = 0x02, handover_request = 0x10,
+                       handover_required = 0x11, handover_request_ack = 0x12, handover_command = 0x13,
+                       handover_complete = 0x14, handover_detect = 0x1B, handover_performed = 0x17,
+                       handover_required_reject = 0x1A, clear_command = 0x20, clear_complete = 0x21, common_id = 0x2F,
+                       reset = 0x30, reset_ack = 0x31, paging = 0x52, cipher_mode_command = 0x53,
+                       cipher_mode_complete = 0x55, complete_l3 = 0x57;
 constexpr std::uint8_t iei_cic = 0x01, iei_cause = 0x04, iei_cell_id = 0x05, iei_imsi = 0x08, iei_tmsi = 0x09,
                        iei_encryption_info = 0x0A, iei_channel_type = 0x0B, iei_rr_cause = 0x15, iei_l3_info = 0x17,
                        iei_cell_id_list = 0x1A, iei_cipher_response_mode = 0x23, iei_l3_msg_contents = 0x20,
-                       iei_chosen_channel = 0x21, iei_chosen_encryption = 0x2C, iei_speech_version = 0x40;
+                       iei_chosen_channel = 0x21, iei_chosen_encryption = 0x2C, iei_speech_version = 0x40,
+                       iei_classmark2 = 0x12;
 // Causes (3.2.2.5).
 constexpr std::uint8_t cause_om_intervention = 0x07, cause_call_control = 0x09, cause_better_cell = 0x0C,
                        cause_uplink_quality = 0x02, cause_no_radio_resource = 0x21;
@@ -586,7 +589,7 @@ void put_bssap(wbuf& out, const msg& m, const conn_ctx& c, const world_view& w) 
       at = begin_bssmap(out, bssmap::clear_command);
       out.u8(bssmap::iei_cause);
       out.u8(1);
-      out.u8(bssmap::cause_call_control);
+      out.u8(m.cause != 0 ? m.cause : bssmap::cause_call_control);
       break;
     case mk::clear_complete:  // 3.2.1.22
       at = begin_bssmap(out, bssmap::clear_complete);
@@ -652,6 +655,72 @@ void put_bssap(wbuf& out, const msg& m, const conn_ctx& c, const world_view& w) 
       out.u8(0x98);
       break;
     }
+    case mk::ho_request: {  // 3.2.1.8: channel type, encryption, classmark 2, serving and target cells
+      at = begin_bssmap(out, bssmap::handover_request);
+      out.u8(bssmap::iei_channel_type);
+      out.u8(3);
+      out.u8(0x01);  // speech
+      out.u8(0x08);  // TCH/F
+      out.u8(0x01);  // GSM FR
+      out.u8(bssmap::iei_encryption_info);
+      out.u8(1);
+      out.u8(0x01);  // no encryption permitted only: no key
+      out.u8(bssmap::iei_classmark2);
+      out.u8(3);
+      out.u8(0x33);
+      out.u8(0x19);
+      out.u8(0xA2);
+      out.u8(bssmap::iei_cell_id);  // serving (the old cell: LAC and CI in `num`)
+      out.u8(8);
+      out.u8(0x00);
+      put_plmn(out, own_mcc(w), own_mnc(w));
+      out.be16(static_cast<unsigned>(m.num >> 16) & 0xFFFF);
+      out.be16(static_cast<unsigned>(m.num) & 0xFFFF);
+      out.u8(bssmap::iei_cell_id);  // target
+      out.u8(8);
+      out.u8(0x00);
+      put_plmn(out, own_mcc(w), own_mnc(w));
+      out.be16(m.lac);
+      out.be16(m.ci);
+      if ((m.flags & mf_old_leg) != 0) {  // with the IMSI (3.2.2.6)
+        out.u8(bssmap::iei_imsi);
+        const std::size_t l = out.len_mark();
+        put_identity_digits(out, id_kind::imsi, imsi_of(w, c.sub));
+        out.patch_len(l);
+      }
+      break;
+    }
+    case mk::ho_request_ack:  // 3.2.1.10: the RR Handover Command for the old BSC
+    case mk::ho_command: {    // 3.2.1.11: the same octets, relayed by the MSC
+      at = begin_bssmap(out, m.kind == mk::ho_command ? bssmap::handover_command : bssmap::handover_request_ack);
+      out.u8(bssmap::iei_l3_info);
+      const std::size_t l = out.len_mark();
+      // TS 44.018 9.1.15: RR Handover Command: cell description (NCC, BCC, BCCH ARFCN), channel
+      // description 2, handover reference, power command and access type.
+      out.u8(pd_rr);
+      out.u8(0x2B);
+      out.u8(static_cast<std::uint8_t>(m.num >> 56) & 0x3F);
+      out.u8(static_cast<std::uint8_t>(m.num >> 48));
+      out.u8(0x08 | (static_cast<std::uint8_t>(m.num >> 40) & 0x07));  // TCH/F + ACCHs, timeslot
+      out.u8(static_cast<std::uint8_t>(m.num >> 32) & 0xE3);
+      out.u8(static_cast<std::uint8_t>(m.num >> 24));
+      out.u8(static_cast<std::uint8_t>(m.num >> 16));  // handover reference
+      out.u8(static_cast<std::uint8_t>(m.num >> 8) & 0x1F);
+      out.patch_len(l);
+      if (m.kind == mk::ho_request_ack) {
+        out.u8(bssmap::iei_chosen_channel);
+        out.u8(0x98);
+      }
+      break;
+    }
+    case mk::ho_detect:  // 3.2.1.40
+      at = begin_bssmap(out, bssmap::handover_detect);
+      break;
+    case mk::ho_complete:  // 3.2.1.12
+      at = begin_bssmap(out, bssmap::handover_complete);
+      out.u8(bssmap::iei_rr_cause);
+      out.u8(0x00);
+      break;
     default:
       return;
   }
@@ -742,6 +811,33 @@ void encode_sccp(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out
       out.u8(0x02);
       out.u8(0x00);
       return;
+    case mk::ho_request: {  // 4.2: the MSC opens the target BSC's connection
+      out.u8(sccp_cr);
+      out.le24(c.msc_ref);
+      out.u8(0x02);
+      out.u8(2);
+      out.u8(4);
+      put_called_ssn(out);
+      out.u8(0x0F);
+      const std::size_t l = out.len_mark();
+      put_bssap(out, m, c, w);
+      out.patch_len(l);
+      out.u8(0x00);
+      return;
+    }
+    case mk::ho_request_ack: {  // 4.3: the target BSC confirms it, with Data
+      out.u8(sccp_cc);
+      out.le24(c.msc_ref);
+      out.le24(c.bsc_ref);
+      out.u8(0x02);
+      out.u8(1);  // pointer to the optional part: right after it
+      out.u8(0x0F);
+      const std::size_t l = out.len_mark();
+      put_bssap(out, m, c, w);
+      out.patch_len(l);
+      out.u8(0x00);
+      return;
+    }
     case mk::cref:  // 4.4: refusal cause
       out.u8(sccp_cref);
       out.le24(c.bsc_ref);

@@ -27,6 +27,8 @@ enum class proc : std::uint8_t { none, lu, periodic, attach, detach, call_mo, ca
 
 struct script {
   conn_ctx c;
+  conn_ctx c2;                 // after an inter-BSC handover: the MSC's new connection
+  std::uint8_t leg_flags = 0;  // added to every message's flags (mf_new_leg once switched)
   std::uint8_t n = 0;
   std::uint8_t pos = 0;
   std::array<msg, max_steps> steps{};
@@ -165,7 +167,7 @@ class generator {
       }
       script& sc = _scripts[static_cast<std::size_t>(s.script)];
       const msg& m = sc.steps[sc.pos];
-      emit(m, sc.c);
+      emit(m, (m.flags & mf_new_leg) != 0 ? sc.c2 : sc.c);
       ++sc.pos;
       if (sc.pos < sc.n) {
         schedule(it.sub, sc.steps[sc.pos].t_us);
@@ -345,6 +347,7 @@ class generator {
     }
     script& sc = _scripts[static_cast<std::size_t>(slot)];
     sc.n = 0;
+    sc.leg_flags = 0;
     sc.pos = 0;
     _t = t;
     switch (p) {
@@ -397,6 +400,7 @@ class generator {
     m.t_us = _t;
     m.kind = kind;
     m.d = d;
+    m.flags = sc.leg_flags;
     return m;
   }
   std::int64_t quick() { return _rng.range(100, 2500); }      // back-to-back in one node
@@ -645,6 +649,12 @@ class generator {
     while (left > 20000000 && _rng.chance(0.35) && sc.n + 14u < max_steps) {
       const std::int64_t before = _rng.range(5000000, left - 5000000);
       left -= before;
+      // Drawn only when asked for: without it the random stream (and every capture) is as before.
+      if (_cfg.mix.interbsc > 0 && _cfg.bscs >= 2 && s.kind == behaviour::ordinary && sc.leg_flags == 0 &&
+          sc.n + 24u < max_steps && _rng.below(100) < _cfg.mix.interbsc) {
+        inter_bsc_handover(sc, sub, before);
+        continue;
+      }
       const std::uint32_t target = handover_target(sub);
       std::int64_t delay = before;
       if (_rng.chance(0.5)) {
@@ -663,6 +673,51 @@ class generator {
       s.cell = target;
     }
     _t += left;
+  }
+
+  // Inter-BSC handover, MSC controlled (TS 48.008 3.1.5.2): Handover Required on the old
+  // connection; the MSC opens a new one to the target BSC with Handover Request (the IMSI in half
+  // of them), which the target acknowledges in the CC with the RR Handover Command; the MSC relays
+  // that in the Handover Command on the old connection; Handover Detect and Complete come on the
+  // new one, and the old one is cleared (cause: handover successful). The rest of the script runs
+  // on the new connection (mf_new_leg).
+  void inter_bsc_handover(script& sc, std::uint32_t sub, std::int64_t delay) {
+    auto& s = _subs[sub];
+    const std::uint8_t from_bsc = _net.cells[s.cell].bsc;
+    const auto other = static_cast<std::uint8_t>((from_bsc + 1 + _rng.below(_cfg.bscs - 1)) % _cfg.bscs);
+    const std::uint32_t target = _net.bsc_first_cell[other] + _rng.below(_net.bsc_cell_count[other]);
+    msg& req = add(sc, delay, mk::ho_required, dir::up);
+    req.ci = static_cast<std::uint16_t>(_rng.below(18));
+    sc.c2 = conn_ctx{};
+    sc.c2.sub = sub;
+    sc.c2.cell = target;
+    sc.c2.bsc = other;
+    sc.c2.bsc_ref = ref();
+    sc.c2.msc_ref = ref() ^ 0x800000;
+    sc.c2.sls = static_cast<std::uint8_t>(_rng.below(16));
+    const std::uint64_t command = _rng.next();  // the RR Handover Command's variable octets
+    sc.leg_flags = mf_new_leg;
+    msg& rq = add(sc, net(), mk::ho_request, dir::down);
+    rq.lac = _net.cells[target].lac;
+    rq.ci = _net.cells[target].ci;
+    rq.num = std::uint64_t{_net.cells[s.cell].lac} << 16 | _net.cells[s.cell].ci;  // the serving cell
+    if (_rng.chance(0.5)) rq.flags |= mf_old_leg;                                  // with the IMSI
+    add(sc, net(), mk::ho_request_ack, dir::up).num = command;
+    sc.leg_flags = mf_old_leg;
+    add(sc, net(), mk::ho_command, dir::down).num = command;
+    sc.leg_flags = mf_new_leg;
+    add(sc, radio(), mk::ho_detect, dir::up);
+    msg& done = add(sc, radio(), mk::ho_complete, dir::up);
+    done.lac = _net.cells[target].lac;
+    done.ci = _net.cells[target].ci;
+    sc.leg_flags = mf_old_leg;
+    msg& cc = add(sc, net(), mk::clear_cmd, dir::down);
+    cc.cause = 0x0B;  // 3.2.2.5: handover successful
+    add(sc, radio(), mk::clear_complete, dir::up);
+    add(sc, net(), mk::rlsd, dir::down);
+    add(sc, net(), mk::rlc, dir::up);
+    sc.leg_flags = mf_new_leg;
+    s.cell = target;
   }
 
   void build_call(script& sc, std::uint32_t sub, bool mo) {

@@ -38,6 +38,14 @@ enum class mk : std::uint8_t {
   ho_required,
   ho_required_reject,
   ho_performed,
+  // Inter-BSC handover (TS 48.008 3.1.5.2): on the MSC's new connection to the target BSC, a CR
+  // with Handover Request, a CC with Handover Request Acknowledge, then Handover Detect and
+  // Complete in DT1s; on the old connection the Handover Command (a DT1).
+  ho_request,
+  ho_request_ack,
+  ho_command,
+  ho_detect,
+  ho_complete,
   // DTAP MM / RR (TS 24.008 9.2, TS 44.018)
   id_request,
   id_response,
@@ -96,11 +104,12 @@ struct msg {
   std::uint8_t flags = 0;     // see msg_flag
   std::uint8_t id_type = 0;   // identity carried (id_kind) for cr / id_response / paging
   std::uint32_t tmsi = 0;     // identity TMSI (cr, paging) or new TMSI (lu_accept, realloc)
-  std::uint64_t num = 0;      // number (peer) digits as an integer, or IMEI (14 digits)
+  std::uint64_t num = 0;      // number (peer) digits as an integer, or IMEI (14 digits); ho_request:
+                              // serving LAC << 16 | CI; ho_request_ack / ho_command: the RR octets
   std::uint8_t num_len = 0;   // digits in `num`
   std::uint8_t text = 0;      // index into the text tables (SMS text, USSD string, alpha sender)
-  std::uint16_t lac = 0;      // cr+lu_request: LAC of the old LAI; ho_performed: new cell's LAC
-  std::uint16_t ci = 0;       // ho_performed: new cell
+  std::uint16_t lac = 0;  // cr+lu_request: LAC of the old LAI; ho_performed / ho_request / ho_complete: new cell's LAC
+  std::uint16_t ci = 0;   // ho_performed / ho_request / ho_complete: new cell
   std::uint8_t old_plmn = 0;  // cr+lu_request: index of the old LAI's PLMN (0: own network)
   std::uint8_t svn = 0;       // software version number for IMEISV
 };
@@ -111,6 +120,12 @@ enum msg_flag : std::uint8_t {
   mf_no_number = 8,  // cc_setup (MT): no calling party IE
   mf_large = 16,     // ho_required: with a large Old BSS to New BSS information
   mf_long = 32,      // sms: long text
+  // Inter-BSC handover: the message travels on the script's second connection (the MSC's new
+  // one to the target BSC); everything after the switch does.
+  mf_new_leg = 64,
+  // Inter-BSC handover: the old connection's Clear after the handover, which does not end the
+  // subscriber's connection (it goes on on the new one). ho_request: with the IMSI.
+  mf_old_leg = 128,
 };
 
 // Random source: xoshiro256** seeded by splitmix64. Same seed, same sequence everywhere.

@@ -365,7 +365,8 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
       end_connection(sub);
       return;
     case mk::rlc:
-      end_connection(sub);
+      // The old connection of an inter-BSC handover: the subscriber's goes on on the new one.
+      if ((m.flags & mf_old_leg) == 0) end_connection(sub);
       return;
     case mk::id_response: {
       const auto k = static_cast<id_kind>(m.id_type);
@@ -482,6 +483,7 @@ void observer::deliver(const delivery& d, std::int64_t ts) {
       push(sub, e);
       break;
     }
+    case mk::ho_complete:  // inter-BSC: on the new connection, which a probe ties to the old one
     case mk::ho_performed: {
       event e = base_event(sub, ts, event_type::handover);
       e.prev_lac = c.lac;

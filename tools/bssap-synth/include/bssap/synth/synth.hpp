@@ -48,6 +48,10 @@ struct scenario_mix {
   // the mobile retries later (TS 24.008 4.4.4.9). Only for connections a probe can tie to the
   // IMSI at once (IMSI, or a TMSI the probe has seen paired).
   std::uint32_t cref = 15;
+  // Share (per cent) of handovers during calls that go to a cell of another BSC (inter-BSC,
+  // TS 48.008 3.1.5.2; at most one per call; needs 2 BSCs or more); half of them carry the IMSI
+  // in the Handover Request. 0 (the default) keeps every handover inside its BSC.
+  std::uint32_t interbsc = 0;
 };
 // Parses "lu=14,periodic=26,...". Unknown names or bad numbers: false and `error` set.
 bool parse_mix(std::string_view text, scenario_mix& out, std::string& error);
