@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -649,7 +651,23 @@ std::string_view undash(std::string_view s) {
 }
 }  // namespace
 
+struct correlator::state_copy {
+  std::vector<subscriber> subscribers;
+};
+
+std::shared_ptr<const correlator::state_copy> correlator::copy_state() const {
+  auto copy = std::make_shared<state_copy>();
+  copy->subscribers.reserve(_subscriber_count);
+  for (std::size_t i = 0; i < _subscriber_count; ++i)
+    copy->subscribers.push_back(_subscriber_chunks[i / subscriber_chunk][i % subscriber_chunk]);
+  return copy;
+}
+
 bool correlator::save_state(const std::filesystem::path& dir, std::string& error) const {
+  return write_state(*copy_state(), dir, error);
+}
+
+bool correlator::write_state(const state_copy& copy, const std::filesystem::path& dir, std::string& error) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -660,13 +678,12 @@ bool correlator::save_state(const std::filesystem::path& dir, std::string& error
   const auto tmp_path = dir / (std::string(state_file) + ".tmp");
   std::FILE* f = std::fopen(tmp_path.c_str(), "w");
   if (f == nullptr) {
-    error = fmt::format("cannot write {}", tmp_path.string());
+    error = fmt::format("cannot write {}: {}", tmp_path.string(), std::strerror(errno));
     return false;
   }
   std::string line = std::string(state_header) + "\n";
   std::fwrite(line.data(), 1, line.size(), f);
-  for (std::size_t i = 0; i < _subscriber_count; ++i) {
-    const subscriber& s = _subscriber_chunks[i / subscriber_chunk][i % subscriber_chunk];
+  for (const subscriber& s : copy.subscribers) {
     line.clear();
     // imsi attached loc plmn lac ci mcc mnc lac ci imei tmsi map_tmsi lu_seen
     fmt::format_to(std::back_inserter(line), "{} {} {} {} {} {} {} {} {} {} {} {} {} {}\n", s.imsi.view(), s.attached,

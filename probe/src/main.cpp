@@ -24,6 +24,7 @@
 #include "bssap/campaign/runtime.hpp"
 #include "bssap/probe/capture.hpp"
 #include "bssap/probe/event_fanout.hpp"
+#include "bssap/probe/event_writer.hpp"
 #include "bssap/probe/pipeline.hpp"
 #include "bssap/probe/summary.hpp"
 
@@ -239,7 +240,7 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   }
   if (!make_config(o, lossless, campaigns ? &campaigns->config() : nullptr, cfg, error)) return fail(error);
   cfg.producers = producers;
-  event_log log;
+  event_writer log(lossless);  // written by a thread of its own: the capture thread does no file I/O
   if (!log.open(o.events, error)) return fail(error);
   std::unique_ptr<event_fanout> trigger;
   std::vector<shard_log*> shard_logs;
@@ -300,6 +301,7 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   std::string campaign_error;
   const bool campaigns_finished = !campaigns || campaigns->finish(campaign_error);
   if (!ok) return fail(error);  // a user error: one line, no statistics of nothing
+  counters.event_log_drops = log.dropped();
   if (!o.no_summary) {
     print_summary(stderr, p, counters, trigger.get());
     if (campaigns) std::fprintf(stderr, "%s\n", campaigns->summary().c_str());

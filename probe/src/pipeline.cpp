@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -135,6 +136,7 @@ pipeline::pipeline(pipeline_config config, event_sink& sink) : _config(std::move
 }
 
 pipeline::~pipeline() {
+  if (_snapshot_writer.joinable()) _snapshot_writer.join();
   // finish() joins; if it was never called (error path), stop the workers here. Producer mode
   // owns no threads, and its producers may never have started: nothing to wait for.
   if (!_finished && _config.producers > 0) return;
@@ -393,13 +395,37 @@ void pipeline::maybe_snapshot() noexcept {
   const auto now = std::chrono::steady_clock::now();
   if (std::chrono::duration<double>(now - _last_snapshot).count() < _config.snapshot_interval_s) return;
   _last_snapshot = now;
-  std::string error;
-  (void)_correlator->save_state(*_config.state_dir, error);
+  if (_snapshot_busy.load(std::memory_order_acquire)) {
+    _snapshots_skipped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (_snapshot_writer.joinable()) _snapshot_writer.join();  // finished: busy is false
+  std::shared_ptr<const correlator::state_copy> copy;
+  try {
+    copy = _correlator->copy_state();
+    _snapshot_busy.store(true, std::memory_order_release);
+    _snapshot_writer = std::thread([this, copy, dir = *_config.state_dir] {
+      std::string error;
+      if (correlator::write_state(*copy, dir, error)) {
+        _snapshots_written.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        _snapshots_failed.fetch_add(1, std::memory_order_relaxed);
+        std::fprintf(stderr, "bssap-probe: warning: state snapshot not written (the previous one stays): %s\n",
+                     error.c_str());
+      }
+      _snapshot_busy.store(false, std::memory_order_release);
+    });
+  } catch (const std::exception& e) {  // no memory for the copy, no thread: counted, logged
+    _snapshot_busy.store(false, std::memory_order_release);
+    _snapshots_failed.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "bssap-probe: warning: state snapshot not taken: %s\n", e.what());
+  }
 }
 
 bool pipeline::finish(std::string& error) {
   if (_finished) return true;
   _finished = true;
+  if (_snapshot_writer.joinable()) _snapshot_writer.join();  // before the final snapshot's write
   if (_config.producers > 0) {
     // Every producer has ended (the capture source waits for them before finishing): merge the
     // rest, then end the open connections decoder by decoder, after all frames, as replay does.

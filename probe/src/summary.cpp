@@ -103,6 +103,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
     line("trigger", "producer_waits (replay)", tt.waits);
   }
   if (counters.truncated_frames) line("capture", "truncated_frames (snaplen)", counters.truncated_frames);
+  if (counters.event_log_drops) line("events", "log_drops (writer behind)", counters.event_log_drops);
   line("stack", "sccp_messages", stack.sccp_units);
   line("stack", "sctp_retransmissions_skipped", stack.sctp_retransmissions_skipped);
   line("stack", "tcp_retransmitted_segments", stack.tcp_retransmitted_segments);
@@ -168,6 +169,11 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   if (cs.handover_unmatched) line("correl", "handover_unmatched", cs.handover_unmatched);
   if (cs.handover_key_reused) line("correl", "handover_key_reused", cs.handover_key_reused);
   line("correl", "subscribers", p.correlation().subscriber_count());
+  if (const auto snap = p.snapshots(); snap.written + snap.failed + snap.skipped > 0) {
+    line("state", "snapshots_written", snap.written);
+    if (snap.failed) line("state", "snapshots_failed", snap.failed);
+    if (snap.skipped) line("state", "snapshots_skipped (previous still writing)", snap.skipped);
+  }
   // Last, so that it is seen: bad checksums decoded (stack_config::strict_sctp_checksums).
   if (stack.sctp_bad_checksum_decoded)
     fmt::format_to(std::back_inserter(s),

@@ -3,8 +3,12 @@
 // of one thread fed every frame in order; a lossy producer must never wait, and count each drop.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -171,4 +175,31 @@ TEST_CASE("pipeline producer mode, lossy: a full unit ring drops SCCP units, cou
   CHECK(refused > 0);
   CHECK(p.totals().queue_drops >= refused);
   CHECK(p.totals().packets == frames.size());
+}
+
+TEST_CASE("pipeline: a state snapshot that cannot be written is counted and logged, and capture goes on",
+          "[pipeline][state]") {
+  const std::string file = synth_capture(300, 60, 75);
+  const auto frames = index_pcap(file);
+  // A regular file where the state directory should be: every write fails.
+  const auto blocker = std::filesystem::temp_directory_path() / ("bssap-state-blocker-" + std::to_string(::getpid()));
+  { std::ofstream(blocker) << "x"; }
+  collect events;
+  auto cfg = base_config();
+  cfg.state_dir = blocker / "state";
+  cfg.snapshot_interval_s = 0;  // a snapshot at every chance
+  pipeline p(cfg, events);
+  std::string error;
+  REQUIRE(p.start(error));
+  for (const auto& f : frames) {
+    REQUIRE(p.push_packet(dec::linktype::ethernet, f.data, f.ts_us));
+    p.maybe_snapshot();
+  }
+  CHECK_FALSE(p.finish(error));  // the last snapshot, written at the end, fails too
+  CHECK(error.find("cannot create state directory") != std::string::npos);
+  const auto s = p.snapshots();
+  CHECK(s.failed >= 1);
+  CHECK(s.written == 0);
+  CHECK(events.lines.size() > 100);  // the events all came through meanwhile
+  std::filesystem::remove(blocker);
 }

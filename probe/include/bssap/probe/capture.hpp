@@ -42,6 +42,7 @@ struct capture_counters {
   std::uint64_t interface_drops = 0;   // pcap_stats ps_ifdrop / DPDK rx_nombuf + ierrors
   std::uint64_t truncated_frames = 0;  // caplen < len (snaplen cut), decoded as far as they go
   std::uint64_t unsupported_linktype = 0;
+  std::uint64_t event_log_drops = 0;  // live: events the event log's writer could not take in time
 };
 
 struct replay_options {

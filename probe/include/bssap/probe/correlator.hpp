@@ -66,6 +66,11 @@ class correlator {
   // Subscriber state snapshot (--state DIR): a text file written to a temporary name and
   // renamed, so a crash never leaves half a snapshot. Returns false and sets `error` on failure.
   bool save_state(const std::filesystem::path& dir, std::string& error) const;
+  // The same in two steps, so that the file I/O can happen on another thread: a copy of the
+  // subscriber state in memory (no I/O), then its writing (any thread, the correlator untouched).
+  struct state_copy;
+  std::shared_ptr<const state_copy> copy_state() const;
+  static bool write_state(const state_copy& copy, const std::filesystem::path& dir, std::string& error);
   bool load_state(const std::filesystem::path& dir, std::string& error);
 
  private:

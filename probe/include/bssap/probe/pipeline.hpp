@@ -86,8 +86,17 @@ class pipeline {
   void idle() noexcept;
   // End of input: drains everything, ends open connections, writes the snapshot.
   bool finish(std::string& error);
-  // Writes the snapshot now if the interval has passed (called from the capture side).
+  // Takes a snapshot of the subscriber state now if the interval has passed (called from the
+  // capture side): copied in memory here, written by a thread of its own (no file I/O on the
+  // capture thread). A failed write is counted and logged; one still being written when the next
+  // is due makes that one wait for the next interval (counted as skipped).
   void maybe_snapshot() noexcept;
+  struct snapshot_counts {
+    std::uint64_t written = 0, failed = 0, skipped = 0;
+  };
+  snapshot_counts snapshots() const noexcept {
+    return {_snapshots_written.load(), _snapshots_failed.load(), _snapshots_skipped.load()};
+  }
 
   const pipeline_totals& totals() const noexcept { return _totals; }
   const correlator& correlation() const noexcept { return *_correlator; }
@@ -113,6 +122,9 @@ class pipeline {
   std::uint64_t _seq = 0;
   std::vector<std::uint64_t> _last_sent;  // per worker: last sequence given to it
   std::chrono::steady_clock::time_point _last_snapshot;
+  std::thread _snapshot_writer;
+  std::atomic<bool> _snapshot_busy{false};
+  std::atomic<std::uint64_t> _snapshots_written{0}, _snapshots_failed{0}, _snapshots_skipped{0};
   bool _finished = false;
 };
 
