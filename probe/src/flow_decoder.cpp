@@ -97,7 +97,6 @@ flow_decoder_stats& flow_decoder_stats::operator+=(const flow_decoder_stats& o) 
   connections_refused += o.connections_refused;
   unknown_connection += o.unknown_connection;
   sccp_segments_pending += o.sccp_segments_pending;
-  mtp_retransmissions_skipped += o.mtp_retransmissions_skipped;
   records += o.records;
   for (std::size_t i = 0; i < bssmap_by_type.size(); ++i) bssmap_by_type[i] += o.bssmap_by_type[i];
   for (std::size_t p = 0; p < dtap_by_pd_type.size(); ++p)
@@ -159,10 +158,9 @@ void flow_decoder::decode_transport(dec::linktype lt, dec::bytes frame, std::int
     if (_last_expire_us != 0) _stack.expire(ts_us);
     _last_expire_us = ts_us;
   }
-  if (is_mtp_retransmission(lt, frame)) {
-    _stats.mtp_retransmissions_skipped += 1;
-    return;
-  }
+  // MTP2 retransmissions are skipped inside the stack (same link, FSN and content, Q.703 5.2);
+  // bare MTP3 (link type 141) has no sequence numbers, and a repeat there is a real repeat
+  // (a re-paging), not a retransmission.
   _stack.decode(lt, frame, ts_us, units);
 }
 
@@ -182,47 +180,6 @@ void flow_decoder::expire_units(std::int64_t ts_us) noexcept {
     expire(ts_us);
   }
   _last_unit_expire_us = ts_us;
-}
-
-// MTP links have no transport that removes retransmissions for us. Q.703 5.2/6: an MSU sent
-// again keeps its forward sequence number; so an MSU whose link, direction, FSN and content
-// equal one of the last few MSUs is a retransmission (the BSN may differ: it is excluded).
-// Without MTP2 (link type MTP3) only the content is left, within the same short window.
-bool flow_decoder::is_mtp_retransmission(dec::linktype lt, dec::bytes frame) noexcept {
-  std::size_t msu_at = 0;
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  auto mix_byte = [&h](std::uint8_t b) { h = (h ^ b) * 0x100000001b3ULL; };
-  switch (lt) {
-    case dec::linktype::mtp2_phdr:
-      if (frame.size() < 8) return false;
-      for (std::size_t i = 0; i < 4; ++i) mix_byte(dec::u8_at(frame, i));  // sent flag, annex A, link
-      msu_at = 4;
-      break;
-    case dec::linktype::mtp2:
-      msu_at = 0;
-      break;
-    case dec::linktype::mtp3:
-      msu_at = static_cast<std::size_t>(-1);
-      break;
-    default:
-      return false;
-  }
-  std::size_t sio_at = 0;
-  if (msu_at != static_cast<std::size_t>(-1)) {
-    if (frame.size() < msu_at + 4) return false;
-    const std::uint8_t li = dec::u8_at(frame, msu_at + 2) & 0x3F;
-    if (li < 3) return false;                 // FISU / LSSU: no user data
-    mix_byte(dec::u8_at(frame, msu_at + 1));  // FSN + FIB
-    sio_at = msu_at + 3;
-  }
-  if (frame.size() <= sio_at) return false;
-  for (std::size_t i = sio_at; i < frame.size(); ++i) mix_byte(dec::u8_at(frame, i));
-  if (h == 0) h = 1;
-  for (const auto seen : _recent_msus)
-    if (seen == h) return true;
-  _recent_msus[_recent_next] = h;
-  _recent_next = (_recent_next + 1) % _recent_msus.size();
-  return false;
 }
 
 // Q.714 3.2: the CR's user data is delivered only when the connection is established. The

@@ -107,7 +107,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   line("stack", "sccp_messages", stack.sccp_units);
   line("stack", "sctp_retransmissions_skipped", stack.sctp_retransmissions_skipped);
   line("stack", "tcp_retransmitted_segments", stack.tcp_retransmitted_segments);
-  line("stack", "mtp_retransmissions_skipped", fd.mtp_retransmissions_skipped);
+  line("stack", "mtp_retransmissions_skipped", stack.mtp2_retransmissions_skipped);
   if (stack.sctp_bad_checksum_decoded) line("stack", "sctp_bad_checksum_decoded", stack.sctp_bad_checksum_decoded);
   if (stack.sctp_bad_checksum_tsn_jumps)
     line("stack", "sctp_bad_checksum_tsn_jumps (dropped)", stack.sctp_bad_checksum_tsn_jumps);

@@ -615,7 +615,8 @@ class mtp_link final : public link_base {
   }
 
   void send(std::int64_t ts, const delivery& d, const std::uint8_t* sccp, std::size_t len) override {
-    if (retransmit_due()) write_retransmission(ts);
+    // Retransmission is MTP2's (Q.703 5): a bare MTP3 capture sits above it and has none.
+    if (_mtp2 && retransmit_due()) write_retransmission(ts);
     std::uint8_t* f = _frame.data();
     std::size_t n = 0;
     if (_mtp2) {
@@ -644,7 +645,7 @@ class mtp_link final : public link_base {
       f[6] = static_cast<std::uint8_t>(li > 63 ? 63 : li);  // Q.703 2.3.3: 63 means 63 or more
     }
     if (write(ts, f, n)) _obs.deliver(d, ts);
-    maybe_keep(f, n);
+    if (_mtp2) maybe_keep(f, n);
     if (_mtp2 && _rng.chance(0.05)) fisu(d.c.bsc, d.m.d == dir::up ? dir::down : dir::up, ts);
   }
 

@@ -51,11 +51,10 @@ struct flow_decoder_stats {
   std::uint64_t connections_opened = 0;
   std::uint64_t connections_released = 0;
   std::uint64_t connections_timed_out = 0;
-  std::uint64_t connections_evicted = 0;          // refused because the table was full
-  std::uint64_t connections_refused = 0;          // ended by SCCP CREF (also in connections_released)
-  std::uint64_t unknown_connection = 0;           // CC/DT1/RLSD for references never seen in a CR
-  std::uint64_t sccp_segments_pending = 0;        // DT1/XUDT segments stored for reassembly
-  std::uint64_t mtp_retransmissions_skipped = 0;  // MSUs seen again (same FSN and content)
+  std::uint64_t connections_evicted = 0;    // refused because the table was full
+  std::uint64_t connections_refused = 0;    // ended by SCCP CREF (also in connections_released)
+  std::uint64_t unknown_connection = 0;     // CC/DT1/RLSD for references never seen in a CR
+  std::uint64_t sccp_segments_pending = 0;  // DT1/XUDT segments stored for reassembly
   std::uint64_t records = 0;
   std::array<std::uint64_t, 256> bssmap_by_type{};
   std::array<std::array<std::uint64_t, 64>, 16> dtap_by_pd_type{};  // [pd][type & 0x3f]
@@ -72,7 +71,7 @@ class flow_decoder {
 
   // Decodes one frame; calls `out` for each record, in order, all with sequence number `seq`.
   void decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, std::uint64_t seq, record_sink out) noexcept;
-  // The transport half: hands each SCCP unit of the frame to `units` (MTP retransmissions skipped).
+  // The transport half: hands each SCCP unit of the frame to `units`.
   void decode_transport(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, dec::sccp_sink units) noexcept;
   // The SCCP half: one unit from decode_transport (of this or another instance), its records
   // numbered `seq`.
@@ -110,7 +109,6 @@ class flow_decoder {
   void expire(std::int64_t now_us) noexcept;
   void expire_units(std::int64_t now_us) noexcept;
   void push(const a_record& r) noexcept;
-  bool is_mtp_retransmission(dec::linktype lt, dec::bytes frame) noexcept;
 
   flow_decoder_config _config;
   dec::packet_stack _stack;
@@ -147,8 +145,6 @@ class flow_decoder {
   std::int64_t _last_expire_us = 0;                                       // transport half
   std::int64_t _last_unit_expire_us = 0;                                  // SCCP half
   std::int64_t _oldest_ts_us = std::numeric_limits<std::int64_t>::max();  // <= every open conn's last_ts_us
-  std::array<std::uint64_t, 64> _recent_msus{};  // hashes of the last MSUs (retransmission filter)
-  std::size_t _recent_next = 0;
   // per-frame context
   std::uint64_t _seq = 0;
   std::int64_t _ts_us = 0;
