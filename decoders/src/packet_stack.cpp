@@ -195,14 +195,19 @@ class fixed_table {
     e->next = -1;
     _free[_free_count++] = i;
   }
-  // The least recently seen entry (O(capacity): only when the table is full).
+  // An entry to evict when the table is full: the least recently seen of the next
+  // `eviction_sample` slots after a rotating hand (sampled LRU, as Redis evicts). A full table
+  // is the case under load (a flood of new flows): scanning all of it for the exact oldest
+  // would cost O(capacity) per new flow exactly then. Precondition: full().
+  static constexpr std::uint32_t eviction_sample = 8;
   entry* oldest() noexcept {
     entry* best = nullptr;
-    for (std::uint32_t i = 0; i < _capacity; ++i) {
-      entry& e = _entries[i];
+    for (std::uint32_t n = 0; n < eviction_sample; ++n) {
+      entry& e = _entries[_hand];
+      _hand = _hand + 1 == _capacity ? 0 : _hand + 1;
       if (e.used && (best == nullptr || e.last_seen < best->last_seen)) best = &e;
     }
-    return best;
+    return best;  // every slot is used when full: never nullptr
   }
   template <class F>
   void for_each(F&& f) noexcept {
@@ -223,6 +228,7 @@ class fixed_table {
   std::unique_ptr<entry[]> _entries;
   std::unique_ptr<std::int32_t[]> _free;
   std::uint32_t _free_count;
+  std::uint32_t _hand = 0;  // oldest(): where the next sample starts
 };
 
 // SCTP per sending direction, keyed by what every packet of that direction carries whatever
