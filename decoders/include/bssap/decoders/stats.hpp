@@ -25,7 +25,7 @@ enum class layer : std::uint8_t {
   bssap,
   bssmap,
   dtap,
-  ranap,  // Iu-CS RANAP (only to reach the NAS-PDU of real captures)
+  ranap,  // Iu RANAP: NAS-PDU, CN domain, IMSI, LAI/SAI (TS 25.413)
   count_
 };
 
