@@ -2,6 +2,8 @@
 // References: see packet_stack.hpp and each layer's header.
 #include "bssap/decoders/packet_stack.hpp"
 
+#include "bssap/decoders/hash.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -15,41 +17,6 @@
 
 namespace bssap::dec {
 namespace {
-
-// A small, fast 64-bit mixer (multiply-xorshift, splitmix64 finaliser). Not cryptographic:
-// flows are spread over threads and table buckets, no adversary gains from collisions beyond
-// sharing a bucket chain.
-class hasher {
- public:
-  explicit hasher(std::uint64_t seed) noexcept : _h(seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull) {}
-  void add(std::uint64_t w) noexcept {
-    _h ^= w;
-    _h *= 0xBF58476D1CE4E5B9ull;
-    _h ^= _h >> 31;
-  }
-  void add_bytes(const std::uint8_t* p, std::size_t n) noexcept {
-    while (n >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      add(w);
-      p += 8;
-      n -= 8;
-    }
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    add(w ^ (std::uint64_t{n} << 56));
-  }
-  std::uint64_t done() const noexcept {
-    std::uint64_t z = _h;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return z == 0 ? 1 : z;  // 0 means "unknown" in flow_hash
-  }
-
- private:
-  std::uint64_t _h;
-};
 
 using address = std::array<std::uint8_t, 16>;
 

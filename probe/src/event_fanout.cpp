@@ -2,6 +2,8 @@
 // Design and guarantees: event_fanout.hpp and ../README.md ("Trigger hand-off").
 #include "bssap/probe/event_fanout.hpp"
 
+#include "bssap/decoders/hash.hpp"
+
 #include <boost/lockfree/spsc_queue.hpp>
 
 #include <array>
@@ -51,12 +53,7 @@ void event_fanout::start() {
 
 std::size_t event_fanout::shard_of(std::string_view key, std::size_t shards) noexcept {
   if (shards <= 1) return 0;
-  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64 offset basis
-  for (const char c : key) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;  // FNV prime
-  }
-  return static_cast<std::size_t>(h % shards);
+  return static_cast<std::size_t>(dec::fnv1a64(key) % shards);  // FNV-1a 64: the shard contract
 }
 
 std::size_t event_fanout::shard_of(const event& e, std::size_t shards) noexcept {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "bssap/decoders/hash.hpp"
 #include "bssap/decoders/ranap.hpp"
 
 namespace bssap::probe {
@@ -16,22 +17,15 @@ namespace {
 constexpr std::uint8_t ssn_bssap = 254;
 constexpr std::uint8_t ssn_ranap = 142;  // Iu-CS / Iu-PS (TS 25.410): DTAP in RANAP NAS-PDUs
 
-constexpr std::uint64_t mix(std::uint64_t x) noexcept {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+using dec::mix64;
 
 // The key of a local reference: the SS7 relation (never the association or IP path that carried
 // the message: a linkset spreads one connection's messages over several), which end owns the
 // reference, its point code and the 24-bit reference (Q.714 3.1.1).
 constexpr std::uint64_t ref_key(std::uint64_t relation, std::uint8_t owner_dir, std::uint32_t owner_pc,
                                 std::uint32_t ref) noexcept {
-  return mix(relation ^
-             mix(std::uint64_t{owner_dir} << 60 | std::uint64_t{owner_pc & 0xFFFFFFu} << 24 | (ref & 0xFFFFFFu)));
+  return mix64(relation ^
+               mix64(std::uint64_t{owner_dir} << 60 | std::uint64_t{owner_pc & 0xFFFFFFu} << 24 | (ref & 0xFFFFFFu)));
 }
 
 void set_identity(a_record& r, const dec::mobile_identity& id) noexcept {
@@ -375,7 +369,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       }
       c->last_ts_us = u.ts_us;
       confirm(*c, u.ts_us);
-      const auto link = mix(rel.id ^ (std::uint64_t{dir} << 40 | u.dpc));
+      const auto link = mix64(rel.id ^ (std::uint64_t{dir} << 40 | u.dpc));
       const auto o = _reasm->add(link, *m, static_cast<std::uint64_t>(u.ts_us), &_errors);
       if (o.state == dec::sccp_reassembler::status::pending) {
         _stats.sccp_segments_pending += 1;
@@ -407,7 +401,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       if (!m->has_data) return;
       dec::bytes data = m->data;
       if (m->type == dec::sccp_msg_type::xudt) {
-        const auto link = mix(rel.id ^ (std::uint64_t{dir} << 40 | u.dpc) ^ 0x5555);
+        const auto link = mix64(rel.id ^ (std::uint64_t{dir} << 40 | u.dpc) ^ 0x5555);
         const auto o = _reasm->add(link, *m, static_cast<std::uint64_t>(u.ts_us), &_errors);
         if (o.state != dec::sccp_reassembler::status::complete) return;
         data = o.message;
@@ -564,9 +558,7 @@ void flow_decoder::emit_from_message(const dec::sccp_unit& u, conn* c, bool upli
       if (c == nullptr || b.layer3.empty()) return;
       r.kind =
           b.type == dec::bssmap_msg_type::handover_command ? a_kind::handover_command : a_kind::handover_request_ack;
-      std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64
-      for (std::size_t i = 0; i < b.layer3.size(); ++i) h = (h ^ dec::u8_at(b.layer3, i)) * 0x100000001b3ULL;
-      r.ho_key = h | 1;  // never 0
+      r.ho_key = dec::fnv1a64(b.layer3) | 1;  // never 0
       push(r);
       return;
     }

@@ -10,6 +10,7 @@
 #include <limits>
 #include <utility>
 
+#include "bssap/decoders/hash.hpp"
 #include "bssap/decoders/packet_stack.hpp"
 #include "bssap/probe/packet_ring.hpp"
 
@@ -101,11 +102,7 @@ dec::sccp_unit unit_of(const ring_header& h) noexcept {
 
 // Which worker owns an SS7 relation's connections.
 std::size_t worker_of(const dec::sccp_unit& u, std::size_t workers) noexcept {
-  std::uint64_t x = dec::relation_of(u).id;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return static_cast<std::size_t>(x % workers);
+  return static_cast<std::size_t>(dec::mix64(dec::relation_of(u).id) % workers);
 }
 }  // namespace
 

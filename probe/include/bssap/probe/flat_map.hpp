@@ -4,6 +4,8 @@
 // inserts allocate only when the table doubles (load factor <= 1/2), never per entry.
 #pragma once
 
+#include "bssap/decoders/hash.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -82,13 +84,7 @@ class flat_map {
   };
 
   std::size_t index(K key) const noexcept {
-    std::uint64_t h = static_cast<std::uint64_t>(key);
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;  // murmur3 fmix64
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return static_cast<std::size_t>(h) & _mask;
+    return static_cast<std::size_t>(dec::mix64(static_cast<std::uint64_t>(key))) & _mask;
   }
 
   void rehash(std::size_t capacity) {
