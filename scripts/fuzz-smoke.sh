@@ -14,12 +14,34 @@ if [ ${#targets[@]} -eq 0 ]; then
   exit 0
 fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+# The configuration and table targets also start from what examples/ ships today, so the seeds
+# follow the examples as they change: every campaign file (with probe.yaml after a NUL, minus
+# its campaigns key, which the target skips), and each table file behind its parser's byte
+# (fuzz_tables.cpp: 0 subscribers CSV, 1 DND list, 2 TAC CSV, 3 areas.yaml; the first 200
+# lines of the CSVs, which are long).
+seed_from_examples() {
+  local t=$1 work=$2 f
+  case $t in
+    fuzz_config)
+      for f in examples/campaigns/*.yaml; do
+        { cat "$f"; printf '\0'; grep -v '^campaigns:' examples/probe.yaml; } >"$work/example-$(basename "$f" .yaml)"
+      done
+      ;;
+    fuzz_tables)
+      { printf '\x00'; head -200 examples/subscribers.csv; } >"$work/example-subscribers"
+      { printf '\x01'; cat examples/dnd.txt; } >"$work/example-dnd"
+      { printf '\x02'; head -200 examples/tac.csv; } >"$work/example-tac"
+      { printf '\x03'; cat examples/areas.yaml; } >"$work/example-areas"
+      ;;
+  esac
+}
 run_one() {
   local t=$1 corpus work
   corpus=tests/fuzz/corpus/${t#fuzz_}
   work=build/fuzz/work/$t
   mkdir -p "$work" "build/fuzz/crashes/$t"
   cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+  seed_from_examples "$t" "$work"
   if build/fuzz/bin/"$t" "$work" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="build/fuzz/crashes/$t/" -print_final_stats=1 >"build/fuzz/$t.log" 2>&1; then
     echo "fuzz: $t ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "build/fuzz/$t.log" | grep -o '[0-9]*$') executions in ${seconds}s)"
