@@ -3,6 +3,7 @@
 #include "bssap/decoders/packet_stack.hpp"
 
 #include "bssap/decoders/hash.hpp"
+#include "bssap/decoders/sua.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -101,6 +102,8 @@ std::uint64_t point_code_pair_hash(std::uint32_t opc, std::uint32_t dpc) noexcep
 
 ss7_relation relation_of(const sccp_unit& u) noexcept {
   if (u.kind == transport::ipa) return {u.flow_id, u.direction};
+  // SUA: one namespace of references for all of it (probe/src/flow_decoder.cpp says why).
+  if (u.kind == transport::sua) return {0x5355410000000001ULL, 0};
   // Not the network indicator: real ends disagree on it (the Iu-CS MO call capture in
   // ../shared/pcaps/real has NI 1 one way and 2 the other, on the same connection).
   return {point_code_pair_hash(u.opc, u.dpc), static_cast<std::uint8_t>(u.opc > u.dpc ? 1 : 0)};
@@ -429,6 +432,7 @@ struct packet_stack::impl {
     if (bad_checksum) ++counters.sctp_bad_checksum_decoded;
     // RFC 4666 says PPID 3; some stacks send 0 on the IANA M3UA port, which Wireshark decodes too.
     const bool m3ua_port = h->src_port == 2905 || h->dst_port == 2905;
+    const bool sua_on_port = h->src_port == sua_port || h->dst_port == sua_port;
     sctp_direction_state* state = nullptr;
     sctp_chunk_reader reader(h->chunks);
     while (!reader.done()) {
@@ -479,7 +483,8 @@ struct packet_stack::impl {
         continue;
       }
       ++counters.sctp_data_chunks;
-      if (d->ppid != sctp_ppid_m3ua && !(d->ppid == 0 && m3ua_port)) {
+      const bool is_sua = d->ppid == sctp_ppid_sua || (d->ppid == 0 && sua_on_port);
+      if (!is_sua && d->ppid != sctp_ppid_m3ua && !(d->ppid == 0 && m3ua_port)) {
         ++counters.sctp_ppid_other;
         continue;
       }
@@ -493,7 +498,35 @@ struct packet_stack::impl {
         if (r->empty()) continue;
         message = *r;
       }
-      m3ua(message, state->path_flow_id, state->path_direction, ts, sink);
+      if (is_sua)
+        sua(message, state->path_flow_id, state->path_direction, ts, sink);
+      else
+        m3ua(message, state->path_flow_id, state->path_direction, ts, sink);
+    }
+  }
+
+  // RFC 3868: one SUA message per DATA chunk (a chunk may in principle hold several: walked by
+  // their lengths). CL/CO messages go on whole as units; the SCCP half decodes them.
+  void sua(bytes message, std::uint64_t flow_id, std::uint8_t direction, std::int64_t ts, sccp_sink sink) noexcept {
+    while (!message.empty()) {
+      sua_header h;
+      if (const decode_error e = decode_sua_header(message, h); e != decode_error::none) {
+        stats.count(layer::sua, e);
+        return;
+      }
+      if (!sua_carries_sccp(h)) {
+        ++counters.sua_other;
+      } else {
+        ++counters.sua_messages;
+        sccp_unit u;
+        u.ts_us = ts;
+        u.kind = transport::sua;
+        u.flow_id = flow_id;
+        u.direction = direction;
+        u.sccp = message.subspan(0, h.length);
+        emit(u, sink);
+      }
+      message = message.subspan(std::min<std::size_t>((h.length + 3) & ~std::size_t{3}, message.size()));
     }
   }
 

@@ -9,6 +9,7 @@
 
 #include "bssap/decoders/hash.hpp"
 #include "bssap/decoders/ranap.hpp"
+#include "bssap/decoders/sua.hpp"
 
 namespace bssap::probe {
 
@@ -241,16 +242,35 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
   // Every last_ts_us below is set to u.ts_us: keep expire()'s lower bound true.
   _oldest_ts_us = std::min(_oldest_ts_us, u.ts_us);
   dec::sccp_message decoded;  // into a local, not a returned result<> copied once more
-  if (dec::decode_sccp_into(u.sccp, _config.sccp, decoded, &_errors) != dec::decode_error::none) return;
+  // SUA carries the same procedures as SCCP, decoded into the same message (dec::decode_sua_into).
+  const dec::decode_error error = u.kind == dec::transport::sua
+                                      ? dec::decode_sua_into(u.sccp, decoded, &_errors)
+                                      : dec::decode_sccp_into(u.sccp, _config.sccp, decoded, &_errors);
+  if (error != dec::decode_error::none) return;
   const dec::sccp_message* const m = &decoded;
   const dec::ss7_relation rel = dec::relation_of(u);
-  const std::uint8_t dir = rel.sender;
+  // SUA: after the CORE no message carries an address (CODT has the destination reference
+  // only, RFC 3868 3.3.8), and the paths of its associations say nothing about the ends. So SUA
+  // connections are keyed by the reference alone, and which end sent a message follows from
+  // which end owns its destination reference (the CR's sender is end 0).
+  const bool sua = u.kind == dec::transport::sua;
+  std::uint8_t dir = rel.sender;
   _sender = dir;
-  const std::uint8_t other = static_cast<std::uint8_t>(dir ^ 1u);
+  std::uint8_t other = static_cast<std::uint8_t>(dir ^ 1u);
+  auto key_of = [&](std::uint8_t owner, std::uint32_t pc, std::uint32_t ref) noexcept {
+    return sua ? ref_key(rel.id, 0, 0, ref) : ref_key(rel.id, owner, pc, ref);
+  };
   auto find_by_dlr = [&]() -> conn* {
     if (!m->has_dlr) return nullptr;
-    conn* const* k = _by_ref.find(ref_key(rel.id, other, u.dpc, m->dlr));
-    return k == nullptr ? nullptr : *k;
+    conn* const* k = _by_ref.find(key_of(other, u.dpc, m->dlr));
+    if (k == nullptr) return nullptr;
+    if (sua) {
+      const bool to_bsc = (*k)->has_bsc_key && (*k)->bsc_key == key_of(0, 0, m->dlr);
+      dir = to_bsc ? static_cast<std::uint8_t>((*k)->bsc_dir ^ 1u) : (*k)->bsc_dir;
+      other = static_cast<std::uint8_t>(dir ^ 1u);
+      _sender = dir;
+    }
+    return *k;
   };
 
   switch (m->type) {
@@ -280,7 +300,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         c.ranap = true;
         c.last_ts_us = u.ts_us;
         c.has_bsc_key = true;
-        c.bsc_key = ref_key(rel.id, dir, u.opc, m->slr);
+        c.bsc_key = key_of(dir, u.opc, m->slr);
         conn& stored = *_conns.add(c);
         _by_ref.set(c.bsc_key, &stored);
         _stats.connections_opened += 1;
@@ -312,7 +332,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       c.flow = u.flow_id;
       c.bsc_dir = sender_is_bsc ? dir : other;
       c.last_ts_us = u.ts_us;
-      const std::uint64_t key = ref_key(rel.id, dir, u.opc, m->slr);
+      const std::uint64_t key = key_of(dir, u.opc, m->slr);
       if (sender_is_bsc) {
         c.has_bsc_key = true;
         c.bsc_key = key;
@@ -347,7 +367,7 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       }
       c->last_ts_us = u.ts_us;
       if (m->has_slr) {
-        const std::uint64_t key = ref_key(rel.id, dir, u.opc, m->slr);
+        const std::uint64_t key = key_of(dir, u.opc, m->slr);
         if (dir == c->bsc_dir) {
           c->has_bsc_key = true;
           c->bsc_key = key;

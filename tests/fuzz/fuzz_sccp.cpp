@@ -2,12 +2,15 @@
 // Input: a sequence of records [1 octet flags][1 octet length][length octets of SCCP]; flags
 // bit 0 selects 24-bit point codes, bits 1-3 pick one of 8 links, so several partial messages
 // interleave in the reassembler. Every decoded message is also handed to the BSSAP decoder.
+// Flags bit 4 reads the record as a SUA message instead (RFC 3868, decoded into the same
+// sccp_message), which then takes the same path.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "bssap/decoders/a_message.hpp"
 #include "bssap/decoders/sccp.hpp"
+#include "bssap/decoders/sua.hpp"
 
 using namespace bssap::dec;
 
@@ -30,7 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos += take;
     sccp_options options;
     options.pc24 = (flags & 0x01) != 0;
-    const auto m = decode_sccp(message, options, &stats);
+    sccp_message sua;
+    const bool as_sua = (flags & 0x10) != 0;
+    if (as_sua && decode_sua_into(message, sua, &stats) != decode_error::none) continue;
+    const auto m = as_sua ? result<sccp_message>(sua) : decode_sccp(message, options, &stats);
     if (!m) continue;
     const auto out = reassembler->add((flags >> 1) & 0x07, *m, ++now, &stats);
     if (out.state == sccp_reassembler::status::complete) {

@@ -20,6 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "bssap/decoders/crc32c.hpp"
+#include "bssap/decoders/m3ua.hpp"
+#include "bssap/decoders/sccp.hpp"
 #include "bssap/event.hpp"
 #include "bssap/probe/event_fanout.hpp"
 #include "bssap/probe/flow_decoder.hpp"
@@ -620,6 +623,203 @@ TEST_CASE("real captures give exactly the committed events, and only the explain
       CHECK(read_text(events) == expected);
       const std::size_t counted = summary_value(read_text(err), "sccp", "unknown_connection");
       CHECK((counted == std::string::npos ? 0 : counted) == unknown);
+    }
+  }
+  fs::remove_all(dir);
+}
+
+namespace {
+// ---- M3UA + SCCP -> SUA (RFC 3868), to replay a real capture as if its links ran SUA ----
+void put16(std::vector<u_char>& v, unsigned x) {
+  v.push_back(static_cast<u_char>(x >> 8));
+  v.push_back(static_cast<u_char>(x));
+}
+void put32(std::vector<u_char>& v, std::uint32_t x) {
+  for (int i = 3; i >= 0; --i) v.push_back(static_cast<u_char>(x >> (8 * i)));
+}
+void sua_param(std::vector<u_char>& v, unsigned tag, std::span<const u_char> value) {
+  put16(v, tag);
+  put16(v, static_cast<unsigned>(4 + value.size()));
+  v.insert(v.end(), value.begin(), value.end());
+  while (v.size() % 4 != 0) v.push_back(0);
+}
+void sua_u32(std::vector<u_char>& v, unsigned tag, std::uint32_t x) {
+  std::vector<u_char> b;
+  put32(b, x);
+  sua_param(v, tag, b);
+}
+// 3.10.2: routing on SSN + PC (2), then the SSN and the point code.
+void sua_address(std::vector<u_char>& v, unsigned tag, const dec::sccp_address& a, std::uint32_t pc) {
+  std::vector<u_char> b;
+  put16(b, 2);
+  put16(b, 0x0003);  // address indicator: SSN and PC present
+  std::vector<u_char> x;
+  put32(x, a.has_ssn ? a.ssn : 0);
+  sua_param(b, 0x8003, x);
+  x.clear();
+  put32(x, pc);
+  sua_param(b, 0x8002, x);
+  sua_param(v, tag, b);
+}
+// The SUA message for one SCCP message (empty when there is none the test needs).
+std::vector<u_char> sua_of(std::span<const std::byte> sccp, std::uint32_t opc, std::uint32_t dpc) {
+  const auto m = dec::decode_sccp(sccp);
+  if (!m) return {};
+  std::uint8_t cls = 8, type = 0;
+  std::vector<u_char> p;
+  auto data = [&] {
+    if (m->has_data) sua_param(p, 0x010B, {reinterpret_cast<const u_char*>(m->data.data()), m->data.size()});
+  };
+  switch (m->type) {
+    case dec::sccp_msg_type::cr:
+      type = 1;
+      sua_u32(p, 0x0115, 2);
+      sua_u32(p, 0x0104, m->slr);
+      sua_address(p, 0x0103, m->called, dpc);
+      data();
+      break;
+    case dec::sccp_msg_type::cc:
+      type = 2;
+      sua_u32(p, 0x0115, 2);
+      sua_u32(p, 0x0105, m->dlr);
+      sua_u32(p, 0x0104, m->slr);
+      data();
+      break;
+    case dec::sccp_msg_type::cref:
+      type = 3;
+      sua_u32(p, 0x0105, m->dlr);
+      sua_u32(p, 0x0106, 0x0300u | m->cause);
+      break;
+    case dec::sccp_msg_type::rlsd:
+      type = 4;
+      sua_u32(p, 0x0105, m->dlr);
+      sua_u32(p, 0x0104, m->slr);
+      sua_u32(p, 0x0106, 0x0300u | m->cause);
+      data();
+      break;
+    case dec::sccp_msg_type::rlc:
+      type = 5;
+      sua_u32(p, 0x0105, m->dlr);
+      sua_u32(p, 0x0104, m->slr);
+      break;
+    case dec::sccp_msg_type::dt1:
+      type = 8;
+      sua_u32(p, 0x0105, m->dlr);
+      data();
+      break;
+    case dec::sccp_msg_type::udt:
+      cls = 7;
+      type = 1;
+      sua_u32(p, 0x0115, 0);
+      sua_address(p, 0x0102, m->calling, opc);
+      sua_address(p, 0x0103, m->called, dpc);
+      data();
+      break;
+    default:
+      return {};
+  }
+  std::vector<u_char> out{1, 0, cls, type};
+  put32(out, static_cast<std::uint32_t>(8 + p.size()));
+  out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// Copies an Ethernet/IPv4 capture, replacing every SCTP DATA chunk that holds one M3UA DATA
+// message with SCCP by a PPID 4 chunk holding the SUA message for it (lengths, SCTP CRC32c and
+// the IPv4 header checksum recomputed). Returns how many chunks were converted.
+std::size_t m3ua_to_sua(const fs::path& in, const fs::path& out) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(in.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+  REQUIRE(p != nullptr);
+  pcap_dumper_t* d = pcap_dump_open(p, out.c_str());
+  REQUIRE(d != nullptr);
+  std::size_t converted = 0;
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
+  while (pcap_next_ex(p, &h, &data) == 1) {
+    std::vector<u_char> f(data, data + h->caplen);
+    const bool sctp = f.size() >= 34 + 12 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 132;
+    if (!sctp) {
+      pcap_dump(reinterpret_cast<u_char*>(d), h, f.data());
+      continue;
+    }
+    const std::size_t ip = 14, ihl = (f[ip] & 0x0F) * 4u, sh = ip + ihl;
+    std::vector<u_char> chunks;
+    for (std::size_t at = sh + 12; at + 4 <= f.size();) {
+      const std::size_t len = static_cast<std::size_t>(f[at + 2] << 8 | f[at + 3]);
+      if (len < 4 || at + len > f.size()) break;
+      const std::size_t padded = std::min((len + 3) & ~std::size_t{3}, f.size() - at);
+      std::vector<u_char> chunk(f.begin() + static_cast<long>(at), f.begin() + static_cast<long>(at + padded));
+      const bool m3ua_data = f[at] == 0 && len >= 16 + 24 && (f[at + 1] & 0x03) == 0x03 && f[at + 15] == 3 &&
+                             f[at + 16 + 2] == 1 && f[at + 16 + 3] == 1;
+      if (m3ua_data) {
+        std::size_t consumed = 0;
+        const auto m3 = dec::decode_m3ua({reinterpret_cast<const std::byte*>(&f[at + 16]), len - 16}, consumed);
+        if (m3 && m3->is_data && m3->data.si == 3) {
+          const auto sua = sua_of(m3->data.user_data, m3->data.opc, m3->data.dpc);
+          if (!sua.empty()) {
+            chunk.assign(f.begin() + static_cast<long>(at), f.begin() + static_cast<long>(at + 16));
+            chunk.insert(chunk.end(), sua.begin(), sua.end());
+            chunk[2] = static_cast<u_char>((16 + sua.size()) >> 8);
+            chunk[3] = static_cast<u_char>(16 + sua.size());
+            chunk[15] = 4;  // PPID 4: SUA
+            while (chunk.size() % 4 != 0) chunk.push_back(0);
+            ++converted;
+          }
+        }
+      }
+      chunks.insert(chunks.end(), chunk.begin(), chunk.end());
+      at += padded;
+    }
+    f.resize(sh + 12);
+    f.insert(f.end(), chunks.begin(), chunks.end());
+    std::memset(&f[sh + 8], 0, 4);
+    const std::uint32_t crc = dec::crc32c({reinterpret_cast<const std::byte*>(&f[sh]), f.size() - sh});
+    for (int i = 0; i < 4; ++i) f[sh + 8 + static_cast<std::size_t>(i)] = static_cast<u_char>(crc >> (8 * i));
+    const std::size_t total = f.size() - ip;
+    f[ip + 2] = static_cast<u_char>(total >> 8);
+    f[ip + 3] = static_cast<u_char>(total);
+    f[ip + 10] = f[ip + 11] = 0;
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < ihl; i += 2) sum += static_cast<std::uint32_t>(f[ip + i] << 8 | f[ip + i + 1]);
+    while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+    f[ip + 10] = static_cast<u_char>(~sum >> 8);
+    f[ip + 11] = static_cast<u_char>(~sum);
+    pcap_pkthdr nh = *h;
+    nh.caplen = nh.len = static_cast<bpf_u_int32>(f.size());
+    pcap_dump(reinterpret_cast<u_char*>(d), &nh, f.data());
+  }
+  pcap_dump_close(d);
+  pcap_close(p);
+  return converted;
+}
+}  // namespace
+
+TEST_CASE("SUA: the real Iu-CS calls carried over SUA instead of M3UA + SCCP give the same events",
+          "[e2e][real][sua]") {
+  // RFC 3868 carries the SCCP procedures over SCTP directly: each real capture's M3UA/SCCP
+  // messages are rewritten as SUA CORE/COAK/CODT/RELRE/RELCO/CLDT (PPID 4) and must give the
+  // events committed for the original (tests/probe/real_events/).
+  const auto real = test::real_pcaps_dir();
+  if (!fs::exists(real)) BSSAP_SKIP_OR_FAIL(real.string() << " not present");
+  const auto dir = work_dir("sua");
+  for (const std::string stem :
+       {"osmo-iuh_MobileOriginatingCall_AMR__iucs-m3ua", "osmo-iuh_MobileTerminatingCall_AMR__iucs-m3ua",
+        "osmo-iuh_UPP_RANAP__iucs-m3ua_gan-tcp"}) {
+    INFO(stem);
+    fs::path capture = real / (stem + ".cap");
+    if (!fs::exists(capture)) capture = real / (stem + ".pcap");
+    if (!fs::exists(capture)) BSSAP_SKIP_OR_FAIL(capture.string() << " not present");
+    const auto sua = dir / "sua.pcap";
+    CHECK(m3ua_to_sua(capture, sua) >= 15);
+    for (const int threads : {1, 2}) {
+      REQUIRE(run(probe_bin() + " replay " + sua.string() + " --threads " + std::to_string(threads) + " --events " +
+                  (dir / "e.jsonl").string() + " 2>" + (dir / "s.txt").string()) == 0);
+      const auto summary = read_text(dir / "s.txt");
+      CHECK(summary_value(summary, "stack", "sua_messages (SCCP over SUA)") >= 15);
+      CHECK(summary_value(summary, "stack", "m3ua_data") == std::string::npos);
+      CHECK(read_text(dir / "e.jsonl") ==
+            read_text(test::source_dir() / "tests" / "probe" / "real_events" / (stem + ".jsonl")));
     }
   }
   fs::remove_all(dir);
