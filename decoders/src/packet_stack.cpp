@@ -3,6 +3,7 @@
 #include "bssap/decoders/packet_stack.hpp"
 
 #include "bssap/decoders/hash.hpp"
+#include "bssap/decoders/rua.hpp"
 #include "bssap/decoders/sua.hpp"
 
 #include <algorithm>
@@ -101,7 +102,7 @@ std::uint64_t point_code_pair_hash(std::uint32_t opc, std::uint32_t dpc) noexcep
 }  // namespace
 
 ss7_relation relation_of(const sccp_unit& u) noexcept {
-  if (u.kind == transport::ipa) return {u.flow_id, u.direction};
+  if (u.kind == transport::ipa || u.kind == transport::rua) return {u.flow_id, u.direction};
   // SUA: one namespace of references for all of it (probe/src/flow_decoder.cpp says why).
   if (u.kind == transport::sua) return {0x5355410000000001ULL, 0};
   // Not the network indicator: real ends disagree on it (the Iu-CS MO call capture in
@@ -433,6 +434,7 @@ struct packet_stack::impl {
     // RFC 4666 says PPID 3; some stacks send 0 on the IANA M3UA port, which Wireshark decodes too.
     const bool m3ua_port = h->src_port == 2905 || h->dst_port == 2905;
     const bool sua_on_port = h->src_port == sua_port || h->dst_port == sua_port;
+    const bool rua_on_port = h->src_port == rua_port || h->dst_port == rua_port;
     sctp_direction_state* state = nullptr;
     sctp_chunk_reader reader(h->chunks);
     while (!reader.done()) {
@@ -484,7 +486,8 @@ struct packet_stack::impl {
       }
       ++counters.sctp_data_chunks;
       const bool is_sua = d->ppid == sctp_ppid_sua || (d->ppid == 0 && sua_on_port);
-      if (!is_sua && d->ppid != sctp_ppid_m3ua && !(d->ppid == 0 && m3ua_port)) {
+      const bool is_rua = d->ppid == sctp_ppid_rua || (d->ppid == 0 && rua_on_port);
+      if (!is_sua && !is_rua && d->ppid != sctp_ppid_m3ua && !(d->ppid == 0 && m3ua_port)) {
         ++counters.sctp_ppid_other;
         continue;
       }
@@ -498,9 +501,19 @@ struct packet_stack::impl {
         if (r->empty()) continue;
         message = *r;
       }
-      if (is_sua)
+      if (is_sua) {
         sua(message, state->path_flow_id, state->path_direction, ts, sink);
-      else
+      } else if (is_rua) {
+        // TS 25.468: one RUA-PDU per DATA chunk; the SCCP half decodes it.
+        ++counters.rua_messages;
+        sccp_unit u;
+        u.ts_us = ts;
+        u.kind = transport::rua;
+        u.flow_id = state->path_flow_id;
+        u.direction = state->path_direction;
+        u.sccp = message;
+        emit(u, sink);
+      } else
         m3ua(message, state->path_flow_id, state->path_direction, ts, sink);
     }
   }

@@ -9,6 +9,7 @@
 
 #include "bssap/decoders/hash.hpp"
 #include "bssap/decoders/ranap.hpp"
+#include "bssap/decoders/rua.hpp"
 #include "bssap/decoders/sua.hpp"
 
 namespace bssap::probe {
@@ -243,9 +244,13 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
   _oldest_ts_us = std::min(_oldest_ts_us, u.ts_us);
   dec::sccp_message decoded;  // into a local, not a returned result<> copied once more
   // SUA carries the same procedures as SCCP, decoded into the same message (dec::decode_sua_into).
-  const dec::decode_error error = u.kind == dec::transport::sua
-                                      ? dec::decode_sua_into(u.sccp, decoded, &_errors)
-                                      : dec::decode_sccp_into(u.sccp, _config.sccp, decoded, &_errors);
+  // RUA (Iuh) maps its Connect / DirectTransfer / Disconnect on the same, with the Context-ID as
+  // the reference of both ends (dec::decode_rua_into).
+  const bool rua = u.kind == dec::transport::rua;
+  bool ps_domain = false;
+  const dec::decode_error error = u.kind == dec::transport::sua ? dec::decode_sua_into(u.sccp, decoded, &_errors)
+                                  : rua ? dec::decode_rua_into(u.sccp, decoded, ps_domain, &_errors)
+                                        : dec::decode_sccp_into(u.sccp, _config.sccp, decoded, &_errors);
   if (error != dec::decode_error::none) return;
   const dec::sccp_message* const m = &decoded;
   const dec::ss7_relation rel = dec::relation_of(u);
@@ -257,7 +262,9 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
   std::uint8_t dir = rel.sender;
   _sender = dir;
   std::uint8_t other = static_cast<std::uint8_t>(dir ^ 1u);
+  // RUA: a Context-ID is one per CN domain; the domain stands in for the point code.
   auto key_of = [&](std::uint8_t owner, std::uint32_t pc, std::uint32_t ref) noexcept {
+    if (rua) pc = ps_domain ? 1 : 0;
     return sua ? ref_key(rel.id, 0, 0, ref) : ref_key(rel.id, owner, pc, ref);
   };
   auto find_by_dlr = [&]() -> conn* {
@@ -301,8 +308,13 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
         c.last_ts_us = u.ts_us;
         c.has_bsc_key = true;
         c.bsc_key = key_of(dir, u.opc, m->slr);
+        if (rua) {  // the gateway's messages name the same Context-ID: no CC tells it
+          c.has_msc_key = true;
+          c.msc_key = key_of(other, u.dpc, m->slr);
+        }
         conn& stored = *_conns.add(c);
         _by_ref.set(c.bsc_key, &stored);
+        if (rua) _by_ref.set(c.msc_key, &stored);
         _stats.connections_opened += 1;
         if (m->has_data) {
           _in_cr = true;
@@ -404,6 +416,8 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
     case dec::sccp_msg_type::cref: {
       conn* c = find_by_dlr();
       if (c == nullptr) return;  // RLC after RLSD: already released
+      // RUA's Disconnect may carry the connection's last RANAP message (TS 25.468 9.1.5).
+      if (rua && m->has_data && c->ranap) on_ranap(u, *c, m->data, false);
       _stats.connections_released += 1;
       // CREF (Q.714 3.2.2): the CR was refused; its user data never reached the MSC.
       const bool refused = m->type == dec::sccp_msg_type::cref && !c->confirmed;

@@ -116,6 +116,7 @@ void print_summary(std::FILE* out, const pipeline& p, const capture_counters& co
   if (stack.sctp_ppid_other) line("stack", "sctp_ppid_other", stack.sctp_ppid_other);
   if (stack.sua_messages) line("stack", "sua_messages (SCCP over SUA)", stack.sua_messages);
   if (stack.sua_other) line("stack", "sua_management", stack.sua_other);
+  if (stack.rua_messages) line("stack", "rua_messages (Iuh)", stack.rua_messages);
   if (stack.ip_datagrams_reassembled) line("stack", "ip_datagrams_reassembled", stack.ip_datagrams_reassembled);
   if (stack.sctp_messages_reassembled) line("stack", "sctp_messages_reassembled", stack.sctp_messages_reassembled);
   if (stack.tcp_midstream_resyncs) line("stack", "tcp_midstream_resyncs", stack.tcp_midstream_resyncs);

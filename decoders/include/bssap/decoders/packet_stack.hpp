@@ -39,6 +39,7 @@ enum class transport : std::uint8_t {
   ipa,   // TCP, IPA (Osmocom "SCCPlite") stream id 0xFD
   mtp,   // MTP2 / MTP3 link (DLT 139, 140, 141), SIO SI = 3
   sua,   // SCTP PPID 4 (or port 14001): a SUA CL/CO message, `sccp` holds it whole (dec::decode_sua_into)
+  rua,   // SCTP PPID 19 (or port 29169): a RUA-PDU (Iuh), `sccp` holds it (dec::decode_rua_into)
 };
 
 struct stack_config {
@@ -120,7 +121,8 @@ struct sccp_unit {
 // signalling points): the unordered OPC-DPC pair for M3UA and MTP; for IPA, which has no point
 // codes (SCCPlite runs point to point), the TCP connection; for SUA, whose connection-oriented
 // messages after the CORE carry no addresses, one relation for all SUA traffic (connections are
-// then told apart by their references alone, and the sender by who owns the reference).
+// then told apart by their references alone, and the sender by who owns the reference); for
+// RUA, the Iuh association's path (a home NodeB has one gateway, and Context-IDs are its own).
 struct ss7_relation {
   std::uint64_t id = 0;
   std::uint8_t sender = 0;  // which end sent the unit: 0 the lower point code (IPA: the flow's direction)
@@ -171,6 +173,7 @@ struct stack_counters {
   std::uint64_t sctp_ppid_other = 0;                     // DATA chunks with a PPID other than M3UA (3) or SUA (4)
   std::uint64_t sua_messages = 0;                        // SUA CL/CO messages handed on as units
   std::uint64_t sua_other = 0;                           // SUA management (MGMT, SSNM, ASPSM, ASPTM, RKM)
+  std::uint64_t rua_messages = 0;                        // RUA-PDUs handed on as units
   std::uint64_t sctp_messages_reassembled = 0;           // user messages rebuilt from B/E fragments
   std::uint64_t sctp_reasm_dropped = 0;                  // fragment sequences abandoned (gap, timeout, full)
   std::uint64_t sctp_assocs_evicted = 0;                 // associations forgotten because the table was full

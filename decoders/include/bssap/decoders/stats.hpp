@@ -27,15 +27,16 @@ enum class layer : std::uint8_t {
   dtap,
   ranap,  // Iu RANAP: NAS-PDU, CN domain, IMSI, LAI/SAI (TS 25.413)
   sua,    // SUA (RFC 3868): SCCP over SCTP without M3UA
+  rua,    // RUA (TS 25.468): RANAP over SCTP on Iuh
   count_
 };
 
 constexpr std::size_t layer_count = static_cast<std::size_t>(layer::count_);
 
 constexpr std::string_view to_string(layer l) noexcept {
-  constexpr std::array<std::string_view, layer_count> names{"link",  "ipv4",   "ipv6", "sctp",  "tcp",
-                                                            "ipa",   "m3ua",   "mtp2", "mtp3",  "sccp",
-                                                            "bssap", "bssmap", "dtap", "ranap", "sua"};
+  constexpr std::array<std::string_view, layer_count> names{"link", "ipv4",  "ipv6", "sctp", "tcp",   "ipa",
+                                                            "m3ua", "mtp2",  "mtp3", "sccp", "bssap", "bssmap",
+                                                            "dtap", "ranap", "sua",  "rua"};
   const auto i = static_cast<std::size_t>(l);
   return i < layer_count ? names[i] : std::string_view{"?"};
 }
