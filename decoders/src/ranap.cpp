@@ -12,6 +12,7 @@ constexpr std::uint16_t id_lai = 15;
 constexpr std::uint16_t id_nas_pdu = 16;
 constexpr std::uint16_t id_permanent_nas_ue_id = 23;
 constexpr std::uint16_t id_sai = 58;
+constexpr std::uint16_t id_temporary_ue_id = 64;
 
 // LAI ::= SEQUENCE { pLMNidentity OCTET STRING (SIZE (3)), lAC OCTET STRING (SIZE (2)),
 // iE-Extensions OPTIONAL, ... }; SAI adds sAC OCTET STRING (SIZE (2)). Aligned PER: one octet
@@ -109,6 +110,18 @@ decode_error decode(bytes pdu, ranap_message& out) noexcept {
       if (!ie.u8(domain)) return decode_error::truncated;
       out.has_domain = true;
       out.ps_domain = (domain & 0x80) != 0;
+      continue;
+    }
+    if (id == id_temporary_ue_id && !out.has_temporary_id) {
+      // TemporaryUE-ID ::= CHOICE { tMSI TMSI, p-TMSI P-TMSI, ... }: extension bit and 1-bit
+      // index in one octet, then OCTET STRING (SIZE (4)).
+      std::uint8_t choice = 0;
+      std::uint32_t v = 0;
+      if (!ie.u8(choice) || !ie.be32(v)) return decode_error::truncated;
+      if ((choice & 0x80) != 0) continue;  // an extension alternative
+      out.has_temporary_id = true;
+      out.temporary_id_is_ptmsi = (choice & 0x40) != 0;
+      out.temporary_id = v;
       continue;
     }
     if (id == id_lai && !out.has_lai) {

@@ -428,6 +428,10 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
     }
     case dec::sccp_msg_type::udt:
     case dec::sccp_msg_type::xudt: {
+      if (m->called.has_ssn && m->called.ssn == ssn_ranap && m->has_data) {
+        on_ranap_connectionless(u, m->data);
+        return;
+      }
       if (m->called.has_ssn && m->called.ssn != ssn_bssap) {
         _stats.non_bssap_ssn += 1;
         return;
@@ -516,6 +520,33 @@ void flow_decoder::on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, b
   }
   emit_l3(r, *l3, uplink);
   if (initial || r.kind != a_kind::other) push(r);
+}
+
+// RANAP Paging (TS 25.413 8.15, 9.1.23), connectionless: with the IMSI and the TMSI of the CS
+// domain it teaches the TMSI map as BSSMAP Paging does (EVENTS.md "Identities learned"). PS
+// paging names a P-TMSI, which no CS connection uses.
+void flow_decoder::on_ranap_connectionless(const dec::sccp_unit& u, dec::bytes data) noexcept {
+  const auto msg = dec::decode_ranap(data, &_errors);
+  if (!msg) return;
+  if (msg->kind != dec::ranap_pdu_kind::initiating || msg->procedure_code != dec::ranap_procedure::paging ||
+      (msg->has_domain && msg->ps_domain)) {
+    _stats.non_bssap_ssn += 1;
+    return;
+  }
+  a_record r;
+  r.seq = _seq;
+  r.ts_us = u.ts_us;
+  r.link = u.flow_id;
+  r.kind = a_kind::paging;
+  if (msg->has_imsi) {
+    r.imsi.assign(msg->imsi.view());
+    r.set(af_imsi);
+  }
+  if (msg->has_temporary_id && !msg->temporary_id_is_ptmsi) {
+    r.tmsi = msg->temporary_id;
+    r.set(af_tmsi);
+  }
+  push(r);
 }
 
 void flow_decoder::on_user_data(const dec::sccp_unit& u, conn* c, dec::bytes data) noexcept {

@@ -83,3 +83,28 @@ TEST_CASE("RANAP DirectTransfer and other procedures; malformed siblings", "[upp
   CHECK(decode_ranap({ext.data(), ext.size()}, &s).error() == decode_error::unsupported);
   CHECK(decode_ranap({}, &s).error() == decode_error::truncated);
 }
+
+TEST_CASE("RANAP Paging: IMSI, the temporary identity and its kind, the CN domain", "[upper]") {
+  // ../shared/pcaps/real UPP_RANAP frame 491 (tshark: ps-domain, IMSI 286015215017435, p-TMSI
+  // c5c97ff6), then the same with the CS domain and a TMSI.
+  auto paging =
+      hex("00 0e 40 33 00 00 06 00 03 40 01 80 00 17 40 09 50 82 06 51 12 05 71 34 f5 00 40 40 05 40 c5 c9 7f f6"
+          " 00 15 40 07 40 82 f6 10 ea ba 01 00 16 40 01 20 00 11 40 01 80");
+  auto r = decode_ranap({paging.data(), paging.size()});
+  REQUIRE(r.ok());
+  CHECK(r->procedure_code == ranap_procedure::paging);
+  CHECK(r->ps_domain);
+  CHECK(r->imsi == "286015215017435");
+  REQUIRE(r->has_temporary_id);
+  CHECK(r->temporary_id_is_ptmsi);
+  CHECK(r->temporary_id == 0xc5c97ff6u);
+  REQUIRE(paging[11] == std::byte{0x80});
+  paging[11] = std::byte{0x00};  // cs-domain
+  REQUIRE(paging[29] == std::byte{0x40});
+  paging[29] = std::byte{0x00};  // tMSI
+  r = decode_ranap({paging.data(), paging.size()});
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->ps_domain);
+  CHECK_FALSE(r->temporary_id_is_ptmsi);
+  CHECK(r->temporary_id == 0xc5c97ff6u);
+}

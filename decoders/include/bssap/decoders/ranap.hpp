@@ -42,6 +42,10 @@ struct ranap_message {
   // PermanentNAS-UE-ID (IE id 23: CommonID, Paging...): the IMSI, TBCD digits (TS 25.413 9.2.3.1).
   bool has_imsi = false;
   fixed_string<16> imsi;
+  // TemporaryUE-ID (IE id 64: Paging, TS 25.413 9.2.3.2): a TMSI (CS) or a P-TMSI (PS).
+  bool has_temporary_id = false;
+  bool temporary_id_is_ptmsi = false;
+  std::uint32_t temporary_id = 0;
   // CN-DomainIndicator (IE id 3: InitialUE-Message, Paging): Iu-CS or Iu-PS (TS 25.413 9.2.1.5).
   bool has_domain = false;
   bool ps_domain = false;

@@ -102,6 +102,7 @@ class flow_decoder {
   void on_unit(const dec::sccp_unit& u) noexcept;
   void on_user_data(const dec::sccp_unit& u, conn* c, dec::bytes data) noexcept;
   void on_ranap(const dec::sccp_unit& u, conn& c, dec::bytes data, bool initial) noexcept;
+  void on_ranap_connectionless(const dec::sccp_unit& u, dec::bytes data) noexcept;
   void emit_from_message(const dec::sccp_unit& u, conn* c, bool uplink) noexcept;
   void emit_l3(a_record& r, const dec::dtap_message& m, bool uplink) noexcept;
   void close(conn& c, std::int64_t ts_us, a_kind kind = a_kind::conn_close) noexcept;
