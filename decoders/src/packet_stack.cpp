@@ -2,6 +2,7 @@
 // References: see packet_stack.hpp and each layer's header.
 #include "bssap/decoders/packet_stack.hpp"
 
+#include "bssap/decoders/dispatch.hpp"
 #include "bssap/decoders/hash.hpp"
 #include "bssap/decoders/rua.hpp"
 #include "bssap/decoders/sua.hpp"
@@ -431,10 +432,6 @@ struct packet_stack::impl {
     if (h->checksum_kind == sctp_checksum_kind::adler32) ++counters.sctp_adler32_packets;
     const bool bad_checksum = h->checksum_kind == sctp_checksum_kind::bad;
     if (bad_checksum) ++counters.sctp_bad_checksum_decoded;
-    // RFC 4666 says PPID 3; some stacks send 0 on the IANA M3UA port, which Wireshark decodes too.
-    const bool m3ua_port = h->src_port == 2905 || h->dst_port == 2905;
-    const bool sua_on_port = h->src_port == sua_port || h->dst_port == sua_port;
-    const bool rua_on_port = h->src_port == rua_port || h->dst_port == rua_port;
     sctp_direction_state* state = nullptr;
     sctp_chunk_reader reader(h->chunks);
     while (!reader.done()) {
@@ -485,9 +482,11 @@ struct packet_stack::impl {
         continue;
       }
       ++counters.sctp_data_chunks;
-      const bool is_sua = d->ppid == sctp_ppid_sua || (d->ppid == 0 && sua_on_port);
-      const bool is_rua = d->ppid == sctp_ppid_rua || (d->ppid == 0 && rua_on_port);
-      if (!is_sua && !is_rua && d->ppid != sctp_ppid_m3ua && !(d->ppid == 0 && m3ua_port)) {
+      // dispatch.hpp: by PPID, or by port where a stack sends PPID 0 (Wireshark decodes those too).
+      const sctp_user user = sctp_user_of(d->ppid, h->src_port, h->dst_port);
+      const bool is_sua = user == sctp_user::sua;
+      const bool is_rua = user == sctp_user::rua;
+      if (user == sctp_user::other) {
         ++counters.sctp_ppid_other;
         continue;
       }

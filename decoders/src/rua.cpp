@@ -4,6 +4,7 @@
 #include "bssap/decoders/rua.hpp"
 
 #include "bssap/decoders/cursor.hpp"
+#include "bssap/decoders/dispatch.hpp"
 
 namespace bssap::dec {
 
@@ -14,7 +15,6 @@ constexpr std::uint16_t id_ranap_message = 4;
 constexpr std::uint16_t id_cn_domain_indicator = 7;
 constexpr std::uint8_t proc_connect = 1, proc_direct_transfer = 2, proc_disconnect = 3,
                        proc_connectionless_transfer = 4;
-constexpr std::uint8_t ssn_ranap = 142;
 
 // X.691 10.9.3.5-10.9.3.8: one octet (< 128) or two (10xxxxxx, < 16K); fragments unsupported.
 decode_error length_determinant(byte_cursor& c, std::size_t& length) noexcept {
@@ -87,7 +87,7 @@ decode_error decode(bytes pdu, sccp_message& out, bool& ps_domain) noexcept {
       out.has_slr = has_context;
       out.slr = context;
       out.called.present = out.called.has_ssn = true;
-      out.called.ssn = ssn_ranap;
+      out.called.ssn = ssn_of(sccp_user::ranap);
       if (!has_context || !out.has_data) return decode_error::missing_ie;
       return decode_error::none;
     case proc_direct_transfer:
@@ -105,7 +105,7 @@ decode_error decode(bytes pdu, sccp_message& out, bool& ps_domain) noexcept {
     case proc_connectionless_transfer:
       out.type = sccp_msg_type::udt;
       out.called.present = out.called.has_ssn = true;
-      out.called.ssn = ssn_ranap;
+      out.called.ssn = ssn_of(sccp_user::ranap);
       if (!out.has_data) return decode_error::missing_ie;
       return decode_error::none;
     default:

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "bssap/decoders/dispatch.hpp"
 #include "bssap/decoders/hash.hpp"
 #include "bssap/decoders/ranap.hpp"
 #include "bssap/decoders/rua.hpp"
@@ -16,8 +17,11 @@ namespace bssap::probe {
 
 namespace {
 
-constexpr std::uint8_t ssn_bssap = 254;
-constexpr std::uint8_t ssn_ranap = 142;  // Iu-CS / Iu-PS (TS 25.410): DTAP in RANAP NAS-PDUs
+using dec::sccp_user;
+// The subsystem of a message's called party (dec::subsystems): BSSAP, RANAP or another.
+sccp_user user_of(const dec::sccp_message& m) noexcept {
+  return m.called.has_ssn ? dec::sccp_user_of(m.called.ssn) : sccp_user::other;
+}
 
 using dec::mix64;
 
@@ -284,12 +288,12 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
     case dec::sccp_msg_type::cr: {
       // RANAP by SSN 142, or (some networks use other SSNs) by content: a CR on another
       // subsystem whose user data is a RANAP message carrying a NAS-PDU.
-      bool ranap = m->called.has_ssn && m->called.ssn == ssn_ranap;
-      if (!ranap && m->called.has_ssn && m->called.ssn != ssn_bssap && m->has_data) {
+      bool ranap = user_of(*m) == sccp_user::ranap;
+      if (!ranap && m->called.has_ssn && user_of(*m) != sccp_user::bssap && m->has_data) {
         const auto probe_msg = dec::decode_ranap(m->data, nullptr);
         ranap = probe_msg && probe_msg->has_nas_pdu;
       }
-      if (m->called.has_ssn && m->called.ssn != ssn_bssap && !ranap) {
+      if (m->called.has_ssn && user_of(*m) != sccp_user::bssap && !ranap) {
         _stats.non_bssap_ssn += 1;
         return;
       }
@@ -428,11 +432,11 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
     }
     case dec::sccp_msg_type::udt:
     case dec::sccp_msg_type::xudt: {
-      if (m->called.has_ssn && m->called.ssn == ssn_ranap && m->has_data) {
+      if (user_of(*m) == sccp_user::ranap && m->has_data) {
         on_ranap_connectionless(u, m->data);
         return;
       }
-      if (m->called.has_ssn && m->called.ssn != ssn_bssap) {
+      if (m->called.has_ssn && user_of(*m) != sccp_user::bssap) {
         _stats.non_bssap_ssn += 1;
         return;
       }

@@ -18,9 +18,6 @@
 
 namespace bssap::dec {
 
-constexpr std::uint32_t sctp_ppid_rua = 19;
-constexpr std::uint16_t rua_port = 29169;
-
 // Decodes one RUA-PDU into `out` (reset first); `ps_domain` says the CN domain (Iu-PS when
 // true). Errors, counted under layer::rua when `stats` is given: truncated, bad_length (an
 // open type or IE runs past the PDU), unsupported (an extension CHOICE, ErrorIndication,

@@ -17,9 +17,6 @@
 
 namespace bssap::dec {
 
-constexpr std::uint32_t sctp_ppid_sua = 4;
-constexpr std::uint16_t sua_port = 14001;
-
 namespace sua_class {
 constexpr std::uint8_t mgmt = 0, ssnm = 2, aspsm = 3, asptm = 4, cl = 7, co = 8, rkm = 9;
 }
