@@ -71,12 +71,39 @@ std::uint64_t key_of(const event& e) {
 }  // namespace
 
 namespace {
+// append_rfc3339_us with the text of the last second kept: events come in time order, so most
+// share their second with the one before and only the six digits of microseconds differ
+// ("YYYY-MM-DDTHH:MM:SS.ffffffZ": those are the 7th to 2nd characters from the end).
+void append_time(std::int64_t ts_us, std::string& out) {
+  struct cache {
+    std::int64_t second = std::numeric_limits<std::int64_t>::min();
+    std::string text;  // append_rfc3339_us of `second` * 10^6
+  };
+  thread_local cache c;
+  std::int64_t second = ts_us / 1'000'000, micros = ts_us % 1'000'000;
+  if (micros < 0) {
+    micros += 1'000'000;
+    second -= 1;
+  }
+  if (second != c.second) {
+    c.text.clear();
+    append_rfc3339_us(second * 1'000'000, c.text);
+    c.second = second;
+  }
+  out += c.text;
+  char* digits = out.data() + out.size() - 7;
+  for (int i = 5; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+}
+
 // The hash behind event_id, without building its text on the heap (every event needs the hash
 // for the processed watermark; only a decision needs the text).
 std::uint64_t event_hash_of(const event& e) {
   thread_local std::string s;
   s.clear();
-  append_rfc3339_us(e.ts_us, s);
+  append_time(e.ts_us, s);
   s.push_back('|');
   s += to_string(e.type);
   s.push_back('|');
@@ -120,7 +147,7 @@ void append_json_string(std::string& out, std::string_view s) {
 // campaigns.md "The decision log": fields in the table's order, absent ones omitted.
 void append_json_line(const decision& d, std::string& out) {
   out += "{\"ts\":\"";
-  append_rfc3339_us(d.ts_us, out);
+  append_time(d.ts_us, out);
   out += "\",\"campaign\":";
   append_json_string(out, d.campaign);
   out += ",\"event_id\":\"";
@@ -184,7 +211,6 @@ struct subscriber_state {
   std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
   std::array<std::uint32_t, max_ids> ids{};
   std::uint8_t id_count = 0;
-  bool dirty = false;  // listed in the batch's changed subscribers
   std::unique_ptr<subscriber_extra> extra;
 
   bool seen(std::int64_t ts, std::uint32_t id) const {
@@ -225,20 +251,6 @@ struct subscriber_state {
 
 // A small binary form of subscriber_state for the store (little-endian host order; the store is
 // local to the host that wrote it).
-class writer {
- public:
-  template <class T>
-  void put(T v) {
-    const auto* p = reinterpret_cast<const char*>(&v);
-    out.append(p, sizeof v);
-  }
-  void put_string(std::string_view s) {
-    put<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
-    out.append(s);
-  }
-  std::string out;
-};
-
 class reader {
  public:
   explicit reader(std::string_view in) : _in(in) {}
@@ -267,28 +279,45 @@ class reader {
 
 constexpr std::uint8_t state_version = 2;
 
+// Appends the state's encoding to `out`: its size is computed first, then every field copied in
+// place (one growth of `out`, not one per field).
 void encode_state(const subscriber_state& s, std::string& out) {
-  writer w{std::move(out)};
-  w.out.clear();
-  w.put(state_version);
-  w.put(s.last_ts);
-  w.put(s.id_count);
-  for (std::size_t i = 0; i < s.id_count; ++i) w.put(s.ids[i]);
   static const subscriber_extra none;
   const subscriber_extra& x = s.extra ? *s.extra : none;
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.history.size()));
-  for (const auto& h : x.history) w.put(h);
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.contacts.size()));
+  std::size_t n = sizeof state_version + sizeof s.last_ts + sizeof s.id_count + s.id_count * sizeof s.ids[0] + 4 +
+                  x.history.size() * sizeof(history_record) + 4 + 4 + x.global_ts.size() * sizeof(std::int64_t);
+  for (const auto& c : x.contacts)
+    n += 4 + c.campaign.size() + 4 + c.cap_ts.size() * sizeof(std::int64_t) + sizeof c.unanswered +
+         sizeof c.last_contact_us;
+  const std::size_t start = out.size();
+  out.resize(start + n);
+  char* p = out.data() + start;
+  auto put = [&p](const void* v, std::size_t bytes) {
+    if (bytes == 0) return;  // (an empty vector's data() may be null)
+    std::memcpy(p, v, bytes);
+    p += bytes;
+  };
+  auto put_count = [&put](std::size_t count) {
+    const auto c = static_cast<std::uint32_t>(count);
+    put(&c, sizeof c);
+  };
+  put(&state_version, sizeof state_version);
+  put(&s.last_ts, sizeof s.last_ts);
+  put(&s.id_count, sizeof s.id_count);
+  put(s.ids.data(), s.id_count * sizeof s.ids[0]);
+  put_count(x.history.size());
+  put(x.history.data(), x.history.size() * sizeof(history_record));
+  put_count(x.contacts.size());
   for (const auto& c : x.contacts) {
-    w.put_string(c.campaign);
-    w.put<std::uint32_t>(static_cast<std::uint32_t>(c.cap_ts.size()));
-    for (const auto t : c.cap_ts) w.put(t);
-    w.put(c.unanswered);
-    w.put(c.last_contact_us);
+    put_count(c.campaign.size());
+    put(c.campaign.data(), c.campaign.size());
+    put_count(c.cap_ts.size());
+    put(c.cap_ts.data(), c.cap_ts.size() * sizeof(std::int64_t));
+    put(&c.unanswered, sizeof c.unanswered);
+    put(&c.last_contact_us, sizeof c.last_contact_us);
   }
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.global_ts.size()));
-  for (const auto t : x.global_ts) w.put(t);
-  out = std::move(w.out);
+  put_count(x.global_ts.size());
+  put(x.global_ts.data(), x.global_ts.size() * sizeof(std::int64_t));
 }
 
 bool decode_state(std::string_view blob, subscriber_state& s) {
@@ -376,7 +405,6 @@ struct engine::impl {
 
   std::int64_t clock_us = std::numeric_limits<std::int64_t>::min();
   flat_map<subscriber_state> subscribers;
-  std::vector<std::uint64_t> dirty;  // subscribers whose state changed in this batch (once each)
   std::map<std::string, budget_state, std::less<>> budgets;
   std::multimap<std::int64_t, pending_deferral> pending;  // by release time, then arrival
   std::unordered_set<std::string> opted_out;
@@ -386,7 +414,9 @@ struct engine::impl {
   std::size_t batch_decisions = 0;
   std::vector<unhanded_row> unhanded;  // sent decisions the channel has yet to take
   std::string state_batch, state_buf;  // append_state_entry encodings; one state
+  std::size_t state_entries = 0;       // in state_batch
   std::vector<std::uint64_t> logged;   // keys in the store's state log (the next fold's)
+  std::uint64_t last_fold_bytes = 0;   // states written by the last fold
   std::vector<pending_row> pending_added;
   std::vector<std::pair<std::string, std::string>> pending_released;
   std::vector<response_row> responses;
@@ -434,15 +464,15 @@ struct engine::impl {
   const probe_config& config() const { return *inputs.config; }
 
   // --- the event's context -------------------------------------------------------------------
-  event_view view_of(const event& e) {
+  // `with_msisdn` false: v.msisdn is left empty for fill_msisdn (no condition reads it; only
+  // checks, decisions and texts do, so most events never need it).
+  event_view view_of(const event& e, bool with_msisdn = true) {
     event_view v;
     v.e = &e;
     v.tables = &inputs.tables;
     const auto& t = inputs.tables;
     if (t.profiles && e.has(f_imsi)) v.profile = t.profiles->find_imsi(e.imsi.view());
-    msisdn_buf.clear();
-    if (v.profile) msisdn_buf = t.profiles->msisdn(*v.profile);
-    v.msisdn = msisdn_buf;
+    if (with_msisdn) fill_msisdn(v);
     if (t.tac && e.has(f_imei)) v.handset = t.tac->find(e.imei.view());
     if (t.tac && e.has(f_prev_imei)) v.prev_handset = t.tac->find(e.prev_imei.view());
     areas_buf.clear();
@@ -453,6 +483,12 @@ struct engine::impl {
     if (e.has(f_imsi))
       for (const auto& p : rules().home_prefixes) v.home = v.home || e.imsi.view().starts_with(p);
     return v;
+  }
+
+  void fill_msisdn(event_view& v) {
+    msisdn_buf.clear();
+    if (v.profile) msisdn_buf = inputs.tables.profiles->msisdn(*v.profile);
+    v.msisdn = msisdn_buf;
   }
 
   bool in_area(area_id a, const history_record& h) const {
@@ -778,10 +814,15 @@ struct engine::impl {
   }
 
   subscriber_state& subscriber(std::uint64_t key) { return subscribers[key]; }
-  void changed(std::uint64_t key, subscriber_state& s) {
-    if (s.dirty) return;
-    s.dirty = true;
-    dirty.push_back(key);
+  // The subscriber's durable state changed: its encoding joins the batch now, while the state is
+  // in cache (encoded at commit, thousands of events later, every state was a cache miss again).
+  // A subscriber changed twice in a batch has two entries; the later one holds on restore.
+  void changed(std::uint64_t key, const subscriber_state& s) {
+    state_buf.clear();
+    encode_state(s, state_buf);
+    append_state_entry(state_batch, key, state_buf);
+    ++state_entries;
+    logged.push_back(key);
   }
 
   // Releases every deferral due at or before `now`, each at its own release instant.
@@ -795,17 +836,17 @@ struct engine::impl {
       const std::uint64_t key = key_of(p.e);
       auto& s = subscriber(key);
       identity = identity_of(p.e);
-      changed(key, s);
       const event_view v = view_of(p.e);
       if (c == nullptr || !c->def->enabled) {  // removed or disabled by a reload while waiting
+        changed(key, s);
         continue;
       }
       const reason why = recheck(*c, s, v.msisdn, identity, p.release_us);
-      if (why != reason::none) {
+      if (why != reason::none)
         emit(*c, p.e, p.event_id, identity, v.msisdn, p.release_us, 1, outcome::suppressed, why, false, {});
-        continue;
-      }
-      carry_out(*c, s, p.e, v, p.event_id, p.release_us);
+      else
+        carry_out(*c, s, p.e, v, p.event_id, p.release_us);
+      changed(key, s);
     }
   }
 
@@ -970,7 +1011,8 @@ struct engine::impl {
     }
     identity = identity_of(e);
     const std::size_t decisions_before = batch_decisions, responses_before = responses.size();
-    const event_view v = view_of(e);
+    event_view v = view_of(e, false);
+    bool have_msisdn = false;
     const history_record now = record_of(e);
     const auto& clock = rules().clock;
     const local_days today = clock.day(e.ts_us);
@@ -990,6 +1032,10 @@ struct engine::impl {
       for (const auto& w : c.where) ok = ok && w.holds(v);
       for (const auto& t : c.target) ok = ok && t.holds(v);
       if (!ok || !history_holds(c, s, now)) continue;
+      if (!have_msisdn) {
+        fill_msisdn(v);
+        have_msisdn = true;
+      }
       bump(counts.candidates);
       candidate k{&c, {}};
       if (def.channel.type != channel_type::record) k.r = check(c, s, v, identity, e.ts_us);
@@ -1021,7 +1067,10 @@ struct engine::impl {
         carry_out(c, s, e, v, event_id, e.ts_us);
       }
     }
-    if (e.type == event_type::sms_mo && e.has(f_peer)) respond(s, v.msisdn, e.peer.view(), {}, e.ts_us);
+    if (e.type == event_type::sms_mo && e.has(f_peer)) {
+      if (!have_msisdn) fill_msisdn(v);
+      respond(s, v.msisdn, e.peer.view(), {}, e.ts_us);
+    }
     const bool recorded = remember(s, e);
     s.mark(e.ts_us, id);
     // Stored only when something durable changed: an event that left no decision and no history
@@ -1037,7 +1086,7 @@ struct engine::impl {
   void commit_batch() {
     take_posted();
     batch_events = 0;
-    const bool work = batch_decisions > 0 || !dirty.empty() || !pending_added.empty() || !pending_released.empty() ||
+    const bool work = batch_decisions > 0 || state_entries > 0 || !pending_added.empty() || !pending_released.empty() ||
                       !responses.empty() || !new_opt_outs.empty() || !to_mark_handed.empty();
     if (!work || !opened) return;
     std::string err;
@@ -1048,7 +1097,8 @@ struct engine::impl {
     for (const auto& p : pending_added) ok = ok && store.put_pending(p, err);
     for (const auto& [campaign, event_id] : pending_released) ok = ok && store.delete_pending(campaign, event_id, err);
     bool folded = false;
-    ok = ok && store_states(folded, err);
+    std::uint64_t fold_bytes = 0;
+    ok = ok && store_states(folded, fold_bytes, err);
     for (auto& [id, b] : budgets) {
       for (const auto day : b.dirty) ok = ok && store.put_budget(id, day, b.by_day[day], err);
       b.dirty.clear();
@@ -1064,15 +1114,16 @@ struct engine::impl {
     } else {
       bump(counts.commits);
       to_mark_handed.clear();
-      if (folded) logged.clear();  // (a batch rolled back keeps the log, and so its keys)
+      if (folded) {
+        logged.clear();  // (a batch rolled back keeps the log, and so its keys)
+        last_fold_bytes = fold_bytes;
+      }
     }
     decision_batch.clear();
     batch_decisions = 0;
     unhanded.clear();
-    if (!dirty.empty()) {  // store_states did not run (an earlier write failed)
-      for (const auto key : dirty) subscribers[key].dirty = false;
-      dirty.clear();
-    }
+    state_batch.clear();  // (not stored when an earlier write failed)
+    state_entries = 0;
     pending_added.clear();
     pending_released.clear();
     responses.clear();
@@ -1085,24 +1136,24 @@ struct engine::impl {
   // The batch's changed subscribers go to the state log, one row; once the log outgrows
   // fold_bytes, every state it holds is folded into the subscriber table instead (amortised:
   // each logged byte is folded at most once).
-  bool store_states(bool& folded, std::string& err) {
-    if (dirty.empty()) return true;
-    state_batch.clear();
-    for (const auto key : dirty) {
-      auto& st = subscribers[key];
-      st.dirty = false;
-      encode_state(st, state_buf);
-      append_state_entry(state_batch, key, state_buf);
-      logged.push_back(key);
-    }
-    dirty.clear();
-    if (store.state_log_bytes() + state_batch.size() <= options.fold_bytes) return store.put_states(state_batch, err);
+  bool store_states(bool& folded, std::uint64_t& fold_bytes, std::string& err) {
+    if (state_entries == 0) return true;
+    // A fold rewrites every logged subscriber's row at a random place in the table, so it waits
+    // until the log holds twice what the last fold wrote: the rows rewritten stay at most half
+    // the bytes logged, however many subscribers there are (with a fixed size, a shard of millions
+    // of subscribers rewrote most of them every 64 MiB). The log on disk stays within
+    // fold_bytes + twice the table.
+    const std::uint64_t fold_at = std::max(options.fold_bytes, 2 * last_fold_bytes);
+    if (store.state_log_bytes() + state_batch.size() <= fold_at) return store.put_states(state_batch, err);
     std::sort(logged.begin(), logged.end());
     logged.erase(std::unique(logged.begin(), logged.end()), logged.end());
+    fold_bytes = 0;
     folded = store.fold(
         logged,
         [&](std::uint64_t key) -> std::string_view {
+          state_buf.clear();
           encode_state(subscribers[key], state_buf);
+          fold_bytes += state_buf.size();
           return state_buf;
         },
         err);

@@ -31,8 +31,11 @@ std::optional<double> as_number(std::string_view s) {
     }
   }
   if (!digits) return std::nullopt;
-  const std::string copy(s[0] == '+' ? s.substr(1) : s);
-  return std::strtod(copy.c_str(), nullptr);
+  // from_chars rounds as strtod does, without a NUL-terminated copy (it takes no '+').
+  if (s[0] == '+') s.remove_prefix(1);
+  double v = 0;
+  if (std::from_chars(s.data(), s.data() + s.size(), v).ec == std::errc()) return v;
+  return std::strtod(std::string(s).c_str(), nullptr);  // out of range: strtod's HUGE_VAL or 0
 }
 
 struct field_name {
@@ -234,7 +237,8 @@ bool text_matches(cmp_op op, std::string_view value, std::optional<double> numbe
 }
 
 void append_int(std::string& out, std::int64_t v) {
-  fmt::format_to(std::back_inserter(out), "{}", v);
+  char buf[24];
+  out.append(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
 }
 
 }  // namespace
