@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "engine_support.hpp"
@@ -460,6 +461,60 @@ TEST_CASE("a store of an older format is refused, not misread") {
   sqlite3_close(db);
   runner r(w);
   CHECK_THAT(r.error, Catch::Contains("a store of format 2 or older (this version reads format 3)"));
+}
+
+TEST_CASE("a subscriber state of version 2 (24-byte history records) is still read") {
+  world w("state-v2");
+  w.campaign("often-off",
+             "trigger: {event: power_off, history: [{count: power_off, at_least: 3, within: 7d}]}\n" + welcome_sms);
+  w.campaign("train", "trigger: {event: handover, history: [{cell_changes: 3, within: 10m}]}\n" + welcome_sms);
+  { runner r(w); }
+  // imsi1's state as the previous version wrote it: two power_off and three handovers (cells 1-3)
+  // seen, version 2 records: ts_us at 0, type 8, has_lac 9, has_cell 10, lac 12, cell 16.
+  const double t = 3600;
+  std::string blob;
+  auto put = [&](const void* p, std::size_t n) { blob.append(static_cast<const char*>(p), n); };
+  const std::uint8_t version = 2, no_ids = 0;
+  const std::int64_t last = at(t + 180);
+  const std::uint32_t records = 5, none = 0;
+  put(&version, 1);
+  put(&last, 8);
+  put(&no_ids, 1);
+  put(&records, 4);
+  auto record = [&](std::int64_t ts, event_type type, bool located, std::uint16_t lac, std::uint32_t cell) {
+    char r[24] = {};
+    std::memcpy(r, &ts, 8);
+    r[8] = static_cast<char>(type);
+    r[9] = r[10] = located ? 1 : 0;
+    std::memcpy(r + 12, &lac, 2);
+    std::memcpy(r + 16, &cell, 4);
+    put(r, sizeof r);
+  };
+  record(at(0), event_type::power_off, false, 0, 0);
+  record(at(60), event_type::power_off, false, 0, 0);
+  for (std::uint32_t cell : {1u, 2u, 3u}) record(at(t + 60 * (cell - 1)), event_type::handover, true, 4300, cell);
+  put(&none, 4);  // contacts
+  put(&none, 4);  // global cap times
+  std::int64_t key = 0;
+  for (const char c : std::string_view(imsi1)) key = key * 10 + (c - '0');
+  key = key << 4 | 15;
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((w.dir / "state" / "engine-0.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* put_state = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO subscribers VALUES(?1, ?2)", -1, &put_state, nullptr) == SQLITE_OK);
+  sqlite3_bind_int64(put_state, 1, key);
+  sqlite3_bind_blob(put_state, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+  CHECK(sqlite3_step(put_state) == SQLITE_DONE);
+  sqlite3_finalize(put_state);
+  sqlite3_close(db);
+  runner r(w);
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  r.feed(with_location(ev(event_type::handover, imsi1, at(t + 180)), 4300, 4));  // the 4th cell: 3 changes
+  r.feed(ev(event_type::power_off, imsi1, at(t + 240)));                         // the third power_off
+  r.flush();
+  CHECK(outcomes(r, "train") == std::vector<std::string>{s(imsi1, "sent")});
+  CHECK(outcomes(r, "often-off") == std::vector<std::string>{s(imsi1, "sent")});
 }
 
 TEST_CASE("the report: sent, responded, ordered, opt-outs, control group, lift, verdict, per compare_by group") {

@@ -179,14 +179,17 @@ void append_json_line(const decision& d, std::string& out) {
 
 namespace {
 
-// One event in a subscriber's history (only what trigger.history needs).
+// One event in a subscriber's history (only what trigger.history needs), 16 bytes without
+// padding: millions of subscribers keep several each, in memory and in every stored state.
 struct history_record {
   std::int64_t ts_us = 0;
-  std::uint8_t type = 0;
-  bool has_lac = false, has_cell = false;
-  std::uint16_t lac = 0;
   std::uint32_t cell = 0;
+  std::uint16_t lac = 0;
+  std::uint8_t type = 0;
+  bool has_lac : 1 = false;
+  bool has_cell : 1 = false;
 };
+static_assert(sizeof(history_record) == 16);
 
 struct contact_state {
   std::string campaign;
@@ -277,7 +280,8 @@ class reader {
   std::string_view _in;
 };
 
-constexpr std::uint8_t state_version = 2;
+// 3: 16-byte history records. 2 (24-byte records, with padding) is still read.
+constexpr std::uint8_t state_version = 3;
 
 // Appends the state's encoding to `out`: its size is computed first, then every field copied in
 // place (one growth of `out`, not one per field).
@@ -324,15 +328,28 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
   reader r(blob);
   std::uint8_t version = 0;
   std::uint32_t n = 0;
-  if (!r.get(version) || version != state_version || !r.get(s.last_ts)) return false;
+  if (!r.get(version) || (version != state_version && version != 2) || !r.get(s.last_ts)) return false;
   if (!r.get_count(s.id_count, subscriber_state::max_ids)) return false;
   for (std::size_t i = 0; i < s.id_count; ++i)
     if (!r.get(s.ids[i])) return false;
   auto x = std::make_unique<subscriber_extra>();
   if (!r.get_count(n, 1u << 20)) return false;
   x->history.resize(n);
-  for (auto& h : x->history)
-    if (!r.get(h)) return false;
+  for (auto& h : x->history) {
+    if (version == state_version) {
+      if (!r.get(h)) return false;
+      continue;
+    }
+    // Version 2: ts_us at 0, type 8, has_lac 9, has_cell 10, lac 12, cell 16 (24 bytes).
+    std::array<char, 24> old{};
+    if (!r.get(old)) return false;
+    std::memcpy(&h.ts_us, old.data(), 8);
+    h.type = static_cast<std::uint8_t>(old[8]);
+    h.has_lac = old[9] != 0;
+    h.has_cell = old[10] != 0;
+    std::memcpy(&h.lac, old.data() + 12, 2);
+    std::memcpy(&h.cell, old.data() + 16, 4);
+  }
   if (!r.get_count(n, 1u << 16)) return false;
   x->contacts.resize(n);
   for (auto& c : x->contacts) {
@@ -1148,9 +1165,27 @@ struct engine::impl {
     std::sort(logged.begin(), logged.end());
     logged.erase(std::unique(logged.begin(), logged.end()), logged.end());
     fold_bytes = 0;
+    // The keys come in order, their states from all over memory: each state's slot, extra part
+    // and vectors are prefetched a few keys ahead (a miss each, else).
+    std::size_t at = 0;
+    auto extra_of = [&](std::size_t i) -> const subscriber_extra* {
+      if (i >= logged.size()) return nullptr;
+      const auto* st = subscribers.find(logged[i]);
+      return st != nullptr ? st->extra.get() : nullptr;
+    };
     folded = store.fold(
         logged,
         [&](std::uint64_t key) -> std::string_view {
+          if (at + 12 < logged.size()) subscribers.prefetch(logged[at + 12]);
+          if (const auto* x = extra_of(at + 8)) __builtin_prefetch(x);
+          if (const auto* x = extra_of(at + 4)) {
+            __builtin_prefetch(x->history.data());
+            __builtin_prefetch(x->contacts.data());
+            __builtin_prefetch(x->global_ts.data());
+          }
+          if (const auto* x = extra_of(at + 2))
+            for (const auto& c : x->contacts) __builtin_prefetch(c.cap_ts.data());
+          ++at;
           state_buf.clear();
           encode_state(subscribers[key], state_buf);
           fold_bytes += state_buf.size();
