@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -314,7 +315,8 @@ TEST_CASE("stateful conditions: count within, silent_for, dwell, cell_changes") 
 
 TEST_CASE("a restart with the same state_dir keeps history, caps and the processed events") {
   // The subscriber states live in the store's state log until it outgrows fold_bytes, then in its
-  // subscriber table: only the log (the default), a fold at every batch, and both mixed.
+  // subscriber table: only the log (the default), a fold as soon as the log holds twice what the
+  // last fold wrote, and both mixed.
   const std::uint64_t fold_bytes = GENERATE(campaign::engine_options{}.fold_bytes, 1, 120);
   INFO("fold_bytes " << fold_bytes);
   world w("restart");
@@ -461,6 +463,88 @@ TEST_CASE("a store of an older format is refused, not misread") {
   sqlite3_close(db);
   runner r(w);
   CHECK_THAT(r.error, Catch::Contains("a store of format 2 or older (this version reads format 3)"));
+}
+
+TEST_CASE("restarts between events decide as one uninterrupted run (whole states, deltas, trimmed history)") {
+  // Most events log a delta (the record added, records dropped off the front); decisions log the
+  // whole state. A restart every few events must restore exactly what the running engine had.
+  const std::uint64_t fold_bytes = GENERATE(campaign::engine_options{}.fold_bytes, 1, 300);
+  INFO("fold_bytes " << fold_bytes);
+  auto make = [](const std::string& name) {
+    world w(name);
+    w.campaign("often-off", "trigger: {event: power_off, history: [{count: power_off, at_least: 3, within: 1h}]}\n" +
+                                welcome_sms + "strategy: {cap: {count: 1, per: 2h}}\n");
+    w.campaign("airport",
+               "trigger: {event: [periodic_update, location_update], history: [{dwell: airport, at_least: 20m}]}\n" +
+                   welcome_sms + "strategy: {cap: {count: 1, per: 1h}}\n");
+    w.campaign("train", "trigger: {event: handover, history: [{cell_changes: 3, within: 10m}]}\n" + welcome_sms);
+    return w;
+  };
+  const world once = make("restarts-once"), often = make("restarts-often");
+  std::vector<event> events;
+  std::uint64_t x = 12345;
+  auto next = [&x](std::uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return (x >> 33) % n;
+  };
+  static constexpr event_type types[] = {event_type::location_update, event_type::periodic_update, event_type::handover,
+                                         event_type::power_off, event_type::call_mo};
+  static constexpr const char* imsis[] = {imsi1, imsi2, imsi3};
+  double t = 0;
+  for (int i = 0; i < 600; ++i) {
+    t += static_cast<double>(1 + next(240));
+    const bool airport = next(3) != 0;
+    events.push_back(with_location(ev(types[next(std::size(types))], imsis[next(3)], at(t)), airport ? 4101 : 4200,
+                                   static_cast<std::uint32_t>(airport ? 11 + next(2) : next(5))));
+  }
+  // Last, a start that folds at once (fold_bytes 1 and no fold yet) on an event of another
+  // subscriber (one of theirs would trim their history again): every state restored is written
+  // whole from memory into the subscriber table, to compare bytewise.
+  auto finish = [&](const world& w) {
+    runner r(w, 0, 1, 1);
+    REQUIRE(r.error.empty());
+    r.feed(with_location(ev(event_type::location_update, "460001000000004", at(t + 1000)), 4200, 9));
+    r.close();
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((w.dir / "state" / "engine-0.db").c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* rows = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT hex(key), hex(state) FROM subscribers ORDER BY key", -1, &rows, nullptr) ==
+            SQLITE_OK);
+    std::string table;
+    while (sqlite3_step(rows) == SQLITE_ROW)
+      for (int c = 0; c < 2; ++c)
+        table += reinterpret_cast<const char*>(sqlite3_column_text(rows, c)) + std::string(" ");
+    sqlite3_finalize(rows);
+    sqlite3_close(db);
+    return std::pair(r.log.text, table);
+  };
+  std::string uninterrupted;
+  {
+    runner r(once, 0, 1, fold_bytes);
+    REQUIRE(r.error.empty());
+    for (const auto& e : events) r.feed(e);
+    r.close();
+    uninterrupted = r.log.text;
+  }
+  std::string restarted;
+  for (std::size_t from = 0; from < events.size(); from += 37) {
+    runner r(often, 0, 1, fold_bytes);
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    for (std::size_t i = from; i < std::min(events.size(), from + 37); ++i) {
+      r.feed(events[i]);
+      if (i % 5 == 0) r.flush();
+    }
+    r.close();
+    restarted += r.log.text;
+  }
+  CHECK(std::count(uninterrupted.begin(), uninterrupted.end(), '\n') > 20);
+  CHECK(restarted == uninterrupted);
+  const auto [once_log, once_table] = finish(once);
+  const auto [often_log, often_table] = finish(often);
+  CHECK(once_table.size() > 100);
+  CHECK(often_log == once_log);
+  CHECK(often_table == once_table);
 }
 
 TEST_CASE("a subscriber state of version 2 (24-byte history records) is still read") {

@@ -186,8 +186,9 @@ struct history_record {
   std::uint32_t cell = 0;
   std::uint16_t lac = 0;
   std::uint8_t type = 0;
-  bool has_lac : 1 = false;
-  bool has_cell : 1 = false;
+  std::uint8_t located = 0;  // has_lac | has_cell: every byte defined (states are compared bytewise)
+  static constexpr std::uint8_t has_lac = 1, has_cell = 2;
+  bool with(std::uint8_t what) const { return (located & what) != 0; }
 };
 static_assert(sizeof(history_record) == 16);
 
@@ -345,8 +346,8 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
     if (!r.get(old)) return false;
     std::memcpy(&h.ts_us, old.data(), 8);
     h.type = static_cast<std::uint8_t>(old[8]);
-    h.has_lac = old[9] != 0;
-    h.has_cell = old[10] != 0;
+    h.located = static_cast<std::uint8_t>((old[9] != 0 ? history_record::has_lac : 0) |
+                                          (old[10] != 0 ? history_record::has_cell : 0));
     std::memcpy(&h.lac, old.data() + 12, 2);
     std::memcpy(&h.cell, old.data() + 16, 4);
   }
@@ -365,6 +366,53 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
   for (auto& t : x->global_ts)
     if (!r.get(t)) return false;
   if (!x->history.empty() || !x->contacts.empty() || !x->global_ts.empty()) s.extra = std::move(x);
+  return true;
+}
+
+// A state log entry may instead be a delta: what an event changed when it changed only the
+// watermark and the history (most events: a location or a counted type recorded, no contact).
+// Applied to the state before it: watermark replaced, the record appended (when there is one),
+// then `dropped` records taken off the front (remember keeps a suffix; when it does not, the
+// whole state is logged). A third of a whole state's bytes, and nothing but the hot event to
+// encode.
+constexpr std::uint8_t delta_version = 0x81;
+
+void encode_delta(const subscriber_state& s, const history_record* added, std::uint32_t dropped, std::string& out) {
+  const std::size_t n = 1 + sizeof s.last_ts + 1 + s.id_count * sizeof s.ids[0] + 4 + 1 + (added ? sizeof *added : 0);
+  const std::size_t start = out.size();
+  out.resize(start + n);
+  char* p = out.data() + start;
+  auto put = [&p](const void* v, std::size_t bytes) {
+    if (bytes == 0) return;
+    std::memcpy(p, v, bytes);
+    p += bytes;
+  };
+  const std::uint8_t has_record = added != nullptr ? 1 : 0;
+  put(&delta_version, 1);
+  put(&s.last_ts, sizeof s.last_ts);
+  put(&s.id_count, 1);
+  put(s.ids.data(), s.id_count * sizeof s.ids[0]);
+  put(&dropped, 4);
+  put(&has_record, 1);
+  if (added != nullptr) put(added, sizeof *added);
+}
+
+bool apply_delta(std::string_view blob, subscriber_state& s) {
+  reader r(blob);
+  std::uint8_t version = 0, has_record = 0;
+  std::uint32_t dropped = 0;
+  if (!r.get(version) || version != delta_version || !r.get(s.last_ts)) return false;
+  if (!r.get_count(s.id_count, subscriber_state::max_ids)) return false;
+  for (std::size_t i = 0; i < s.id_count; ++i)
+    if (!r.get(s.ids[i])) return false;
+  if (!r.get(dropped) || !r.get(has_record) || has_record > 1) return false;
+  history_record added;
+  if (has_record == 1 && !r.get(added)) return false;
+  if (has_record == 0 && dropped == 0) return true;
+  auto& h = s.more().history;
+  if (has_record == 1) h.push_back(added);
+  if (dropped > h.size()) return false;
+  h.erase(h.begin(), h.begin() + dropped);
   return true;
 }
 
@@ -434,6 +482,9 @@ struct engine::impl {
   std::size_t state_entries = 0;       // in state_batch
   std::vector<std::uint64_t> logged;   // keys in the store's state log (the next fold's)
   std::uint64_t last_fold_bytes = 0;   // states written by the last fold
+  // A batch's state entries were lost to a failed commit: a delta logged now would apply to a
+  // state without them, so whole states are logged until a fold rewrites every logged one.
+  bool whole_states = false;
   std::vector<pending_row> pending_added;
   std::vector<std::pair<std::string, std::string>> pending_released;
   std::vector<response_row> responses;
@@ -466,7 +517,8 @@ struct engine::impl {
 
   std::vector<area_id> areas_buf;  // the current view's areas and MSISDN
   std::string msisdn_buf;
-  std::string identity;  // the current subscriber's IMSI (or TMSI) as decisions write it
+  std::string identity;    // the current subscriber's IMSI (or TMSI) as decisions write it
+  bool contacted = false;  // the current event changed contacts or cap times (no delta then)
 
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -509,17 +561,18 @@ struct engine::impl {
   }
 
   bool in_area(area_id a, const history_record& h) const {
-    if (!h.has_lac || !inputs.tables.areas) return false;
-    return inputs.tables.areas->contains(a, h.lac, h.has_cell ? std::optional<std::uint32_t>(h.cell) : std::nullopt);
+    if (!h.with(history_record::has_lac) || !inputs.tables.areas) return false;
+    return inputs.tables.areas->contains(
+        a, h.lac, h.with(history_record::has_cell) ? std::optional<std::uint32_t>(h.cell) : std::nullopt);
   }
 
   static history_record record_of(const event& e) {
     history_record h;
     h.ts_us = e.ts_us;
     h.type = static_cast<std::uint8_t>(e.type);
-    h.has_lac = e.has(f_lai) || e.has(f_lac);
+    h.located = static_cast<std::uint8_t>((e.has(f_lai) || e.has(f_lac) ? history_record::has_lac : 0) |
+                                          (e.has(f_cell) ? history_record::has_cell : 0));
     h.lac = e.lac;
-    h.has_cell = e.has(f_cell);
     h.cell = e.cell;
     return h;
   }
@@ -558,11 +611,11 @@ struct engine::impl {
           std::uint32_t changes = 0;
           const history_record* prev = nullptr;
           for (const auto& r : s.history()) {
-            if (!r.has_cell || r.ts_us <= now.ts_us - h.window) continue;
+            if (!r.with(history_record::has_cell) || r.ts_us <= now.ts_us - h.window) continue;
             if (prev != nullptr && prev->cell != r.cell) ++changes;
             prev = &r;
           }
-          if (now.has_cell && prev != nullptr && prev->cell != now.cell) ++changes;
+          if (now.with(history_record::has_cell) && prev != nullptr && prev->cell != now.cell) ++changes;
           if (changes < h.at_least) return false;
           break;
         }
@@ -571,13 +624,21 @@ struct engine::impl {
     return true;
   }
 
-  // Adds the event to the history when a configured condition needs it; true when it did (the
-  // subscriber's durable state changed).
-  bool remember(subscriber_state& s, const event& e) {
+  // What remember did to the history.
+  enum class remembered { nothing, appended, other };
+
+  // Adds the event to the history when a configured condition needs it. `appended`: the record
+  // was added and `dropped` records taken off the front (a delta says that); `other`: the
+  // history changed some other way (the whole state must be stored).
+  remembered remember(subscriber_state& s, const event& e, std::uint32_t& dropped) {
     const auto& need = rules().history;
+    dropped = 0;
     if (!need.locations && !((need.types >> static_cast<unsigned>(e.type)) & 1u)) {
-      if (!need.any() && s.extra) s.extra->history.clear();
-      return false;
+      if (!need.any() && s.extra && !s.extra->history.empty()) {  // no condition reads history now
+        s.extra->history.clear();
+        return remembered::other;
+      }
+      return remembered::nothing;
     }
     auto& h = s.more().history;
     h.push_back(record_of(e));
@@ -593,15 +654,23 @@ struct engine::impl {
           break;
         }
     std::size_t kept = 0;
+    bool suffix = true;  // every record dropped is older than every record kept
     for (std::size_t i = 0; i < h.size(); ++i) {
       const auto& r = h[i];
       const bool counted = ((need.types >> r.type) & 1u) != 0 && r.ts_us > e.ts_us - need.type_window_us[r.type];
       const bool located = need.locations && (r.ts_us > location_horizon || i == newest_old);
-      if (counted || located) h[kept++] = r;
+      if (counted || located)
+        h[kept++] = r;
+      else if (kept > 0)
+        suffix = false;
     }
+    dropped = static_cast<std::uint32_t>(h.size() - kept);
     h.resize(kept);
-    if (h.size() > need.max_entries) h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(need.max_entries));
-    return true;
+    if (h.size() > need.max_entries) {
+      dropped += static_cast<std::uint32_t>(h.size() - need.max_entries);
+      h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(need.max_entries));
+    }
+    return suffix ? remembered::appended : remembered::other;
   }
 
   // --- checks --------------------------------------------------------------------------------
@@ -769,6 +838,7 @@ struct engine::impl {
                  std::string_view event_id, std::int64_t ts) {
     const auto& def = *c.def;
     const bool rehearsal = def.rehearsal;
+    contacted = true;
     std::string text;
     if (def.channel.type == channel_type::sms) render_text(c, v, text);
     if (def.channel.type != channel_type::record) {  // record: counted only, no contact state
@@ -815,6 +885,7 @@ struct engine::impl {
 
   void control(const compiled_campaign& c, subscriber_state& s, const event& e, const event_view& v,
                std::string_view event_id, std::int64_t ts) {
+    contacted = true;
     auto& contact = s.contact(c.def->id);
     contact.cap_ts.push_back(ts);  // the control group sees the same frequency
     if (c.def->strategy.cap.count > 0)
@@ -837,6 +908,15 @@ struct engine::impl {
   void changed(std::uint64_t key, const subscriber_state& s) {
     state_buf.clear();
     encode_state(s, state_buf);
+    append_state_entry(state_batch, key, state_buf);
+    ++state_entries;
+    logged.push_back(key);
+  }
+  // Only the watermark and the history changed: a delta (the record added, when `added`).
+  void changed_by_event(std::uint64_t key, const subscriber_state& s, const history_record* added,
+                        std::uint32_t dropped) {
+    state_buf.clear();
+    encode_delta(s, added, dropped, state_buf);
     append_state_entry(state_batch, key, state_buf);
     ++state_entries;
     logged.push_back(key);
@@ -899,6 +979,7 @@ struct engine::impl {
       for (const auto& k : c->def->evaluation.order_keywords)
         ordered = ordered || (!k.empty() && upper.find(ascii_upper(k)) != std::string::npos);
       contact.unanswered = 0;
+      contacted = true;
       responses.push_back({contact.campaign, identity, std::string(msisdn), ts, std::string(text), ordered, opt_out});
       bump(counts.responses);
       roll_day(ts);
@@ -1027,6 +1108,7 @@ struct engine::impl {
       return;
     }
     identity = identity_of(e);
+    contacted = false;
     const std::size_t decisions_before = batch_decisions, responses_before = responses.size();
     event_view v = view_of(e, false);
     bool have_msisdn = false;
@@ -1088,13 +1170,18 @@ struct engine::impl {
       if (!have_msisdn) fill_msisdn(v);
       respond(s, v.msisdn, e.peer.view(), {}, e.ts_us);
     }
-    const bool recorded = remember(s, e);
+    std::uint32_t dropped = 0;
+    const remembered history = remember(s, e, dropped);
     s.mark(e.ts_us, id);
     // Stored only when something durable changed: an event that left no decision and no history
     // is decided the same way again after a restart (nothing), so its watermark can stay in memory.
-    if (recorded || batch_decisions != decisions_before || responses.size() != responses_before ||
-        rules().history.last_seen)
-      changed(key, s);
+    if (history != remembered::nothing || batch_decisions != decisions_before || responses.size() != responses_before ||
+        rules().history.last_seen) {
+      if (contacted || history == remembered::other || whole_states)
+        changed(key, s);
+      else
+        changed_by_event(key, s, history == remembered::appended ? &now : nullptr, dropped);
+    }
     check_reports(clock_us);
     if (++batch_events >= options.batch_events) commit_batch();
   }
@@ -1128,12 +1215,14 @@ struct engine::impl {
       store.rollback();
       fail(err);
       messages.clear();
+      whole_states = whole_states || state_entries > 0;
     } else {
       bump(counts.commits);
       to_mark_handed.clear();
       if (folded) {
         logged.clear();  // (a batch rolled back keeps the log, and so its keys)
         last_fold_bytes = fold_bytes;
+        whole_states = false;
       }
     }
     decision_batch.clear();
@@ -1221,12 +1310,16 @@ struct engine::impl {
     bool decoded = true;
     if (!store.each_subscriber(
             [&](std::uint64_t key, std::string_view blob, bool from_log) {
-              subscriber_state s;
-              if (!decode_state(blob, s)) {
-                decoded = false;
-                return;
+              if (!blob.empty() && static_cast<std::uint8_t>(blob[0]) == delta_version) {
+                if (!from_log || !apply_delta(blob, subscribers[key])) decoded = false;  // onto the one before
+              } else {
+                subscriber_state s;
+                if (!decode_state(blob, s)) {
+                  decoded = false;
+                  return;
+                }
+                subscribers[key] = std::move(s);  // a later state log entry replaces an earlier one
               }
-              subscribers[key] = std::move(s);  // a later state log entry replaces an earlier one
               if (from_log) logged.push_back(key);
             },
             err))

@@ -15,8 +15,10 @@
 //   subscribers(key, state)               per-subscriber history, contacts, processed watermark,
 //                                         as of the last fold
 //   state_log(seq, data)                  states changed since the fold: (key, state) entries per
-//                                         batch, later ones replacing earlier; folded into
-//                                         `subscribers` when it outgrows fold_bytes
+//                                         batch, later ones replacing earlier (or, for an entry
+//                                         the engine marks as a delta, applied to the one
+//                                         before); folded into `subscribers` when it outgrows
+//                                         fold_bytes
 //   pending(campaign, event_id, ts,       waiting deferrals: the event as a JSON line
 //     release_ts, event)
 //   budgets(campaign, day, count)         spent budget per local date
