@@ -77,6 +77,9 @@ class coded_column {
   void reserve(std::size_t rows) { _wide.reserve(rows); }
   void freeze();
   std::string_view get(std::size_t row) const noexcept;
+  void prefetch(std::size_t row) const noexcept {  // the row's code (frozen columns)
+    if (row * _width < _codes.size()) __builtin_prefetch(&_codes[row * _width]);
+  }
   std::size_t memory_bytes() const noexcept;
 
  private:
@@ -95,6 +98,15 @@ class key_index {
   std::optional<std::uint32_t> insert(const std::vector<std::uint64_t>& keys, std::uint64_t key, std::uint32_t row);
   std::optional<std::uint32_t> find(const std::vector<std::uint64_t>& keys, std::uint64_t key) const noexcept;
   std::size_t memory_bytes() const noexcept { return _slots.capacity() * sizeof(std::uint32_t); }
+  // For prefetching ahead of find: the key's first slot, and the row that slot holds (key's own
+  // row when there was no collision; a hint only).
+  void prefetch(std::uint64_t key) const noexcept {
+    if (!_slots.empty()) __builtin_prefetch(&_slots[slot_of(key)]);
+  }
+  std::optional<std::uint32_t> first_row(std::uint64_t key) const noexcept {
+    if (_slots.empty() || _slots[slot_of(key)] == 0) return std::nullopt;
+    return _slots[slot_of(key)] - 1;
+  }
 
  private:
   std::size_t slot_of(std::uint64_t key) const noexcept {

@@ -17,6 +17,7 @@
 #include "bssap/campaign/engine.hpp"
 #include "flat_map.hpp"
 #include "rules.hpp"
+#include "small_vector.hpp"
 #include "state_store.hpp"
 
 namespace bssap::campaign {
@@ -192,6 +193,9 @@ struct history_record {
 };
 static_assert(sizeof(history_record) == 16);
 
+// A history in place up to four records (the extra part's own cache lines), then on the heap.
+using history_records = small_vector<history_record, 4>;
+
 struct contact_state {
   std::string campaign;
   std::vector<std::int64_t> cap_ts;  // sent, rehearsed and control decisions (campaign cap)
@@ -201,7 +205,7 @@ struct contact_state {
 
 // What a subscriber has beyond the watermark: only those with history or contacts have one.
 struct subscriber_extra {
-  std::vector<history_record> history;
+  history_records history;
   std::vector<contact_state> contacts;
   std::vector<std::int64_t> global_ts;  // sent sms / worklist messages (global cap)
 };
@@ -243,8 +247,8 @@ struct subscriber_state {
       if (c.campaign == campaign) return &c;
     return nullptr;
   }
-  const std::vector<history_record>& history() const {
-    static const std::vector<history_record> none;
+  const history_records& history() const {
+    static const history_records none;
     return extra ? extra->history : none;
   }
   const std::vector<std::int64_t>& global_ts() const {
@@ -1089,8 +1093,59 @@ struct engine::impl {
     }
   }
 
+  // --- arrival: a few events of lookahead ---------------------------------------------------
+  // An event is decided `lookahead` events after it arrives: on arrival its subscriber's slot
+  // and profile index slot start loading, half-way its state and profile row (the slot is in
+  // cache by then), so that deciding it finds them in cache instead of missing five times in a
+  // row. Events are decided in arrival order all the same, and flush() decides those waiting
+  // before it commits; posted work (reload, replies) is taken between two events as before:
+  // every event that arrived before it is decided first.
+  static constexpr std::size_t lookahead = 8;
+  std::array<event, lookahead> waiting;
+  std::size_t waiting_first = 0, waiting_count = 0;
+
+  void arrive(const event& e) {
+    if (posted.load(std::memory_order_acquire)) {
+      drain();
+      take_posted();
+    }
+    if (waiting_count == lookahead) decide_first();
+    const std::size_t at = (waiting_first + waiting_count++) % lookahead;
+    waiting[at] = e;
+    prefetch(waiting[at], 0);
+    if (waiting_count > lookahead / 2) prefetch(waiting[(at + lookahead - lookahead / 2) % lookahead], 1);
+  }
+
+  void drain() {
+    while (waiting_count > 0) decide_first();
+  }
+
+  void decide_first() {
+    const event& e = waiting[waiting_first];  // not overwritten before the next arrival
+    waiting_first = (waiting_first + 1) % lookahead;
+    --waiting_count;
+    try {
+      process(e);
+    } catch (const std::exception& ex) {
+      fail(fmt::format("event at {}: {}", e.ts_us, ex.what()));
+    }
+  }
+
+  void prefetch(const event& e, int stage) const {
+    const std::uint64_t key = key_of(e);
+    if (key == 0) return;
+    const auto& profiles = inputs.tables.profiles;
+    if (profiles && e.has(f_imsi)) profiles->prefetch_imsi(e.imsi.view(), stage);
+    if (stage == 0) {
+      subscribers.prefetch(key);
+    } else if (const auto* s = subscribers.find(key); s != nullptr && s->extra) {
+      const auto* x = reinterpret_cast<const char*>(s->extra.get());
+      __builtin_prefetch(x);
+      __builtin_prefetch(x + 64);
+    }
+  }
+
   void process(const event& e) {
-    take_posted();
     bump(counts.events);
     const std::uint64_t key = key_of(e);
     if (key == 0) {
@@ -1188,7 +1243,6 @@ struct engine::impl {
 
   // --- durability ----------------------------------------------------------------------------
   void commit_batch() {
-    take_posted();
     batch_events = 0;
     const bool work = batch_decisions > 0 || state_entries > 0 || !pending_added.empty() || !pending_released.empty() ||
                       !responses.empty() || !new_opt_outs.empty() || !to_mark_handed.empty();
@@ -1393,7 +1447,7 @@ std::string engine::open() {
 
 void engine::on_event(const event& e) noexcept {
   try {
-    _impl->process(e);
+    _impl->arrive(e);
   } catch (const std::exception& ex) {
     _impl->fail(fmt::format("event at {}: {}", e.ts_us, ex.what()));
   }
@@ -1401,6 +1455,8 @@ void engine::on_event(const event& e) noexcept {
 
 void engine::flush() noexcept {
   try {
+    _impl->drain();
+    _impl->take_posted();
     _impl->commit_batch();
   } catch (const std::exception& ex) {
     _impl->fail(ex.what());
