@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "engine_support.hpp"
 
@@ -462,7 +463,7 @@ TEST_CASE("a store of an older format is refused, not misread") {
                        nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   runner r(w);
-  CHECK_THAT(r.error, Catch::Contains("a store of format 2 or older (this version reads format 3)"));
+  CHECK_THAT(r.error, Catch::Contains("a store of format 2 or older (this version reads format 4)"));
 }
 
 TEST_CASE("restarts between events decide as one uninterrupted run (whole states, deltas, trimmed history)") {
@@ -499,7 +500,7 @@ TEST_CASE("restarts between events decide as one uninterrupted run (whole states
   }
   // Last, a start that folds at once (fold_bytes 1 and no fold yet) on an event of another
   // subscriber (one of theirs would trim their history again): every state restored is written
-  // whole from memory into the subscriber table, to compare bytewise.
+  // whole from memory into the snapshot, to compare bytewise.
   auto finish = [&](const world& w) {
     runner r(w, 0, 1, 1);
     REQUIRE(r.error.empty());
@@ -508,14 +509,30 @@ TEST_CASE("restarts between events decide as one uninterrupted run (whole states
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open((w.dir / "state" / "engine-0.db").c_str(), &db) == SQLITE_OK);
     sqlite3_stmt* rows = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "SELECT hex(key), hex(state) FROM subscribers ORDER BY key", -1, &rows, nullptr) ==
-            SQLITE_OK);
-    std::string table;
-    while (sqlite3_step(rows) == SQLITE_ROW)
-      for (int c = 0; c < 2; ++c)
-        table += reinterpret_cast<const char*>(sqlite3_column_text(rows, c)) + std::string(" ");
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT data FROM snapshot ORDER BY seq", -1, &rows, nullptr) == SQLITE_OK);
+    // Snapshot chunks: (key: 8 bytes, state length: LEB128, state) entries, in slot order.
+    std::map<std::uint64_t, std::string> states;
+    while (sqlite3_step(rows) == SQLITE_ROW) {
+      const std::string data(static_cast<const char*>(sqlite3_column_blob(rows, 0)),
+                             static_cast<std::size_t>(sqlite3_column_bytes(rows, 0)));
+      std::size_t i = 0;
+      while (i + 8 < data.size()) {
+        std::uint64_t key = 0, n = 0;
+        std::memcpy(&key, data.data() + i, 8);
+        i += 8;
+        for (unsigned shift = 0;; shift += 7) {
+          const auto b = static_cast<unsigned char>(data[i++]);
+          n |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+          if ((b & 0x80) == 0) break;
+        }
+        states[key] = data.substr(i, n);
+        i += n;
+      }
+    }
     sqlite3_finalize(rows);
     sqlite3_close(db);
+    std::string table;
+    for (const auto& [key, state] : states) table += std::to_string(key) + ":" + state + "|";
     return std::pair(r.log.text, table);
   };
   std::string uninterrupted;
@@ -547,7 +564,7 @@ TEST_CASE("restarts between events decide as one uninterrupted run (whole states
   CHECK(often_table == once_table);
 }
 
-TEST_CASE("a subscriber state of version 2 (24-byte history records) is still read") {
+TEST_CASE("a subscriber state of version 2 (24-byte history records) in a format 3 store is still read") {
   world w("state-v2");
   w.campaign("often-off",
              "trigger: {event: power_off, history: [{count: power_off, at_least: 3, within: 7d}]}\n" + welcome_sms);
@@ -590,15 +607,26 @@ TEST_CASE("a subscriber state of version 2 (24-byte history records) is still re
   sqlite3_bind_blob(put_state, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
   CHECK(sqlite3_step(put_state) == SQLITE_DONE);
   sqlite3_finalize(put_state);
+  // As a format 3 store had it (subscriber rows, no snapshot): read, then marked format 4.
+  REQUIRE(sqlite3_exec(db, "UPDATE meta SET value = '3' WHERE key = 'format'", nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
-  runner r(w);
-  INFO(r.error);
-  REQUIRE(r.error.empty());
-  r.feed(with_location(ev(event_type::handover, imsi1, at(t + 180)), 4300, 4));  // the 4th cell: 3 changes
-  r.feed(ev(event_type::power_off, imsi1, at(t + 240)));                         // the third power_off
-  r.flush();
-  CHECK(outcomes(r, "train") == std::vector<std::string>{s(imsi1, "sent")});
-  CHECK(outcomes(r, "often-off") == std::vector<std::string>{s(imsi1, "sent")});
+  {
+    runner r(w);
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    r.feed(with_location(ev(event_type::handover, imsi1, at(t + 180)), 4300, 4));  // the 4th cell: 3 changes
+    r.feed(ev(event_type::power_off, imsi1, at(t + 240)));                         // the third power_off
+    r.flush();
+    CHECK(outcomes(r, "train") == std::vector<std::string>{s(imsi1, "sent")});
+    CHECK(outcomes(r, "often-off") == std::vector<std::string>{s(imsi1, "sent")});
+  }
+  REQUIRE(sqlite3_open((w.dir / "state" / "engine-0.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* format = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'format'", -1, &format, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(format) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(format, 0))) == "4");
+  sqlite3_finalize(format);
+  sqlite3_close(db);
 }
 
 TEST_CASE("the report: sent, responded, ordered, opt-outs, control group, lift, verdict, per compare_by group") {

@@ -219,6 +219,7 @@ struct subscriber_state {
   std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
   std::array<std::uint32_t, max_ids> ids{};
   std::uint8_t id_count = 0;
+  bool stored = false;  // has a state in the store (the fold's snapshot carries it)
   std::unique_ptr<subscriber_extra> extra;
 
   bool seen(std::int64_t ts, std::uint32_t id) const {
@@ -484,10 +485,9 @@ struct engine::impl {
   std::vector<unhanded_row> unhanded;  // sent decisions the channel has yet to take
   std::string state_batch, state_buf;  // append_state_entry encodings; one state
   std::size_t state_entries = 0;       // in state_batch
-  std::vector<std::uint64_t> logged;   // keys in the store's state log (the next fold's)
   std::uint64_t last_fold_bytes = 0;   // states written by the last fold
   // A batch's state entries were lost to a failed commit: a delta logged now would apply to a
-  // state without them, so whole states are logged until a fold rewrites every logged one.
+  // state without them, so whole states are logged until a fold rewrites every one.
   bool whole_states = false;
   std::vector<pending_row> pending_added;
   std::vector<std::pair<std::string, std::string>> pending_released;
@@ -909,21 +909,20 @@ struct engine::impl {
   // The subscriber's durable state changed: its encoding joins the batch now, while the state is
   // in cache (encoded at commit, thousands of events later, every state was a cache miss again).
   // A subscriber changed twice in a batch has two entries; the later one holds on restore.
-  void changed(std::uint64_t key, const subscriber_state& s) {
+  void changed(std::uint64_t key, subscriber_state& s) {
     state_buf.clear();
     encode_state(s, state_buf);
     append_state_entry(state_batch, key, state_buf);
     ++state_entries;
-    logged.push_back(key);
+    s.stored = true;
   }
   // Only the watermark and the history changed: a delta (the record added, when `added`).
-  void changed_by_event(std::uint64_t key, const subscriber_state& s, const history_record* added,
-                        std::uint32_t dropped) {
+  void changed_by_event(std::uint64_t key, subscriber_state& s, const history_record* added, std::uint32_t dropped) {
     state_buf.clear();
     encode_delta(s, added, dropped, state_buf);
     append_state_entry(state_batch, key, state_buf);
     ++state_entries;
-    logged.push_back(key);
+    s.stored = true;
   }
 
   // Releases every deferral due at or before `now`, each at its own release instant.
@@ -1274,7 +1273,6 @@ struct engine::impl {
       bump(counts.commits);
       to_mark_handed.clear();
       if (folded) {
-        logged.clear();  // (a batch rolled back keeps the log, and so its keys)
         last_fold_bytes = fold_bytes;
         whole_states = false;
       }
@@ -1293,46 +1291,52 @@ struct engine::impl {
     hand_over();
   }
 
-  // The batch's changed subscribers go to the state log, one row; once the log outgrows
-  // fold_bytes, every state it holds is folded into the subscriber table instead (amortised:
-  // each logged byte is folded at most once).
+  // The batch's changed subscribers go to the state log, one row; once the log outgrows both
+  // fold_bytes and twice the last snapshot, every stored state is written into a new snapshot
+  // instead and the log emptied.
   bool store_states(bool& folded, std::uint64_t& fold_bytes, std::string& err) {
     if (state_entries == 0) return true;
-    // A fold rewrites every logged subscriber's row at a random place in the table, so it waits
-    // until the log holds twice what the last fold wrote: the rows rewritten stay at most half
-    // the bytes logged, however many subscribers there are (with a fixed size, a shard of millions
-    // of subscribers rewrote most of them every 64 MiB). The log on disk stays within
-    // fold_bytes + twice the table.
+    // The snapshot is every state, so a fold waits until the log holds twice what the last one
+    // wrote: the states rewritten stay at most half the bytes logged, however many subscribers
+    // there are (with a fixed 64 MiB, a shard of millions of subscribers rewrote most of them
+    // every 64 MiB). The log on disk stays within fold_bytes + twice the snapshot.
     const std::uint64_t fold_at = std::max(options.fold_bytes, 2 * last_fold_bytes);
     if (store.state_log_bytes() + state_batch.size() <= fold_at) return store.put_states(state_batch, err);
-    std::sort(logged.begin(), logged.end());
-    logged.erase(std::unique(logged.begin(), logged.end()), logged.end());
+    // Slot by slot (a sequential scan), each state's extra part and vectors prefetched a few
+    // slots ahead; chunks of about 1 MiB.
     fold_bytes = 0;
-    // The keys come in order, their states from all over memory: each state's slot, extra part
-    // and vectors are prefetched a few keys ahead (a miss each, else).
+    const std::size_t slots = subscribers.slot_count();
     std::size_t at = 0;
-    auto extra_of = [&](std::size_t i) -> const subscriber_extra* {
-      if (i >= logged.size()) return nullptr;
-      const auto* st = subscribers.find(logged[i]);
-      return st != nullptr ? st->extra.get() : nullptr;
+    auto extra_at = [&](std::size_t i) -> const subscriber_extra* {
+      if (i >= slots || subscribers.key_at(i) == 0) return nullptr;
+      const auto& st = subscribers.value_at(i);
+      return st.stored ? st.extra.get() : nullptr;
     };
     folded = store.fold(
-        logged,
-        [&](std::uint64_t key) -> std::string_view {
-          if (at + 12 < logged.size()) subscribers.prefetch(logged[at + 12]);
-          if (const auto* x = extra_of(at + 8)) __builtin_prefetch(x);
-          if (const auto* x = extra_of(at + 4)) {
-            __builtin_prefetch(x->history.data());
-            __builtin_prefetch(x->contacts.data());
-            __builtin_prefetch(x->global_ts.data());
+        [&](std::string& chunk) {
+          chunk.clear();
+          while (at < slots && chunk.size() < (1u << 20)) {
+            if (const auto* x = extra_at(at + 8)) {
+              __builtin_prefetch(x);
+              __builtin_prefetch(reinterpret_cast<const char*>(x) + 64);
+            }
+            if (const auto* x = extra_at(at + 4)) {
+              __builtin_prefetch(x->contacts.data());
+              __builtin_prefetch(x->global_ts.data());
+              if (x->history.size() > 4) __builtin_prefetch(x->history.data());
+            }
+            if (const auto* x = extra_at(at + 2))
+              for (const auto& c : x->contacts) __builtin_prefetch(c.cap_ts.data());
+            const std::uint64_t key = subscribers.key_at(at);
+            const auto& st = subscribers.value_at(at);
+            ++at;
+            if (key == 0 || !st.stored) continue;
+            state_buf.clear();
+            encode_state(st, state_buf);
+            append_state_entry(chunk, key, state_buf);
           }
-          if (const auto* x = extra_of(at + 2))
-            for (const auto& c : x->contacts) __builtin_prefetch(c.cap_ts.data());
-          ++at;
-          state_buf.clear();
-          encode_state(subscribers[key], state_buf);
-          fold_bytes += state_buf.size();
-          return state_buf;
+          fold_bytes += chunk.size();
+          return !chunk.empty();
         },
         err);
     return folded;
@@ -1374,7 +1378,7 @@ struct engine::impl {
                 }
                 subscribers[key] = std::move(s);  // a later state log entry replaces an earlier one
               }
-              if (from_log) logged.push_back(key);
+              subscribers[key].stored = true;
             },
             err))
       return err;

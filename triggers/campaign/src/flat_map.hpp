@@ -55,6 +55,11 @@ class flat_map {
       if (s.key != 0) f(s.key, s.value);
   }
 
+  // Slot by slot, for a scan that prefetches ahead: key 0 = an empty slot.
+  std::size_t slot_count() const noexcept { return _slots.size(); }
+  std::uint64_t key_at(std::size_t i) const noexcept { return _slots[i].key; }
+  const Value& value_at(std::size_t i) const noexcept { return _slots[i].value; }
+
   std::size_t size() const noexcept { return _size; }
   std::size_t memory_bytes() const noexcept { return _slots.capacity() * sizeof(slot); }
 
