@@ -1134,7 +1134,7 @@ struct engine::impl {
     const std::uint64_t key = key_of(e);
     if (key == 0) return;
     const auto& profiles = inputs.tables.profiles;
-    if (profiles && e.has(f_imsi)) profiles->prefetch_imsi(e.imsi.view(), stage);
+    if (profiles && e.has(f_imsi)) profiles->prefetch_imsi(e.imsi.view(), stage, rules().profile_columns);
     if (stage == 0) {
       subscribers.prefetch(key);
     } else if (const auto* s = subscribers.find(key); s != nullptr && s->extra) {

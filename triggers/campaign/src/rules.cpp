@@ -343,6 +343,10 @@ bool field_text(field f, std::size_t column, const event_view& v, std::string& o
 }
 
 bool compiled_condition::holds(const event_view& v) const {
+  // The value as a number only where it can matter: an operator that compares, and a value
+  // written as a number (prefixes and texts compare as text whatever the value looks like).
+  const bool numeric = op != cmp_op::prefix && op != cmp_op::not_prefix &&
+                       std::any_of(numbers.begin(), numbers.end(), [](const auto& n) { return n.has_value(); });
   if (what == field::area) {
     if (v.areas.empty()) return false;  // no location: the value is missing
     if (op == cmp_op::prefix || op == cmp_op::not_prefix) {
@@ -365,7 +369,7 @@ bool compiled_condition::holds(const event_view& v) const {
   }
   thread_local std::string value;
   if (!field_text(what, column, v, value)) return false;
-  return text_matches(op, value, as_number(value), *this);
+  return text_matches(op, value, numeric ? as_number(value) : std::nullopt, *this);
 }
 
 void render_text(const compiled_campaign& c, const event_view& v, std::string& out) {
@@ -462,10 +466,19 @@ std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config
     rules->campaigns.push_back(std::move(c));
   }
   for (std::size_t i = 0; i < rules->campaigns.size(); ++i) {
-    const auto& def = *rules->campaigns[i].def;
+    const auto& c = rules->campaigns[i];
+    const auto& def = *c.def;
     for (std::size_t t = 0; t < event_type_count; ++t)
       if (def.enabled && def.triggered_by(static_cast<event_type>(t)))
         rules->by_type[t].push_back(static_cast<std::uint32_t>(i));
+    if (!def.enabled) continue;
+    auto read = [&](field f, std::size_t column) {
+      auto& cols = rules->profile_columns;
+      if (f == field::profile && std::find(cols.begin(), cols.end(), column) == cols.end()) cols.push_back(column);
+    };
+    for (const auto& cond : c.target) read(cond.what, cond.column);
+    for (const auto& cond : c.where) read(cond.what, cond.column);
+    for (const auto& p : c.text) read(p.what, p.column);
   }
   return rules;
 }

@@ -114,7 +114,8 @@ struct rule_set {
   // the few campaigns it can start, not at all of them.
   std::array<std::vector<std::uint32_t>, event_type_count> by_type;
   history_needs history;
-  std::vector<std::string> home_prefixes;  // "46000"
+  std::vector<std::string> home_prefixes;    // "46000"
+  std::vector<std::size_t> profile_columns;  // read by the enabled campaigns (prefetched per event)
   bool any_sms = false;
 };
 
