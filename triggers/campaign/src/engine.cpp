@@ -558,6 +558,23 @@ struct engine::impl {
     return v;
   }
 
+  // compiled_condition::holds, once per event for each distinct condition (verdicts of the
+  // current event: stamped with its number).
+  std::vector<std::uint64_t> verdict_event;
+  std::vector<bool> verdict;
+  std::uint64_t event_number = 0;
+  bool holds(const compiled_condition& c, const event_view& v) {
+    if (c.id >= verdict.size()) {
+      verdict.resize(std::max<std::size_t>(rules().distinct_conditions, c.id + 1));
+      verdict_event.resize(verdict.size(), 0);
+    }
+    if (verdict_event[c.id] != event_number) {
+      verdict[c.id] = c.holds(v);
+      verdict_event[c.id] = event_number;
+    }
+    return verdict[c.id];
+  }
+
   void fill_msisdn(event_view& v) {
     msisdn_buf.clear();
     if (v.profile) msisdn_buf = inputs.tables.profiles->msisdn(*v.profile);
@@ -1165,6 +1182,7 @@ struct engine::impl {
     contacted = false;
     const std::size_t decisions_before = batch_decisions, responses_before = responses.size();
     event_view v = view_of(e, false);
+    ++event_number;  // a new event: no verdict of a condition yet
     bool have_msisdn = false;
     const history_record now = record_of(e);
     const auto& clock = rules().clock;
@@ -1182,8 +1200,8 @@ struct engine::impl {
       const auto& def = *c.def;
       if ((def.period_start && today < *def.period_start) || (def.period_end && today > *def.period_end)) continue;
       bool ok = true;
-      for (const auto& w : c.where) ok = ok && w.holds(v);
-      for (const auto& t : c.target) ok = ok && t.holds(v);
+      for (const auto& w : c.where) ok = ok && holds(w, v);
+      for (const auto& t : c.target) ok = ok && holds(t, v);
       if (!ok || !history_holds(c, s, now)) continue;
       if (!have_msisdn) {
         fill_msisdn(v);

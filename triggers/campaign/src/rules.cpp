@@ -9,6 +9,8 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <tuple>
 
 #include "bssap/campaign/engine.hpp"
 
@@ -464,6 +466,20 @@ std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config
     }
     rules->any_sms = rules->any_sms || (def.enabled && !def.rehearsal && def.channel.type == channel_type::sms);
     rules->campaigns.push_back(std::move(c));
+  }
+  // Condition ids: equal field, column, operator and values, equal id (the values' numbers and
+  // area ids follow from their texts).
+  {
+    // (a map, not a scan of those seen: thousands of campaigns compile in one pass)
+    using shape = std::tuple<field, std::size_t, cmp_op, std::vector<std::string>>;
+    std::map<shape, std::uint32_t> ids;
+    for (auto& c : rules->campaigns)
+      for (auto* list : {&c.target, &c.where})
+        for (auto& cond : *list)
+          cond.id = ids.try_emplace(shape(cond.what, cond.column, cond.op, cond.texts),
+                                    static_cast<std::uint32_t>(ids.size()))
+                        .first->second;
+    rules->distinct_conditions = static_cast<std::uint32_t>(ids.size());
   }
   for (std::size_t i = 0; i < rules->campaigns.size(); ++i) {
     const auto& c = rules->campaigns[i];
