@@ -203,11 +203,21 @@ struct contact_state {
   std::int64_t last_contact_us = std::numeric_limits<std::int64_t>::min();
 };
 
-// What a subscriber has beyond the watermark: only those with history or contacts have one.
-struct subscriber_extra {
-  history_records history;
+// Contacts and global cap times: only subscribers a campaign has decided for have them.
+struct contact_part {
   std::vector<contact_state> contacts;
   std::vector<std::int64_t> global_ts;  // sent sms / worklist messages (global cap)
+};
+
+// What a subscriber has beyond the watermark: only those with history or contacts have one.
+// 88 bytes (most subscribers have a history and no contact: the contact part is apart).
+struct subscriber_extra {
+  history_records history;
+  std::unique_ptr<contact_part> reach;
+  contact_part& reached() {
+    if (!reach) reach = std::make_unique<contact_part>();
+    return *reach;
+  }
 };
 
 // Kept for every subscriber seen, so it is small (tens of millions of subscribers per host): the
@@ -236,15 +246,15 @@ struct subscriber_state {
     return *extra;
   }
   contact_state& contact(const std::string& campaign) {
-    auto& x = more();
+    auto& x = more().reached();
     for (auto& c : x.contacts)
       if (c.campaign == campaign) return c;
     x.contacts.push_back({campaign, {}, 0, std::numeric_limits<std::int64_t>::min()});
     return x.contacts.back();
   }
   const contact_state* find_contact(std::string_view campaign) const {
-    if (!extra) return nullptr;
-    for (const auto& c : extra->contacts)
+    if (!extra || !extra->reach) return nullptr;
+    for (const auto& c : extra->reach->contacts)
       if (c.campaign == campaign) return &c;
     return nullptr;
   }
@@ -254,7 +264,7 @@ struct subscriber_state {
   }
   const std::vector<std::int64_t>& global_ts() const {
     static const std::vector<std::int64_t> none;
-    return extra ? extra->global_ts : none;
+    return extra && extra->reach ? extra->reach->global_ts : none;
   }
 };
 
@@ -293,10 +303,12 @@ constexpr std::uint8_t state_version = 3;
 // place (one growth of `out`, not one per field).
 void encode_state(const subscriber_state& s, std::string& out) {
   static const subscriber_extra none;
+  static const contact_part unreached;
   const subscriber_extra& x = s.extra ? *s.extra : none;
+  const contact_part& r = x.reach ? *x.reach : unreached;
   std::size_t n = sizeof state_version + sizeof s.last_ts + sizeof s.id_count + s.id_count * sizeof s.ids[0] + 4 +
-                  x.history.size() * sizeof(history_record) + 4 + 4 + x.global_ts.size() * sizeof(std::int64_t);
-  for (const auto& c : x.contacts)
+                  x.history.size() * sizeof(history_record) + 4 + 4 + r.global_ts.size() * sizeof(std::int64_t);
+  for (const auto& c : r.contacts)
     n += 4 + c.campaign.size() + 4 + c.cap_ts.size() * sizeof(std::int64_t) + sizeof c.unanswered +
          sizeof c.last_contact_us;
   const std::size_t start = out.size();
@@ -317,8 +329,8 @@ void encode_state(const subscriber_state& s, std::string& out) {
   put(s.ids.data(), s.id_count * sizeof s.ids[0]);
   put_count(x.history.size());
   put(x.history.data(), x.history.size() * sizeof(history_record));
-  put_count(x.contacts.size());
-  for (const auto& c : x.contacts) {
+  put_count(r.contacts.size());
+  for (const auto& c : r.contacts) {
     put_count(c.campaign.size());
     put(c.campaign.data(), c.campaign.size());
     put_count(c.cap_ts.size());
@@ -326,8 +338,8 @@ void encode_state(const subscriber_state& s, std::string& out) {
     put(&c.unanswered, sizeof c.unanswered);
     put(&c.last_contact_us, sizeof c.last_contact_us);
   }
-  put_count(x.global_ts.size());
-  put(x.global_ts.data(), x.global_ts.size() * sizeof(std::int64_t));
+  put_count(r.global_ts.size());
+  put(r.global_ts.data(), r.global_ts.size() * sizeof(std::int64_t));
 }
 
 bool decode_state(std::string_view blob, subscriber_state& s) {
@@ -357,8 +369,9 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
     std::memcpy(&h.cell, old.data() + 16, 4);
   }
   if (!r.get_count(n, 1u << 16)) return false;
-  x->contacts.resize(n);
-  for (auto& c : x->contacts) {
+  auto reach = std::make_unique<contact_part>();
+  reach->contacts.resize(n);
+  for (auto& c : reach->contacts) {
     std::uint32_t m = 0;
     if (!r.get_string(c.campaign) || !r.get_count(m, 1u << 20)) return false;
     c.cap_ts.resize(m);
@@ -367,10 +380,11 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
     if (!r.get(c.unanswered) || !r.get(c.last_contact_us)) return false;
   }
   if (!r.get_count(n, 1u << 20)) return false;
-  x->global_ts.resize(n);
-  for (auto& t : x->global_ts)
+  reach->global_ts.resize(n);
+  for (auto& t : reach->global_ts)
     if (!r.get(t)) return false;
-  if (!x->history.empty() || !x->contacts.empty() || !x->global_ts.empty()) s.extra = std::move(x);
+  if (!reach->contacts.empty() || !reach->global_ts.empty()) x->reach = std::move(reach);
+  if (!x->history.empty() || x->reach) s.extra = std::move(x);
   return true;
 }
 
@@ -875,7 +889,7 @@ struct engine::impl {
     }
     const bool addressed = def.channel.type == channel_type::sms || def.channel.type == channel_type::worklist;
     if (addressed && !rehearsal) {
-      auto& g = s.more().global_ts;
+      auto& g = s.more().reached().global_ts;
       g.push_back(ts);
       if (config().global_cap.count > 0)
         trim_window(g, ts, config().global_cap.per);
@@ -989,7 +1003,7 @@ struct engine::impl {
     bool opt_out = false;
     for (const auto& k : config().opt_out_keywords) opt_out = opt_out || (!upper.empty() && upper == ascii_upper(k));
     std::vector<contact_state> none;
-    for (auto& contact : s.extra ? s.extra->contacts : none) {
+    for (auto& contact : s.extra&& s.extra->reach ? s.extra->reach->contacts : none) {
       const auto* c = campaign_by_id(contact.campaign);
       if (c == nullptr || c->def->channel.sender != to ||
           contact.last_contact_us == std::numeric_limits<std::int64_t>::min())
@@ -1339,12 +1353,13 @@ struct engine::impl {
               __builtin_prefetch(reinterpret_cast<const char*>(x) + 64);
             }
             if (const auto* x = extra_at(at + 4)) {
-              __builtin_prefetch(x->contacts.data());
-              __builtin_prefetch(x->global_ts.data());
+              if (x->reach) __builtin_prefetch(x->reach.get());
               if (x->history.size() > 4) __builtin_prefetch(x->history.data());
             }
-            if (const auto* x = extra_at(at + 2))
-              for (const auto& c : x->contacts) __builtin_prefetch(c.cap_ts.data());
+            if (const auto* x = extra_at(at + 2); x != nullptr && x->reach) {
+              __builtin_prefetch(x->reach->contacts.data());
+              __builtin_prefetch(x->reach->global_ts.data());
+            }
             const std::uint64_t key = subscribers.key_at(at);
             const auto& st = subscribers.value_at(at);
             ++at;
