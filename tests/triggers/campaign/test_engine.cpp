@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -52,6 +53,16 @@ TEST_CASE("event_id is FNV-1a-64 of TS|TYPE|ID|PEER, the ID the IMSI else the TM
   e.tmsi = 0x0badcafe;
   e.set(f_tmsi);
   CHECK(campaign::event_id_of(e) == "6b569d7f7024f799");  // "...|power_on|0badcafe|"
+  // Microseconds, a second boundary and a time before 1970 (the text of a second is reused).
+  for (const std::int64_t ts : {at(1.000123), at(1.999999), at(2), std::int64_t{-1}, std::int64_t{-1'000'001}}) {
+    e.ts_us = ts;
+    std::string text;
+    append_rfc3339_us(ts, text);
+    char id[17];
+    std::snprintf(id, sizeof id, "%016llx",
+                  static_cast<unsigned long long>(campaign::fnv1a64(text + "|power_on|0badcafe|")));
+    CHECK(campaign::event_id_of(e) == id);
+  }
 }
 
 TEST_CASE("a sent sms: decision line, text with placeholders, message for the channel") {

@@ -75,12 +75,14 @@ namespace {
 // append_rfc3339_us with the text of the last second kept: events come in time order, so most
 // share their second with the one before and only the six digits of microseconds differ
 // ("YYYY-MM-DDTHH:MM:SS.ffffffZ": those are the 7th to 2nd characters from the end).
-void append_time(std::int64_t ts_us, std::string& out) {
-  struct cache {
-    std::int64_t second = std::numeric_limits<std::int64_t>::min();
-    std::string text;  // append_rfc3339_us of `second` * 10^6
-  };
-  thread_local cache c;
+struct second_text {
+  std::int64_t second = std::numeric_limits<std::int64_t>::min();
+  std::string text;         // append_rfc3339_us of `second` * 10^6
+  std::uint64_t hash = 0;   // FNV-1a of text up to the microseconds
+  std::int64_t micros = 0;  // of the last time asked for
+};
+second_text& text_of_second(std::int64_t ts_us) {
+  thread_local second_text c;
   std::int64_t second = ts_us / 1'000'000, micros = ts_us % 1'000'000;
   if (micros < 0) {
     micros += 1'000'000;
@@ -90,28 +92,47 @@ void append_time(std::int64_t ts_us, std::string& out) {
     c.text.clear();
     append_rfc3339_us(second * 1'000'000, c.text);
     c.second = second;
+    c.hash = fnv1a64(std::string_view(c.text).substr(0, c.text.size() - 7));
   }
-  out += c.text;
-  char* digits = out.data() + out.size() - 7;
+  c.micros = micros;
+  return c;
+}
+
+void put_micros(std::int64_t micros, char* digits) {
   for (int i = 5; i >= 0; --i) {
     digits[i] = static_cast<char>('0' + micros % 10);
     micros /= 10;
   }
 }
 
-// The hash behind event_id, without building its text on the heap (every event needs the hash
-// for the processed watermark; only a decision needs the text).
+void append_time(std::int64_t ts_us, std::string& out) {
+  const auto& c = text_of_second(ts_us);
+  out += c.text;
+  put_micros(c.micros, out.data() + out.size() - 7);
+}
+
+// The hash behind event_id: FNV-1a of "TS|TYPE|IDENTITY|PEER", continued from the hash of the
+// second's text rather than run over a text built for it (every event needs the hash for the
+// processed watermark; only a decision needs the text).
 std::uint64_t event_hash_of(const event& e) {
-  thread_local std::string s;
-  s.clear();
-  append_time(e.ts_us, s);
-  s.push_back('|');
-  s += to_string(e.type);
-  s.push_back('|');
-  s += identity_of(e);  // 15 digits or 8 hex digits: within std::string's inline buffer
-  s.push_back('|');
-  if (e.has(f_peer)) s += e.peer.view();
-  return fnv1a64(s);
+  const auto& c = text_of_second(e.ts_us);
+  char tail[8];
+  put_micros(c.micros, tail);
+  tail[6] = 'Z';
+  tail[7] = '|';
+  std::uint64_t h = fnv1a64_more(c.hash, std::string_view(tail, sizeof tail));
+  h = fnv1a64_more(h, to_string(e.type));
+  h = fnv1a64_more(h, "|");
+  if (e.has(f_imsi)) {
+    h = fnv1a64_more(h, e.imsi.view());
+  } else if (e.has(f_tmsi)) {
+    char tmsi[8];
+    for (int i = 0; i < 8; ++i) tmsi[i] = "0123456789abcdef"[(e.tmsi >> (28 - 4 * i)) & 0xf];
+    h = fnv1a64_more(h, std::string_view(tmsi, sizeof tmsi));
+  }
+  h = fnv1a64_more(h, "|");
+  if (e.has(f_peer)) h = fnv1a64_more(h, e.peer.view());
+  return h;
 }
 }  // namespace
 
