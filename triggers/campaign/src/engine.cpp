@@ -635,8 +635,26 @@ struct engine::impl {
 
   // trigger.history on the subscriber's history plus the current event ("the current event
   // included"); every condition must hold.
-  bool history_holds(const compiled_campaign& c, const subscriber_state& s, const history_record& now) const {
+  // Each distinct condition once per event, its verdict reused by every campaign that has it.
+  bool history_holds(const compiled_campaign& c, const subscriber_state& s, const history_record& now) {
     for (const auto& hc : c.history) {
+      if (hc.id >= history_verdict.size()) {
+        history_verdict.resize(std::max<std::size_t>(rules().distinct_history, hc.id + 1));
+        history_verdict_event.resize(history_verdict.size(), 0);
+      }
+      if (history_verdict_event[hc.id] != event_number) {
+        history_verdict[hc.id] = history_condition_holds(hc, s, now);
+        history_verdict_event[hc.id] = event_number;
+      }
+      if (!history_verdict[hc.id]) return false;
+    }
+    return true;
+  }
+  std::vector<std::uint64_t> history_verdict_event;
+  std::vector<bool> history_verdict;
+
+  bool history_condition_holds(const compiled_history& hc, const subscriber_state& s, const history_record& now) const {
+    {
       const auto& h = hc.def;
       switch (h.what) {
         case history_condition::kind::count: {

@@ -480,6 +480,16 @@ std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config
                                     static_cast<std::uint32_t>(ids.size()))
                         .first->second;
     rules->distinct_conditions = static_cast<std::uint32_t>(ids.size());
+    using history_shape = std::tuple<history_condition::kind, event_type, std::uint32_t, duration_us, int>;
+    std::map<history_shape, std::uint32_t> history_ids;
+    for (auto& c : rules->campaigns)
+      for (auto& h : c.history)
+        h.id = history_ids
+                   .try_emplace(history_shape(h.def.what, h.def.type, h.def.at_least, h.def.window,
+                                              h.area ? static_cast<int>(*h.area) : -1),
+                                static_cast<std::uint32_t>(history_ids.size()))
+                   .first->second;
+    rules->distinct_history = static_cast<std::uint32_t>(history_ids.size());
   }
   for (std::size_t i = 0; i < rules->campaigns.size(); ++i) {
     const auto& c = rules->campaigns[i];

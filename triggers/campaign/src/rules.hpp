@@ -82,6 +82,7 @@ struct text_piece {
 struct compiled_history {
   history_condition def;
   std::optional<area_id> area;  // dwell
+  std::uint32_t id = 0;         // equal for equal conditions of the rule set (as compiled_condition::id)
 };
 
 struct compiled_campaign {
@@ -120,6 +121,7 @@ struct rule_set {
   std::vector<std::string> home_prefixes;    // "46000"
   std::vector<std::size_t> profile_columns;  // read by the enabled campaigns (prefetched per event)
   std::uint32_t distinct_conditions = 0;     // compiled_condition::id < this
+  std::uint32_t distinct_history = 0;        // compiled_history::id < this
   bool any_sms = false;
 };
 
