@@ -137,6 +137,17 @@ class mapped_file {
 // Asks for transparent huge pages over the 2 MiB-aligned part of a large array (random lookups in
 // tens of MiB otherwise miss the TLB as well as the cache); a hint, ignored where unsupported.
 void advise_huge_pages(const void* data, std::size_t bytes) noexcept;
+// n zeros, in huge pages where the kernel has them: advised before the first touch (advice given
+// after the pages are touched only reaches khugepaged, which takes its time; every random lookup
+// of a 4 KiB-paged index was a TLB miss too).
+template <class T>
+std::vector<T> zeroed_huge(std::size_t n) {
+  std::vector<T> v;
+  v.reserve(n);
+  advise_huge_pages(v.data(), n * sizeof(T));
+  v.resize(n);
+  return v;
+}
 
 // Number of lines of text (an estimate of the rows, to size indexes once).
 std::size_t count_lines(std::string_view text) noexcept;
