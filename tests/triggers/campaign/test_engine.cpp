@@ -5,7 +5,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "engine_support.hpp"
 
@@ -49,6 +53,16 @@ TEST_CASE("event_id is FNV-1a-64 of TS|TYPE|ID|PEER, the ID the IMSI else the TM
   e.tmsi = 0x0badcafe;
   e.set(f_tmsi);
   CHECK(campaign::event_id_of(e) == "6b569d7f7024f799");  // "...|power_on|0badcafe|"
+  // Microseconds, a second boundary and a time before 1970 (the text of a second is reused).
+  for (const std::int64_t ts : {at(1.000123), at(1.999999), at(2), std::int64_t{-1}, std::int64_t{-1'000'001}}) {
+    e.ts_us = ts;
+    std::string text;
+    append_rfc3339_us(ts, text);
+    char id[17];
+    std::snprintf(id, sizeof id, "%016llx",
+                  static_cast<unsigned long long>(campaign::fnv1a64(text + "|power_on|0badcafe|")));
+    CHECK(campaign::event_id_of(e) == id);
+  }
 }
 
 TEST_CASE("a sent sms: decision line, text with placeholders, message for the channel") {
@@ -313,7 +327,8 @@ TEST_CASE("stateful conditions: count within, silent_for, dwell, cell_changes") 
 
 TEST_CASE("a restart with the same state_dir keeps history, caps and the processed events") {
   // The subscriber states live in the store's state log until it outgrows fold_bytes, then in its
-  // subscriber table: only the log (the default), a fold at every batch, and both mixed.
+  // subscriber table: only the log (the default), a fold as soon as the log holds twice what the
+  // last fold wrote, and both mixed.
   const std::uint64_t fold_bytes = GENERATE(campaign::engine_options{}.fold_bytes, 1, 120);
   INFO("fold_bytes " << fold_bytes);
   world w("restart");
@@ -459,7 +474,170 @@ TEST_CASE("a store of an older format is refused, not misread") {
                        nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   runner r(w);
-  CHECK_THAT(r.error, Catch::Contains("a store of format 2 or older (this version reads format 3)"));
+  CHECK_THAT(r.error, Catch::Contains("a store of format 2 or older (this version reads format 4)"));
+}
+
+TEST_CASE("restarts between events decide as one uninterrupted run (whole states, deltas, trimmed history)") {
+  // Most events log a delta (the record added, records dropped off the front); decisions log the
+  // whole state. A restart every few events must restore exactly what the running engine had.
+  const std::uint64_t fold_bytes = GENERATE(campaign::engine_options{}.fold_bytes, 1, 300);
+  INFO("fold_bytes " << fold_bytes);
+  auto make = [](const std::string& name) {
+    world w(name);
+    w.campaign("often-off", "trigger: {event: power_off, history: [{count: power_off, at_least: 3, within: 1h}]}\n" +
+                                welcome_sms + "strategy: {cap: {count: 1, per: 2h}}\n");
+    w.campaign("airport",
+               "trigger: {event: [periodic_update, location_update], history: [{dwell: airport, at_least: 20m}]}\n" +
+                   welcome_sms + "strategy: {cap: {count: 1, per: 1h}}\n");
+    w.campaign("train", "trigger: {event: handover, history: [{cell_changes: 3, within: 10m}]}\n" + welcome_sms);
+    return w;
+  };
+  const world once = make("restarts-once"), often = make("restarts-often");
+  std::vector<event> events;
+  std::uint64_t x = 12345;
+  auto next = [&x](std::uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return (x >> 33) % n;
+  };
+  static constexpr event_type types[] = {event_type::location_update, event_type::periodic_update, event_type::handover,
+                                         event_type::power_off, event_type::call_mo};
+  static constexpr const char* imsis[] = {imsi1, imsi2, imsi3};
+  double t = 0;
+  for (int i = 0; i < 600; ++i) {
+    t += static_cast<double>(1 + next(240));
+    const bool airport = next(3) != 0;
+    events.push_back(with_location(ev(types[next(std::size(types))], imsis[next(3)], at(t)), airport ? 4101 : 4200,
+                                   static_cast<std::uint32_t>(airport ? 11 + next(2) : next(5))));
+  }
+  // Last, a start that folds at once (fold_bytes 1 and no fold yet) on an event of another
+  // subscriber (one of theirs would trim their history again): every state restored is written
+  // whole from memory into the snapshot, to compare bytewise.
+  auto finish = [&](const world& w) {
+    runner r(w, 0, 1, 1);
+    REQUIRE(r.error.empty());
+    r.feed(with_location(ev(event_type::location_update, "460001000000004", at(t + 1000)), 4200, 9));
+    r.close();
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((w.dir / "state" / "engine-0.db").c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* rows = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT data FROM snapshot ORDER BY seq", -1, &rows, nullptr) == SQLITE_OK);
+    // Snapshot chunks: (key: 8 bytes, state length: LEB128, state) entries, in slot order.
+    std::map<std::uint64_t, std::string> states;
+    while (sqlite3_step(rows) == SQLITE_ROW) {
+      const std::string data(static_cast<const char*>(sqlite3_column_blob(rows, 0)),
+                             static_cast<std::size_t>(sqlite3_column_bytes(rows, 0)));
+      std::size_t i = 0;
+      while (i + 8 < data.size()) {
+        std::uint64_t key = 0, n = 0;
+        std::memcpy(&key, data.data() + i, 8);
+        i += 8;
+        for (unsigned shift = 0;; shift += 7) {
+          const auto b = static_cast<unsigned char>(data[i++]);
+          n |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+          if ((b & 0x80) == 0) break;
+        }
+        states[key] = data.substr(i, n);
+        i += n;
+      }
+    }
+    sqlite3_finalize(rows);
+    sqlite3_close(db);
+    std::string table;
+    for (const auto& [key, state] : states) table += std::to_string(key) + ":" + state + "|";
+    return std::pair(r.log.text, table);
+  };
+  std::string uninterrupted;
+  {
+    runner r(once, 0, 1, fold_bytes);
+    REQUIRE(r.error.empty());
+    for (const auto& e : events) r.feed(e);
+    r.close();
+    uninterrupted = r.log.text;
+  }
+  std::string restarted;
+  for (std::size_t from = 0; from < events.size(); from += 37) {
+    runner r(often, 0, 1, fold_bytes);
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    for (std::size_t i = from; i < std::min(events.size(), from + 37); ++i) {
+      r.feed(events[i]);
+      if (i % 5 == 0) r.flush();
+    }
+    r.close();
+    restarted += r.log.text;
+  }
+  CHECK(std::count(uninterrupted.begin(), uninterrupted.end(), '\n') > 20);
+  CHECK(restarted == uninterrupted);
+  const auto [once_log, once_table] = finish(once);
+  const auto [often_log, often_table] = finish(often);
+  CHECK(once_table.size() > 100);
+  CHECK(often_log == once_log);
+  CHECK(often_table == once_table);
+}
+
+TEST_CASE("a subscriber state of version 2 (24-byte history records) in a format 3 store is still read") {
+  world w("state-v2");
+  w.campaign("often-off",
+             "trigger: {event: power_off, history: [{count: power_off, at_least: 3, within: 7d}]}\n" + welcome_sms);
+  w.campaign("train", "trigger: {event: handover, history: [{cell_changes: 3, within: 10m}]}\n" + welcome_sms);
+  { runner r(w); }
+  // imsi1's state as the previous version wrote it: two power_off and three handovers (cells 1-3)
+  // seen, version 2 records: ts_us at 0, type 8, has_lac 9, has_cell 10, lac 12, cell 16.
+  const double t = 3600;
+  std::string blob;
+  auto put = [&](const void* p, std::size_t n) { blob.append(static_cast<const char*>(p), n); };
+  const std::uint8_t version = 2, no_ids = 0;
+  const std::int64_t last = at(t + 180);
+  const std::uint32_t records = 5, none = 0;
+  put(&version, 1);
+  put(&last, 8);
+  put(&no_ids, 1);
+  put(&records, 4);
+  auto record = [&](std::int64_t ts, event_type type, bool located, std::uint16_t lac, std::uint32_t cell) {
+    char r[24] = {};
+    std::memcpy(r, &ts, 8);
+    r[8] = static_cast<char>(type);
+    r[9] = r[10] = located ? 1 : 0;
+    std::memcpy(r + 12, &lac, 2);
+    std::memcpy(r + 16, &cell, 4);
+    put(r, sizeof r);
+  };
+  record(at(0), event_type::power_off, false, 0, 0);
+  record(at(60), event_type::power_off, false, 0, 0);
+  for (std::uint32_t cell : {1u, 2u, 3u}) record(at(t + 60 * (cell - 1)), event_type::handover, true, 4300, cell);
+  put(&none, 4);  // contacts
+  put(&none, 4);  // global cap times
+  std::int64_t key = 0;
+  for (const char c : std::string_view(imsi1)) key = key * 10 + (c - '0');
+  key = key << 4 | 15;
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((w.dir / "state" / "engine-0.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* put_state = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO subscribers VALUES(?1, ?2)", -1, &put_state, nullptr) == SQLITE_OK);
+  sqlite3_bind_int64(put_state, 1, key);
+  sqlite3_bind_blob(put_state, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+  CHECK(sqlite3_step(put_state) == SQLITE_DONE);
+  sqlite3_finalize(put_state);
+  // As a format 3 store had it (subscriber rows, no snapshot): read, then marked format 4.
+  REQUIRE(sqlite3_exec(db, "UPDATE meta SET value = '3' WHERE key = 'format'", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  {
+    runner r(w);
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    r.feed(with_location(ev(event_type::handover, imsi1, at(t + 180)), 4300, 4));  // the 4th cell: 3 changes
+    r.feed(ev(event_type::power_off, imsi1, at(t + 240)));                         // the third power_off
+    r.flush();
+    CHECK(outcomes(r, "train") == std::vector<std::string>{s(imsi1, "sent")});
+    CHECK(outcomes(r, "often-off") == std::vector<std::string>{s(imsi1, "sent")});
+  }
+  REQUIRE(sqlite3_open((w.dir / "state" / "engine-0.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* format = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'format'", -1, &format, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(format) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(format, 0))) == "4");
+  sqlite3_finalize(format);
+  sqlite3_close(db);
 }
 
 TEST_CASE("the report: sent, responded, ordered, opt-outs, control group, lift, verdict, per compare_by group") {

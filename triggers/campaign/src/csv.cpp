@@ -208,7 +208,7 @@ void coded_column::freeze() {
   _dict.freeze();
   const std::size_t distinct = _dict.size();
   _width = distinct <= 0x100 ? 1 : distinct <= 0x10000 ? 2 : 4;
-  _codes.assign(_wide.size() * _width, 0);
+  _codes = zeroed_huge<std::uint8_t>(_wide.size() * _width);
   for (std::size_t i = 0; i < _wide.size(); ++i) std::memcpy(&_codes[i * _width], &_wide[i], _width);  // little end.
   std::vector<std::uint32_t>().swap(_wide);
 }
@@ -235,8 +235,7 @@ void key_index::init(std::size_t expected, std::uint64_t key_mask) {
     capacity *= 2;
     ++bits;
   }
-  _slots.assign(capacity, 0);
-  advise_huge_pages(_slots.data(), _slots.size() * sizeof(std::uint32_t));
+  _slots = zeroed_huge<std::uint32_t>(capacity);
   _shift = 64 - bits;
   _used = 0;
 }
@@ -260,8 +259,7 @@ std::optional<std::uint32_t> key_index::insert(const std::vector<std::uint64_t>&
 void key_index::grow(const std::vector<std::uint64_t>& keys) {
   std::vector<std::uint32_t> old;
   old.swap(_slots);
-  _slots.assign(old.size() * 2, 0);
-  advise_huge_pages(_slots.data(), _slots.size() * sizeof(std::uint32_t));
+  _slots = zeroed_huge<std::uint32_t>(old.size() * 2);
   --_shift;
   const std::size_t mask = _slots.size() - 1;
   for (const std::uint32_t entry : old) {

@@ -77,6 +77,9 @@ class coded_column {
   void reserve(std::size_t rows) { _wide.reserve(rows); }
   void freeze();
   std::string_view get(std::size_t row) const noexcept;
+  void prefetch(std::size_t row) const noexcept {  // the row's code (frozen columns)
+    if (row * _width < _codes.size()) __builtin_prefetch(&_codes[row * _width]);
+  }
   std::size_t memory_bytes() const noexcept;
 
  private:
@@ -95,6 +98,15 @@ class key_index {
   std::optional<std::uint32_t> insert(const std::vector<std::uint64_t>& keys, std::uint64_t key, std::uint32_t row);
   std::optional<std::uint32_t> find(const std::vector<std::uint64_t>& keys, std::uint64_t key) const noexcept;
   std::size_t memory_bytes() const noexcept { return _slots.capacity() * sizeof(std::uint32_t); }
+  // For prefetching ahead of find: the key's first slot, and the row that slot holds (key's own
+  // row when there was no collision; a hint only).
+  void prefetch(std::uint64_t key) const noexcept {
+    if (!_slots.empty()) __builtin_prefetch(&_slots[slot_of(key)]);
+  }
+  std::optional<std::uint32_t> first_row(std::uint64_t key) const noexcept {
+    if (_slots.empty() || _slots[slot_of(key)] == 0) return std::nullopt;
+    return _slots[slot_of(key)] - 1;
+  }
 
  private:
   std::size_t slot_of(std::uint64_t key) const noexcept {
@@ -125,6 +137,17 @@ class mapped_file {
 // Asks for transparent huge pages over the 2 MiB-aligned part of a large array (random lookups in
 // tens of MiB otherwise miss the TLB as well as the cache); a hint, ignored where unsupported.
 void advise_huge_pages(const void* data, std::size_t bytes) noexcept;
+// n zeros, in huge pages where the kernel has them: advised before the first touch (advice given
+// after the pages are touched only reaches khugepaged, which takes its time; every random lookup
+// of a 4 KiB-paged index was a TLB miss too).
+template <class T>
+std::vector<T> zeroed_huge(std::size_t n) {
+  std::vector<T> v;
+  v.reserve(n);
+  advise_huge_pages(v.data(), n * sizeof(T));
+  v.resize(n);
+  return v;
+}
 
 // Number of lines of text (an estimate of the rows, to size indexes once).
 std::size_t count_lines(std::string_view text) noexcept;

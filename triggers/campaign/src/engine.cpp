@@ -17,6 +17,7 @@
 #include "bssap/campaign/engine.hpp"
 #include "flat_map.hpp"
 #include "rules.hpp"
+#include "small_vector.hpp"
 #include "state_store.hpp"
 
 namespace bssap::campaign {
@@ -71,19 +72,67 @@ std::uint64_t key_of(const event& e) {
 }  // namespace
 
 namespace {
-// The hash behind event_id, without building its text on the heap (every event needs the hash
-// for the processed watermark; only a decision needs the text).
+// append_rfc3339_us with the text of the last second kept: events come in time order, so most
+// share their second with the one before and only the six digits of microseconds differ
+// ("YYYY-MM-DDTHH:MM:SS.ffffffZ": those are the 7th to 2nd characters from the end).
+struct second_text {
+  std::int64_t second = std::numeric_limits<std::int64_t>::min();
+  std::string text;         // append_rfc3339_us of `second` * 10^6
+  std::uint64_t hash = 0;   // FNV-1a of text up to the microseconds
+  std::int64_t micros = 0;  // of the last time asked for
+};
+second_text& text_of_second(std::int64_t ts_us) {
+  thread_local second_text c;
+  std::int64_t second = ts_us / 1'000'000, micros = ts_us % 1'000'000;
+  if (micros < 0) {
+    micros += 1'000'000;
+    second -= 1;
+  }
+  if (second != c.second) {
+    c.text.clear();
+    append_rfc3339_us(second * 1'000'000, c.text);
+    c.second = second;
+    c.hash = fnv1a64(std::string_view(c.text).substr(0, c.text.size() - 7));
+  }
+  c.micros = micros;
+  return c;
+}
+
+void put_micros(std::int64_t micros, char* digits) {
+  for (int i = 5; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+}
+
+void append_time(std::int64_t ts_us, std::string& out) {
+  const auto& c = text_of_second(ts_us);
+  out += c.text;
+  put_micros(c.micros, out.data() + out.size() - 7);
+}
+
+// The hash behind event_id: FNV-1a of "TS|TYPE|IDENTITY|PEER", continued from the hash of the
+// second's text rather than run over a text built for it (every event needs the hash for the
+// processed watermark; only a decision needs the text).
 std::uint64_t event_hash_of(const event& e) {
-  thread_local std::string s;
-  s.clear();
-  append_rfc3339_us(e.ts_us, s);
-  s.push_back('|');
-  s += to_string(e.type);
-  s.push_back('|');
-  s += identity_of(e);  // 15 digits or 8 hex digits: within std::string's inline buffer
-  s.push_back('|');
-  if (e.has(f_peer)) s += e.peer.view();
-  return fnv1a64(s);
+  const auto& c = text_of_second(e.ts_us);
+  char tail[8];
+  put_micros(c.micros, tail);
+  tail[6] = 'Z';
+  tail[7] = '|';
+  std::uint64_t h = fnv1a64_more(c.hash, std::string_view(tail, sizeof tail));
+  h = fnv1a64_more(h, to_string(e.type));
+  h = fnv1a64_more(h, "|");
+  if (e.has(f_imsi)) {
+    h = fnv1a64_more(h, e.imsi.view());
+  } else if (e.has(f_tmsi)) {
+    char tmsi[8];
+    for (int i = 0; i < 8; ++i) tmsi[i] = "0123456789abcdef"[(e.tmsi >> (28 - 4 * i)) & 0xf];
+    h = fnv1a64_more(h, std::string_view(tmsi, sizeof tmsi));
+  }
+  h = fnv1a64_more(h, "|");
+  if (e.has(f_peer)) h = fnv1a64_more(h, e.peer.view());
+  return h;
 }
 }  // namespace
 
@@ -120,7 +169,7 @@ void append_json_string(std::string& out, std::string_view s) {
 // campaigns.md "The decision log": fields in the table's order, absent ones omitted.
 void append_json_line(const decision& d, std::string& out) {
   out += "{\"ts\":\"";
-  append_rfc3339_us(d.ts_us, out);
+  append_time(d.ts_us, out);
   out += "\",\"campaign\":";
   append_json_string(out, d.campaign);
   out += ",\"event_id\":\"";
@@ -152,14 +201,21 @@ void append_json_line(const decision& d, std::string& out) {
 
 namespace {
 
-// One event in a subscriber's history (only what trigger.history needs).
+// One event in a subscriber's history (only what trigger.history needs), 16 bytes without
+// padding: millions of subscribers keep several each, in memory and in every stored state.
 struct history_record {
   std::int64_t ts_us = 0;
-  std::uint8_t type = 0;
-  bool has_lac = false, has_cell = false;
-  std::uint16_t lac = 0;
   std::uint32_t cell = 0;
+  std::uint16_t lac = 0;
+  std::uint8_t type = 0;
+  std::uint8_t located = 0;  // has_lac | has_cell: every byte defined (states are compared bytewise)
+  static constexpr std::uint8_t has_lac = 1, has_cell = 2;
+  bool with(std::uint8_t what) const { return (located & what) != 0; }
 };
+static_assert(sizeof(history_record) == 16);
+
+// A history in place up to four records (the extra part's own cache lines), then on the heap.
+using history_records = small_vector<history_record, 4>;
 
 struct contact_state {
   std::string campaign;
@@ -168,11 +224,21 @@ struct contact_state {
   std::int64_t last_contact_us = std::numeric_limits<std::int64_t>::min();
 };
 
-// What a subscriber has beyond the watermark: only those with history or contacts have one.
-struct subscriber_extra {
-  std::vector<history_record> history;
+// Contacts and global cap times: only subscribers a campaign has decided for have them.
+struct contact_part {
   std::vector<contact_state> contacts;
   std::vector<std::int64_t> global_ts;  // sent sms / worklist messages (global cap)
+};
+
+// What a subscriber has beyond the watermark: only those with history or contacts have one.
+// 88 bytes (most subscribers have a history and no contact: the contact part is apart).
+struct subscriber_extra {
+  history_records history;
+  std::unique_ptr<contact_part> reach;
+  contact_part& reached() {
+    if (!reach) reach = std::make_unique<contact_part>();
+    return *reach;
+  }
 };
 
 // Kept for every subscriber seen, so it is small (tens of millions of subscribers per host): the
@@ -184,7 +250,7 @@ struct subscriber_state {
   std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
   std::array<std::uint32_t, max_ids> ids{};
   std::uint8_t id_count = 0;
-  bool dirty = false;  // listed in the batch's changed subscribers
+  bool stored = false;  // has a state in the store (the fold's snapshot carries it)
   std::unique_ptr<subscriber_extra> extra;
 
   bool seen(std::int64_t ts, std::uint32_t id) const {
@@ -201,44 +267,30 @@ struct subscriber_state {
     return *extra;
   }
   contact_state& contact(const std::string& campaign) {
-    auto& x = more();
+    auto& x = more().reached();
     for (auto& c : x.contacts)
       if (c.campaign == campaign) return c;
     x.contacts.push_back({campaign, {}, 0, std::numeric_limits<std::int64_t>::min()});
     return x.contacts.back();
   }
   const contact_state* find_contact(std::string_view campaign) const {
-    if (!extra) return nullptr;
-    for (const auto& c : extra->contacts)
+    if (!extra || !extra->reach) return nullptr;
+    for (const auto& c : extra->reach->contacts)
       if (c.campaign == campaign) return &c;
     return nullptr;
   }
-  const std::vector<history_record>& history() const {
-    static const std::vector<history_record> none;
+  const history_records& history() const {
+    static const history_records none;
     return extra ? extra->history : none;
   }
   const std::vector<std::int64_t>& global_ts() const {
     static const std::vector<std::int64_t> none;
-    return extra ? extra->global_ts : none;
+    return extra && extra->reach ? extra->reach->global_ts : none;
   }
 };
 
 // A small binary form of subscriber_state for the store (little-endian host order; the store is
 // local to the host that wrote it).
-class writer {
- public:
-  template <class T>
-  void put(T v) {
-    const auto* p = reinterpret_cast<const char*>(&v);
-    out.append(p, sizeof v);
-  }
-  void put_string(std::string_view s) {
-    put<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
-    out.append(s);
-  }
-  std::string out;
-};
-
 class reader {
  public:
   explicit reader(std::string_view in) : _in(in) {}
@@ -265,48 +317,82 @@ class reader {
   std::string_view _in;
 };
 
-constexpr std::uint8_t state_version = 2;
+// 3: 16-byte history records. 2 (24-byte records, with padding) is still read.
+constexpr std::uint8_t state_version = 3;
 
+// Appends the state's encoding to `out`: its size is computed first, then every field copied in
+// place (one growth of `out`, not one per field).
 void encode_state(const subscriber_state& s, std::string& out) {
-  writer w{std::move(out)};
-  w.out.clear();
-  w.put(state_version);
-  w.put(s.last_ts);
-  w.put(s.id_count);
-  for (std::size_t i = 0; i < s.id_count; ++i) w.put(s.ids[i]);
   static const subscriber_extra none;
+  static const contact_part unreached;
   const subscriber_extra& x = s.extra ? *s.extra : none;
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.history.size()));
-  for (const auto& h : x.history) w.put(h);
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.contacts.size()));
-  for (const auto& c : x.contacts) {
-    w.put_string(c.campaign);
-    w.put<std::uint32_t>(static_cast<std::uint32_t>(c.cap_ts.size()));
-    for (const auto t : c.cap_ts) w.put(t);
-    w.put(c.unanswered);
-    w.put(c.last_contact_us);
+  const contact_part& r = x.reach ? *x.reach : unreached;
+  std::size_t n = sizeof state_version + sizeof s.last_ts + sizeof s.id_count + s.id_count * sizeof s.ids[0] + 4 +
+                  x.history.size() * sizeof(history_record) + 4 + 4 + r.global_ts.size() * sizeof(std::int64_t);
+  for (const auto& c : r.contacts)
+    n += 4 + c.campaign.size() + 4 + c.cap_ts.size() * sizeof(std::int64_t) + sizeof c.unanswered +
+         sizeof c.last_contact_us;
+  const std::size_t start = out.size();
+  out.resize(start + n);
+  char* p = out.data() + start;
+  auto put = [&p](const void* v, std::size_t bytes) {
+    if (bytes == 0) return;  // (an empty vector's data() may be null)
+    std::memcpy(p, v, bytes);
+    p += bytes;
+  };
+  auto put_count = [&put](std::size_t count) {
+    const auto c = static_cast<std::uint32_t>(count);
+    put(&c, sizeof c);
+  };
+  put(&state_version, sizeof state_version);
+  put(&s.last_ts, sizeof s.last_ts);
+  put(&s.id_count, sizeof s.id_count);
+  put(s.ids.data(), s.id_count * sizeof s.ids[0]);
+  put_count(x.history.size());
+  put(x.history.data(), x.history.size() * sizeof(history_record));
+  put_count(r.contacts.size());
+  for (const auto& c : r.contacts) {
+    put_count(c.campaign.size());
+    put(c.campaign.data(), c.campaign.size());
+    put_count(c.cap_ts.size());
+    put(c.cap_ts.data(), c.cap_ts.size() * sizeof(std::int64_t));
+    put(&c.unanswered, sizeof c.unanswered);
+    put(&c.last_contact_us, sizeof c.last_contact_us);
   }
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(x.global_ts.size()));
-  for (const auto t : x.global_ts) w.put(t);
-  out = std::move(w.out);
+  put_count(r.global_ts.size());
+  put(r.global_ts.data(), r.global_ts.size() * sizeof(std::int64_t));
 }
 
 bool decode_state(std::string_view blob, subscriber_state& s) {
   reader r(blob);
   std::uint8_t version = 0;
   std::uint32_t n = 0;
-  if (!r.get(version) || version != state_version || !r.get(s.last_ts)) return false;
+  if (!r.get(version) || (version != state_version && version != 2) || !r.get(s.last_ts)) return false;
   if (!r.get_count(s.id_count, subscriber_state::max_ids)) return false;
   for (std::size_t i = 0; i < s.id_count; ++i)
     if (!r.get(s.ids[i])) return false;
   auto x = std::make_unique<subscriber_extra>();
   if (!r.get_count(n, 1u << 20)) return false;
   x->history.resize(n);
-  for (auto& h : x->history)
-    if (!r.get(h)) return false;
+  for (auto& h : x->history) {
+    if (version == state_version) {
+      if (!r.get(h)) return false;
+      continue;
+    }
+    // Version 2: ts_us at 0, type 8, has_lac 9, has_cell 10, lac 12, cell 16 (24 bytes).
+    std::array<char, 24> old{};
+    if (!r.get(old)) return false;
+    std::memcpy(&h.ts_us, old.data(), 8);
+    h.type = static_cast<std::uint8_t>(old[8]);
+    h.located = static_cast<std::uint8_t>((old[9] != 0 ? history_record::has_lac : 0) |
+                                          (old[10] != 0 ? history_record::has_cell : 0));
+    std::memcpy(&h.lac, old.data() + 12, 2);
+    std::memcpy(&h.cell, old.data() + 16, 4);
+  }
   if (!r.get_count(n, 1u << 16)) return false;
-  x->contacts.resize(n);
-  for (auto& c : x->contacts) {
+  auto reach = std::make_unique<contact_part>();
+  reach->contacts.resize(n);
+  for (auto& c : reach->contacts) {
     std::uint32_t m = 0;
     if (!r.get_string(c.campaign) || !r.get_count(m, 1u << 20)) return false;
     c.cap_ts.resize(m);
@@ -315,10 +401,58 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
     if (!r.get(c.unanswered) || !r.get(c.last_contact_us)) return false;
   }
   if (!r.get_count(n, 1u << 20)) return false;
-  x->global_ts.resize(n);
-  for (auto& t : x->global_ts)
+  reach->global_ts.resize(n);
+  for (auto& t : reach->global_ts)
     if (!r.get(t)) return false;
-  if (!x->history.empty() || !x->contacts.empty() || !x->global_ts.empty()) s.extra = std::move(x);
+  if (!reach->contacts.empty() || !reach->global_ts.empty()) x->reach = std::move(reach);
+  if (!x->history.empty() || x->reach) s.extra = std::move(x);
+  return true;
+}
+
+// A state log entry may instead be a delta: what an event changed when it changed only the
+// watermark and the history (most events: a location or a counted type recorded, no contact).
+// Applied to the state before it: watermark replaced, the record appended (when there is one),
+// then `dropped` records taken off the front (remember keeps a suffix; when it does not, the
+// whole state is logged). A third of a whole state's bytes, and nothing but the hot event to
+// encode.
+constexpr std::uint8_t delta_version = 0x81;
+
+void encode_delta(const subscriber_state& s, const history_record* added, std::uint32_t dropped, std::string& out) {
+  const std::size_t n = 1 + sizeof s.last_ts + 1 + s.id_count * sizeof s.ids[0] + 4 + 1 + (added ? sizeof *added : 0);
+  const std::size_t start = out.size();
+  out.resize(start + n);
+  char* p = out.data() + start;
+  auto put = [&p](const void* v, std::size_t bytes) {
+    if (bytes == 0) return;
+    std::memcpy(p, v, bytes);
+    p += bytes;
+  };
+  const std::uint8_t has_record = added != nullptr ? 1 : 0;
+  put(&delta_version, 1);
+  put(&s.last_ts, sizeof s.last_ts);
+  put(&s.id_count, 1);
+  put(s.ids.data(), s.id_count * sizeof s.ids[0]);
+  put(&dropped, 4);
+  put(&has_record, 1);
+  if (added != nullptr) put(added, sizeof *added);
+}
+
+bool apply_delta(std::string_view blob, subscriber_state& s) {
+  reader r(blob);
+  std::uint8_t version = 0, has_record = 0;
+  std::uint32_t dropped = 0;
+  if (!r.get(version) || version != delta_version || !r.get(s.last_ts)) return false;
+  if (!r.get_count(s.id_count, subscriber_state::max_ids)) return false;
+  for (std::size_t i = 0; i < s.id_count; ++i)
+    if (!r.get(s.ids[i])) return false;
+  if (!r.get(dropped) || !r.get(has_record) || has_record > 1) return false;
+  history_record added;
+  if (has_record == 1 && !r.get(added)) return false;
+  if (has_record == 0 && dropped == 0) return true;
+  auto& h = s.more().history;
+  if (has_record == 1) h.push_back(added);
+  if (dropped > h.size()) return false;
+  h.erase(h.begin(), h.begin() + dropped);
   return true;
 }
 
@@ -376,7 +510,6 @@ struct engine::impl {
 
   std::int64_t clock_us = std::numeric_limits<std::int64_t>::min();
   flat_map<subscriber_state> subscribers;
-  std::vector<std::uint64_t> dirty;  // subscribers whose state changed in this batch (once each)
   std::map<std::string, budget_state, std::less<>> budgets;
   std::multimap<std::int64_t, pending_deferral> pending;  // by release time, then arrival
   std::unordered_set<std::string> opted_out;
@@ -386,7 +519,11 @@ struct engine::impl {
   std::size_t batch_decisions = 0;
   std::vector<unhanded_row> unhanded;  // sent decisions the channel has yet to take
   std::string state_batch, state_buf;  // append_state_entry encodings; one state
-  std::vector<std::uint64_t> logged;   // keys in the store's state log (the next fold's)
+  std::size_t state_entries = 0;       // in state_batch
+  std::uint64_t last_fold_bytes = 0;   // states written by the last fold
+  // A batch's state entries were lost to a failed commit: a delta logged now would apply to a
+  // state without them, so whole states are logged until a fold rewrites every one.
+  bool whole_states = false;
   std::vector<pending_row> pending_added;
   std::vector<std::pair<std::string, std::string>> pending_released;
   std::vector<response_row> responses;
@@ -419,7 +556,8 @@ struct engine::impl {
 
   std::vector<area_id> areas_buf;  // the current view's areas and MSISDN
   std::string msisdn_buf;
-  std::string identity;  // the current subscriber's IMSI (or TMSI) as decisions write it
+  std::string identity;    // the current subscriber's IMSI (or TMSI) as decisions write it
+  bool contacted = false;  // the current event changed contacts or cap times (no delta then)
 
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -434,15 +572,15 @@ struct engine::impl {
   const probe_config& config() const { return *inputs.config; }
 
   // --- the event's context -------------------------------------------------------------------
-  event_view view_of(const event& e) {
+  // `with_msisdn` false: v.msisdn is left empty for fill_msisdn (no condition reads it; only
+  // checks, decisions and texts do, so most events never need it).
+  event_view view_of(const event& e, bool with_msisdn = true) {
     event_view v;
     v.e = &e;
     v.tables = &inputs.tables;
     const auto& t = inputs.tables;
     if (t.profiles && e.has(f_imsi)) v.profile = t.profiles->find_imsi(e.imsi.view());
-    msisdn_buf.clear();
-    if (v.profile) msisdn_buf = t.profiles->msisdn(*v.profile);
-    v.msisdn = msisdn_buf;
+    if (with_msisdn) fill_msisdn(v);
     if (t.tac && e.has(f_imei)) v.handset = t.tac->find(e.imei.view());
     if (t.tac && e.has(f_prev_imei)) v.prev_handset = t.tac->find(e.prev_imei.view());
     areas_buf.clear();
@@ -455,26 +593,68 @@ struct engine::impl {
     return v;
   }
 
+  // compiled_condition::holds, once per event for each distinct condition (verdicts of the
+  // current event: stamped with its number).
+  std::vector<std::uint64_t> verdict_event;
+  std::vector<bool> verdict;
+  std::uint64_t event_number = 0;
+  bool holds(const compiled_condition& c, const event_view& v) {
+    if (c.id >= verdict.size()) {
+      verdict.resize(std::max<std::size_t>(rules().distinct_conditions, c.id + 1));
+      verdict_event.resize(verdict.size(), 0);
+    }
+    if (verdict_event[c.id] != event_number) {
+      verdict[c.id] = c.holds(v);
+      verdict_event[c.id] = event_number;
+    }
+    return verdict[c.id];
+  }
+
+  void fill_msisdn(event_view& v) {
+    msisdn_buf.clear();
+    if (v.profile) msisdn_buf = inputs.tables.profiles->msisdn(*v.profile);
+    v.msisdn = msisdn_buf;
+  }
+
   bool in_area(area_id a, const history_record& h) const {
-    if (!h.has_lac || !inputs.tables.areas) return false;
-    return inputs.tables.areas->contains(a, h.lac, h.has_cell ? std::optional<std::uint32_t>(h.cell) : std::nullopt);
+    if (!h.with(history_record::has_lac) || !inputs.tables.areas) return false;
+    return inputs.tables.areas->contains(
+        a, h.lac, h.with(history_record::has_cell) ? std::optional<std::uint32_t>(h.cell) : std::nullopt);
   }
 
   static history_record record_of(const event& e) {
     history_record h;
     h.ts_us = e.ts_us;
     h.type = static_cast<std::uint8_t>(e.type);
-    h.has_lac = e.has(f_lai) || e.has(f_lac);
+    h.located = static_cast<std::uint8_t>((e.has(f_lai) || e.has(f_lac) ? history_record::has_lac : 0) |
+                                          (e.has(f_cell) ? history_record::has_cell : 0));
     h.lac = e.lac;
-    h.has_cell = e.has(f_cell);
     h.cell = e.cell;
     return h;
   }
 
   // trigger.history on the subscriber's history plus the current event ("the current event
   // included"); every condition must hold.
-  bool history_holds(const compiled_campaign& c, const subscriber_state& s, const history_record& now) const {
+  // Each distinct condition once per event, its verdict reused by every campaign that has it.
+  bool history_holds(const compiled_campaign& c, const subscriber_state& s, const history_record& now) {
     for (const auto& hc : c.history) {
+      if (hc.id >= history_verdict.size()) {
+        history_verdict.resize(std::max<std::size_t>(rules().distinct_history, hc.id + 1));
+        history_verdict_event.resize(history_verdict.size(), 0);
+      }
+      if (history_verdict_event[hc.id] != event_number) {
+        history_verdict[hc.id] = history_condition_holds(hc, s, now);
+        history_verdict_event[hc.id] = event_number;
+      }
+      if (!history_verdict[hc.id]) return false;
+    }
+    return true;
+  }
+  std::vector<std::uint64_t> history_verdict_event;
+  std::vector<bool> history_verdict;
+
+  bool history_condition_holds(const compiled_history& hc, const subscriber_state& s, const history_record& now) const {
+    {
       const auto& h = hc.def;
       switch (h.what) {
         case history_condition::kind::count: {
@@ -505,11 +685,11 @@ struct engine::impl {
           std::uint32_t changes = 0;
           const history_record* prev = nullptr;
           for (const auto& r : s.history()) {
-            if (!r.has_cell || r.ts_us <= now.ts_us - h.window) continue;
+            if (!r.with(history_record::has_cell) || r.ts_us <= now.ts_us - h.window) continue;
             if (prev != nullptr && prev->cell != r.cell) ++changes;
             prev = &r;
           }
-          if (now.has_cell && prev != nullptr && prev->cell != now.cell) ++changes;
+          if (now.with(history_record::has_cell) && prev != nullptr && prev->cell != now.cell) ++changes;
           if (changes < h.at_least) return false;
           break;
         }
@@ -518,13 +698,21 @@ struct engine::impl {
     return true;
   }
 
-  // Adds the event to the history when a configured condition needs it; true when it did (the
-  // subscriber's durable state changed).
-  bool remember(subscriber_state& s, const event& e) {
+  // What remember did to the history.
+  enum class remembered { nothing, appended, other };
+
+  // Adds the event to the history when a configured condition needs it. `appended`: the record
+  // was added and `dropped` records taken off the front (a delta says that); `other`: the
+  // history changed some other way (the whole state must be stored).
+  remembered remember(subscriber_state& s, const event& e, std::uint32_t& dropped) {
     const auto& need = rules().history;
+    dropped = 0;
     if (!need.locations && !((need.types >> static_cast<unsigned>(e.type)) & 1u)) {
-      if (!need.any() && s.extra) s.extra->history.clear();
-      return false;
+      if (!need.any() && s.extra && !s.extra->history.empty()) {  // no condition reads history now
+        s.extra->history.clear();
+        return remembered::other;
+      }
+      return remembered::nothing;
     }
     auto& h = s.more().history;
     h.push_back(record_of(e));
@@ -540,15 +728,23 @@ struct engine::impl {
           break;
         }
     std::size_t kept = 0;
+    bool suffix = true;  // every record dropped is older than every record kept
     for (std::size_t i = 0; i < h.size(); ++i) {
       const auto& r = h[i];
       const bool counted = ((need.types >> r.type) & 1u) != 0 && r.ts_us > e.ts_us - need.type_window_us[r.type];
       const bool located = need.locations && (r.ts_us > location_horizon || i == newest_old);
-      if (counted || located) h[kept++] = r;
+      if (counted || located)
+        h[kept++] = r;
+      else if (kept > 0)
+        suffix = false;
     }
+    dropped = static_cast<std::uint32_t>(h.size() - kept);
     h.resize(kept);
-    if (h.size() > need.max_entries) h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(need.max_entries));
-    return true;
+    if (h.size() > need.max_entries) {
+      dropped += static_cast<std::uint32_t>(h.size() - need.max_entries);
+      h.erase(h.begin(), h.end() - static_cast<std::ptrdiff_t>(need.max_entries));
+    }
+    return suffix ? remembered::appended : remembered::other;
   }
 
   // --- checks --------------------------------------------------------------------------------
@@ -716,6 +912,7 @@ struct engine::impl {
                  std::string_view event_id, std::int64_t ts) {
     const auto& def = *c.def;
     const bool rehearsal = def.rehearsal;
+    contacted = true;
     std::string text;
     if (def.channel.type == channel_type::sms) render_text(c, v, text);
     if (def.channel.type != channel_type::record) {  // record: counted only, no contact state
@@ -731,7 +928,7 @@ struct engine::impl {
     }
     const bool addressed = def.channel.type == channel_type::sms || def.channel.type == channel_type::worklist;
     if (addressed && !rehearsal) {
-      auto& g = s.more().global_ts;
+      auto& g = s.more().reached().global_ts;
       g.push_back(ts);
       if (config().global_cap.count > 0)
         trim_window(g, ts, config().global_cap.per);
@@ -762,6 +959,7 @@ struct engine::impl {
 
   void control(const compiled_campaign& c, subscriber_state& s, const event& e, const event_view& v,
                std::string_view event_id, std::int64_t ts) {
+    contacted = true;
     auto& contact = s.contact(c.def->id);
     contact.cap_ts.push_back(ts);  // the control group sees the same frequency
     if (c.def->strategy.cap.count > 0)
@@ -778,10 +976,23 @@ struct engine::impl {
   }
 
   subscriber_state& subscriber(std::uint64_t key) { return subscribers[key]; }
+  // The subscriber's durable state changed: its encoding joins the batch now, while the state is
+  // in cache (encoded at commit, thousands of events later, every state was a cache miss again).
+  // A subscriber changed twice in a batch has two entries; the later one holds on restore.
   void changed(std::uint64_t key, subscriber_state& s) {
-    if (s.dirty) return;
-    s.dirty = true;
-    dirty.push_back(key);
+    state_buf.clear();
+    encode_state(s, state_buf);
+    append_state_entry(state_batch, key, state_buf);
+    ++state_entries;
+    s.stored = true;
+  }
+  // Only the watermark and the history changed: a delta (the record added, when `added`).
+  void changed_by_event(std::uint64_t key, subscriber_state& s, const history_record* added, std::uint32_t dropped) {
+    state_buf.clear();
+    encode_delta(s, added, dropped, state_buf);
+    append_state_entry(state_batch, key, state_buf);
+    ++state_entries;
+    s.stored = true;
   }
 
   // Releases every deferral due at or before `now`, each at its own release instant.
@@ -795,17 +1006,17 @@ struct engine::impl {
       const std::uint64_t key = key_of(p.e);
       auto& s = subscriber(key);
       identity = identity_of(p.e);
-      changed(key, s);
       const event_view v = view_of(p.e);
       if (c == nullptr || !c->def->enabled) {  // removed or disabled by a reload while waiting
+        changed(key, s);
         continue;
       }
       const reason why = recheck(*c, s, v.msisdn, identity, p.release_us);
-      if (why != reason::none) {
+      if (why != reason::none)
         emit(*c, p.e, p.event_id, identity, v.msisdn, p.release_us, 1, outcome::suppressed, why, false, {});
-        continue;
-      }
-      carry_out(*c, s, p.e, v, p.event_id, p.release_us);
+      else
+        carry_out(*c, s, p.e, v, p.event_id, p.release_us);
+      changed(key, s);
     }
   }
 
@@ -831,7 +1042,7 @@ struct engine::impl {
     bool opt_out = false;
     for (const auto& k : config().opt_out_keywords) opt_out = opt_out || (!upper.empty() && upper == ascii_upper(k));
     std::vector<contact_state> none;
-    for (auto& contact : s.extra ? s.extra->contacts : none) {
+    for (auto& contact : s.extra&& s.extra->reach ? s.extra->reach->contacts : none) {
       const auto* c = campaign_by_id(contact.campaign);
       if (c == nullptr || c->def->channel.sender != to ||
           contact.last_contact_us == std::numeric_limits<std::int64_t>::min())
@@ -841,6 +1052,7 @@ struct engine::impl {
       for (const auto& k : c->def->evaluation.order_keywords)
         ordered = ordered || (!k.empty() && upper.find(ascii_upper(k)) != std::string::npos);
       contact.unanswered = 0;
+      contacted = true;
       responses.push_back({contact.campaign, identity, std::string(msisdn), ts, std::string(text), ordered, opt_out});
       bump(counts.responses);
       roll_day(ts);
@@ -950,8 +1162,59 @@ struct engine::impl {
     }
   }
 
+  // --- arrival: a few events of lookahead ---------------------------------------------------
+  // An event is decided `lookahead` events after it arrives: on arrival its subscriber's slot
+  // and profile index slot start loading, half-way its state and profile row (the slot is in
+  // cache by then), so that deciding it finds them in cache instead of missing five times in a
+  // row. Events are decided in arrival order all the same, and flush() decides those waiting
+  // before it commits; posted work (reload, replies) is taken between two events as before:
+  // every event that arrived before it is decided first.
+  static constexpr std::size_t lookahead = 8;
+  std::array<event, lookahead> waiting;
+  std::size_t waiting_first = 0, waiting_count = 0;
+
+  void arrive(const event& e) {
+    if (posted.load(std::memory_order_acquire)) {
+      drain();
+      take_posted();
+    }
+    if (waiting_count == lookahead) decide_first();
+    const std::size_t at = (waiting_first + waiting_count++) % lookahead;
+    waiting[at] = e;
+    prefetch(waiting[at], 0);
+    if (waiting_count > lookahead / 2) prefetch(waiting[(at + lookahead - lookahead / 2) % lookahead], 1);
+  }
+
+  void drain() {
+    while (waiting_count > 0) decide_first();
+  }
+
+  void decide_first() {
+    const event& e = waiting[waiting_first];  // not overwritten before the next arrival
+    waiting_first = (waiting_first + 1) % lookahead;
+    --waiting_count;
+    try {
+      process(e);
+    } catch (const std::exception& ex) {
+      fail(fmt::format("event at {}: {}", e.ts_us, ex.what()));
+    }
+  }
+
+  void prefetch(const event& e, int stage) const {
+    const std::uint64_t key = key_of(e);
+    if (key == 0) return;
+    const auto& profiles = inputs.tables.profiles;
+    if (profiles && e.has(f_imsi)) profiles->prefetch_imsi(e.imsi.view(), stage, rules().profile_columns);
+    if (stage == 0) {
+      subscribers.prefetch(key);
+    } else if (const auto* s = subscribers.find(key); s != nullptr && s->extra) {
+      const auto* x = reinterpret_cast<const char*>(s->extra.get());
+      __builtin_prefetch(x);
+      __builtin_prefetch(x + 64);
+    }
+  }
+
   void process(const event& e) {
-    take_posted();
     bump(counts.events);
     const std::uint64_t key = key_of(e);
     if (key == 0) {
@@ -969,8 +1232,11 @@ struct engine::impl {
       return;
     }
     identity = identity_of(e);
+    contacted = false;
     const std::size_t decisions_before = batch_decisions, responses_before = responses.size();
-    const event_view v = view_of(e);
+    event_view v = view_of(e, false);
+    ++event_number;  // a new event: no verdict of a condition yet
+    bool have_msisdn = false;
     const history_record now = record_of(e);
     const auto& clock = rules().clock;
     const local_days today = clock.day(e.ts_us);
@@ -987,9 +1253,13 @@ struct engine::impl {
       const auto& def = *c.def;
       if ((def.period_start && today < *def.period_start) || (def.period_end && today > *def.period_end)) continue;
       bool ok = true;
-      for (const auto& w : c.where) ok = ok && w.holds(v);
-      for (const auto& t : c.target) ok = ok && t.holds(v);
+      for (const auto& w : c.where) ok = ok && holds(w, v);
+      for (const auto& t : c.target) ok = ok && holds(t, v);
       if (!ok || !history_holds(c, s, now)) continue;
+      if (!have_msisdn) {
+        fill_msisdn(v);
+        have_msisdn = true;
+      }
       bump(counts.candidates);
       candidate k{&c, {}};
       if (def.channel.type != channel_type::record) k.r = check(c, s, v, identity, e.ts_us);
@@ -1021,23 +1291,30 @@ struct engine::impl {
         carry_out(c, s, e, v, event_id, e.ts_us);
       }
     }
-    if (e.type == event_type::sms_mo && e.has(f_peer)) respond(s, v.msisdn, e.peer.view(), {}, e.ts_us);
-    const bool recorded = remember(s, e);
+    if (e.type == event_type::sms_mo && e.has(f_peer)) {
+      if (!have_msisdn) fill_msisdn(v);
+      respond(s, v.msisdn, e.peer.view(), {}, e.ts_us);
+    }
+    std::uint32_t dropped = 0;
+    const remembered history = remember(s, e, dropped);
     s.mark(e.ts_us, id);
     // Stored only when something durable changed: an event that left no decision and no history
     // is decided the same way again after a restart (nothing), so its watermark can stay in memory.
-    if (recorded || batch_decisions != decisions_before || responses.size() != responses_before ||
-        rules().history.last_seen)
-      changed(key, s);
+    if (history != remembered::nothing || batch_decisions != decisions_before || responses.size() != responses_before ||
+        rules().history.last_seen) {
+      if (contacted || history == remembered::other || whole_states)
+        changed(key, s);
+      else
+        changed_by_event(key, s, history == remembered::appended ? &now : nullptr, dropped);
+    }
     check_reports(clock_us);
     if (++batch_events >= options.batch_events) commit_batch();
   }
 
   // --- durability ----------------------------------------------------------------------------
   void commit_batch() {
-    take_posted();
     batch_events = 0;
-    const bool work = batch_decisions > 0 || !dirty.empty() || !pending_added.empty() || !pending_released.empty() ||
+    const bool work = batch_decisions > 0 || state_entries > 0 || !pending_added.empty() || !pending_released.empty() ||
                       !responses.empty() || !new_opt_outs.empty() || !to_mark_handed.empty();
     if (!work || !opened) return;
     std::string err;
@@ -1048,7 +1325,8 @@ struct engine::impl {
     for (const auto& p : pending_added) ok = ok && store.put_pending(p, err);
     for (const auto& [campaign, event_id] : pending_released) ok = ok && store.delete_pending(campaign, event_id, err);
     bool folded = false;
-    ok = ok && store_states(folded, err);
+    std::uint64_t fold_bytes = 0;
+    ok = ok && store_states(folded, fold_bytes, err);
     for (auto& [id, b] : budgets) {
       for (const auto day : b.dirty) ok = ok && store.put_budget(id, day, b.by_day[day], err);
       b.dirty.clear();
@@ -1061,18 +1339,20 @@ struct engine::impl {
       store.rollback();
       fail(err);
       messages.clear();
+      whole_states = whole_states || state_entries > 0;
     } else {
       bump(counts.commits);
       to_mark_handed.clear();
-      if (folded) logged.clear();  // (a batch rolled back keeps the log, and so its keys)
+      if (folded) {
+        last_fold_bytes = fold_bytes;
+        whole_states = false;
+      }
     }
     decision_batch.clear();
     batch_decisions = 0;
     unhanded.clear();
-    if (!dirty.empty()) {  // store_states did not run (an earlier write failed)
-      for (const auto key : dirty) subscribers[key].dirty = false;
-      dirty.clear();
-    }
+    state_batch.clear();  // (not stored when an earlier write failed)
+    state_entries = 0;
     pending_added.clear();
     pending_released.clear();
     responses.clear();
@@ -1082,28 +1362,53 @@ struct engine::impl {
     hand_over();
   }
 
-  // The batch's changed subscribers go to the state log, one row; once the log outgrows
-  // fold_bytes, every state it holds is folded into the subscriber table instead (amortised:
-  // each logged byte is folded at most once).
-  bool store_states(bool& folded, std::string& err) {
-    if (dirty.empty()) return true;
-    state_batch.clear();
-    for (const auto key : dirty) {
-      auto& st = subscribers[key];
-      st.dirty = false;
-      encode_state(st, state_buf);
-      append_state_entry(state_batch, key, state_buf);
-      logged.push_back(key);
-    }
-    dirty.clear();
-    if (store.state_log_bytes() + state_batch.size() <= options.fold_bytes) return store.put_states(state_batch, err);
-    std::sort(logged.begin(), logged.end());
-    logged.erase(std::unique(logged.begin(), logged.end()), logged.end());
+  // The batch's changed subscribers go to the state log, one row; once the log outgrows both
+  // fold_bytes and twice the last snapshot, every stored state is written into a new snapshot
+  // instead and the log emptied.
+  bool store_states(bool& folded, std::uint64_t& fold_bytes, std::string& err) {
+    if (state_entries == 0) return true;
+    // The snapshot is every state, so a fold waits until the log holds twice what the last one
+    // wrote: the states rewritten stay at most half the bytes logged, however many subscribers
+    // there are (with a fixed 64 MiB, a shard of millions of subscribers rewrote most of them
+    // every 64 MiB). The log on disk stays within fold_bytes + twice the snapshot.
+    const std::uint64_t fold_at = std::max(options.fold_bytes, 2 * last_fold_bytes);
+    if (store.state_log_bytes() + state_batch.size() <= fold_at) return store.put_states(state_batch, err);
+    // Slot by slot (a sequential scan), each state's extra part and vectors prefetched a few
+    // slots ahead; chunks of about 1 MiB.
+    fold_bytes = 0;
+    const std::size_t slots = subscribers.slot_count();
+    std::size_t at = 0;
+    auto extra_at = [&](std::size_t i) -> const subscriber_extra* {
+      if (i >= slots || subscribers.key_at(i) == 0) return nullptr;
+      const auto& st = subscribers.value_at(i);
+      return st.stored ? st.extra.get() : nullptr;
+    };
     folded = store.fold(
-        logged,
-        [&](std::uint64_t key) -> std::string_view {
-          encode_state(subscribers[key], state_buf);
-          return state_buf;
+        [&](std::string& chunk) {
+          chunk.clear();
+          while (at < slots && chunk.size() < (1u << 20)) {
+            if (const auto* x = extra_at(at + 8)) {
+              __builtin_prefetch(x);
+              __builtin_prefetch(reinterpret_cast<const char*>(x) + 64);
+            }
+            if (const auto* x = extra_at(at + 4)) {
+              if (x->reach) __builtin_prefetch(x->reach.get());
+              if (x->history.size() > 4) __builtin_prefetch(x->history.data());
+            }
+            if (const auto* x = extra_at(at + 2); x != nullptr && x->reach) {
+              __builtin_prefetch(x->reach->contacts.data());
+              __builtin_prefetch(x->reach->global_ts.data());
+            }
+            const std::uint64_t key = subscribers.key_at(at);
+            const auto& st = subscribers.value_at(at);
+            ++at;
+            if (key == 0 || !st.stored) continue;
+            state_buf.clear();
+            encode_state(st, state_buf);
+            append_state_entry(chunk, key, state_buf);
+          }
+          fold_bytes += chunk.size();
+          return !chunk.empty();
         },
         err);
     return folded;
@@ -1135,13 +1440,17 @@ struct engine::impl {
     bool decoded = true;
     if (!store.each_subscriber(
             [&](std::uint64_t key, std::string_view blob, bool from_log) {
-              subscriber_state s;
-              if (!decode_state(blob, s)) {
-                decoded = false;
-                return;
+              if (!blob.empty() && static_cast<std::uint8_t>(blob[0]) == delta_version) {
+                if (!from_log || !apply_delta(blob, subscribers[key])) decoded = false;  // onto the one before
+              } else {
+                subscriber_state s;
+                if (!decode_state(blob, s)) {
+                  decoded = false;
+                  return;
+                }
+                subscribers[key] = std::move(s);  // a later state log entry replaces an earlier one
               }
-              subscribers[key] = std::move(s);  // a later state log entry replaces an earlier one
-              if (from_log) logged.push_back(key);
+              subscribers[key].stored = true;
             },
             err))
       return err;
@@ -1214,7 +1523,7 @@ std::string engine::open() {
 
 void engine::on_event(const event& e) noexcept {
   try {
-    _impl->process(e);
+    _impl->arrive(e);
   } catch (const std::exception& ex) {
     _impl->fail(fmt::format("event at {}: {}", e.ts_us, ex.what()));
   }
@@ -1222,6 +1531,8 @@ void engine::on_event(const event& e) noexcept {
 
 void engine::flush() noexcept {
   try {
+    _impl->drain();
+    _impl->take_posted();
     _impl->commit_batch();
   } catch (const std::exception& ex) {
     _impl->fail(ex.what());

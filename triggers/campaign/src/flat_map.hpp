@@ -28,6 +28,14 @@ class flat_map {
   }
   const Value* find(std::uint64_t key) const noexcept { return const_cast<flat_map*>(this)->find(key); }
 
+  // Starts loading the slot where a lookup of `key` begins (its home slot and the next line).
+  void prefetch(std::uint64_t key) const noexcept {
+    if (_slots.empty()) return;
+    const auto* p = reinterpret_cast<const char*>(&_slots[index_of(key)]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(slot) - 1);
+  }
+
   // The value of `key`, inserted default-constructed when absent. `key` must not be 0.
   Value& operator[](std::uint64_t key) {
     if ((_size + 1) * 4 > _slots.size() * 3) grow();
@@ -46,6 +54,11 @@ class flat_map {
     for (auto& s : _slots)
       if (s.key != 0) f(s.key, s.value);
   }
+
+  // Slot by slot, for a scan that prefetches ahead: key 0 = an empty slot.
+  std::size_t slot_count() const noexcept { return _slots.size(); }
+  std::uint64_t key_at(std::size_t i) const noexcept { return _slots[i].key; }
+  const Value& value_at(std::size_t i) const noexcept { return _slots[i].value; }
 
   std::size_t size() const noexcept { return _size; }
   std::size_t memory_bytes() const noexcept { return _slots.capacity() * sizeof(slot); }

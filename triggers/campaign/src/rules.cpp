@@ -9,6 +9,8 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <tuple>
 
 #include "bssap/campaign/engine.hpp"
 
@@ -31,8 +33,11 @@ std::optional<double> as_number(std::string_view s) {
     }
   }
   if (!digits) return std::nullopt;
-  const std::string copy(s[0] == '+' ? s.substr(1) : s);
-  return std::strtod(copy.c_str(), nullptr);
+  // from_chars rounds as strtod does, without a NUL-terminated copy (it takes no '+').
+  if (s[0] == '+') s.remove_prefix(1);
+  double v = 0;
+  if (std::from_chars(s.data(), s.data() + s.size(), v).ec == std::errc()) return v;
+  return std::strtod(std::string(s).c_str(), nullptr);  // out of range: strtod's HUGE_VAL or 0
 }
 
 struct field_name {
@@ -234,7 +239,8 @@ bool text_matches(cmp_op op, std::string_view value, std::optional<double> numbe
 }
 
 void append_int(std::string& out, std::int64_t v) {
-  fmt::format_to(std::back_inserter(out), "{}", v);
+  char buf[24];
+  out.append(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
 }
 
 }  // namespace
@@ -339,6 +345,10 @@ bool field_text(field f, std::size_t column, const event_view& v, std::string& o
 }
 
 bool compiled_condition::holds(const event_view& v) const {
+  // The value as a number only where it can matter: an operator that compares, and a value
+  // written as a number (prefixes and texts compare as text whatever the value looks like).
+  const bool numeric = op != cmp_op::prefix && op != cmp_op::not_prefix &&
+                       std::any_of(numbers.begin(), numbers.end(), [](const auto& n) { return n.has_value(); });
   if (what == field::area) {
     if (v.areas.empty()) return false;  // no location: the value is missing
     if (op == cmp_op::prefix || op == cmp_op::not_prefix) {
@@ -361,7 +371,7 @@ bool compiled_condition::holds(const event_view& v) const {
   }
   thread_local std::string value;
   if (!field_text(what, column, v, value)) return false;
-  return text_matches(op, value, as_number(value), *this);
+  return text_matches(op, value, numeric ? as_number(value) : std::nullopt, *this);
 }
 
 void render_text(const compiled_campaign& c, const event_view& v, std::string& out) {
@@ -457,11 +467,44 @@ std::shared_ptr<const rule_set> compile_rules(std::shared_ptr<const probe_config
     rules->any_sms = rules->any_sms || (def.enabled && !def.rehearsal && def.channel.type == channel_type::sms);
     rules->campaigns.push_back(std::move(c));
   }
+  // Condition ids: equal field, column, operator and values, equal id (the values' numbers and
+  // area ids follow from their texts).
+  {
+    // (a map, not a scan of those seen: thousands of campaigns compile in one pass)
+    using shape = std::tuple<field, std::size_t, cmp_op, std::vector<std::string>>;
+    std::map<shape, std::uint32_t> ids;
+    for (auto& c : rules->campaigns)
+      for (auto* list : {&c.target, &c.where})
+        for (auto& cond : *list)
+          cond.id = ids.try_emplace(shape(cond.what, cond.column, cond.op, cond.texts),
+                                    static_cast<std::uint32_t>(ids.size()))
+                        .first->second;
+    rules->distinct_conditions = static_cast<std::uint32_t>(ids.size());
+    using history_shape = std::tuple<history_condition::kind, event_type, std::uint32_t, duration_us, int>;
+    std::map<history_shape, std::uint32_t> history_ids;
+    for (auto& c : rules->campaigns)
+      for (auto& h : c.history)
+        h.id = history_ids
+                   .try_emplace(history_shape(h.def.what, h.def.type, h.def.at_least, h.def.window,
+                                              h.area ? static_cast<int>(*h.area) : -1),
+                                static_cast<std::uint32_t>(history_ids.size()))
+                   .first->second;
+    rules->distinct_history = static_cast<std::uint32_t>(history_ids.size());
+  }
   for (std::size_t i = 0; i < rules->campaigns.size(); ++i) {
-    const auto& def = *rules->campaigns[i].def;
+    const auto& c = rules->campaigns[i];
+    const auto& def = *c.def;
     for (std::size_t t = 0; t < event_type_count; ++t)
       if (def.enabled && def.triggered_by(static_cast<event_type>(t)))
         rules->by_type[t].push_back(static_cast<std::uint32_t>(i));
+    if (!def.enabled) continue;
+    auto read = [&](field f, std::size_t column) {
+      auto& cols = rules->profile_columns;
+      if (f == field::profile && std::find(cols.begin(), cols.end(), column) == cols.end()) cols.push_back(column);
+    };
+    for (const auto& cond : c.target) read(cond.what, cond.column);
+    for (const auto& cond : c.where) read(cond.what, cond.column);
+    for (const auto& p : c.text) read(p.what, p.column);
   }
   return rules;
 }

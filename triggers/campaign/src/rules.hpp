@@ -66,6 +66,9 @@ struct compiled_condition {
   std::vector<std::string> texts;
   std::vector<std::optional<double>> numbers;  // texts[i] as a decimal number, when it is one
   std::vector<area_id> area_ids;               // field::area: the values' ids (unknown: none)
+  // The same for every condition of the rule set with the same field, column, operator and
+  // values (campaigns often share targets and triggers): an event's verdict is computed once.
+  std::uint32_t id = 0;
 
   bool holds(const event_view& v) const;
 };
@@ -79,6 +82,7 @@ struct text_piece {
 struct compiled_history {
   history_condition def;
   std::optional<area_id> area;  // dwell
+  std::uint32_t id = 0;         // equal for equal conditions of the rule set (as compiled_condition::id)
 };
 
 struct compiled_campaign {
@@ -114,7 +118,10 @@ struct rule_set {
   // the few campaigns it can start, not at all of them.
   std::array<std::vector<std::uint32_t>, event_type_count> by_type;
   history_needs history;
-  std::vector<std::string> home_prefixes;  // "46000"
+  std::vector<std::string> home_prefixes;    // "46000"
+  std::vector<std::size_t> profile_columns;  // read by the enabled campaigns (prefetched per event)
+  std::uint32_t distinct_conditions = 0;     // compiled_condition::id < this
+  std::uint32_t distinct_history = 0;        // compiled_history::id < this
   bool any_sms = false;
 };
 

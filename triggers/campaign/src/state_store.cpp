@@ -14,8 +14,11 @@ namespace bssap::campaign {
 namespace {
 
 // 'format' 3: decisions and subscriber states appended per batch (format 2, a row per decision
-// and per subscriber, is refused: its tables are not read).
-constexpr const char* store_format = "3";
+// and per subscriber, is refused: its tables are not read). 4: the fold writes every state into
+// `snapshot` chunks; a format 3 store is read (its `subscribers` rows first) and marked 4 when
+// opened for writing, so that a version reading only 3 refuses it rather than miss the chunks.
+constexpr const char* store_format = "4";
+constexpr const char* upgradable_format = "3";
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS decision_batches(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
@@ -23,6 +26,7 @@ CREATE TABLE IF NOT EXISTS unhanded(campaign TEXT NOT NULL, event_id TEXT NOT NU
   data BLOB NOT NULL, PRIMARY KEY(campaign, event_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS subscribers(key INTEGER PRIMARY KEY, state BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS state_log(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshot(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS pending(campaign TEXT NOT NULL, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
   release_ts INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY(campaign, event_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS budgets(campaign TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL,
@@ -173,7 +177,7 @@ std::optional<std::string> state_store::meta_value(const char* key, std::string&
 bool state_store::check_format(std::string& error) {
   const auto format = meta_value("format", error);
   if (!format) return false;
-  if (*format != store_format) {
+  if (*format != store_format && *format != upgradable_format) {
     error = fmt::format("{}: a store of format {} (this version reads format {}); move it away to start afresh", _path,
                         format->empty() ? "2 or older" : *format, store_format);
     return false;
@@ -202,10 +206,16 @@ bool state_store::open(const std::string& path, std::size_t shard, std::size_t s
   sqlite3_busy_timeout(_db, 5000);
   // WAL + synchronous=NORMAL: a committed batch survives a process crash (kill -9); only a power
   // loss may take the last batches, which the SMPP outbox then never saw either.
-  // A large page cache and a memory map for the fold, which rewrites subscriber rows all over
-  // the B-tree (with SQLite's default 2 MiB cache every page was a pread/pwrite of its own).
-  if (!exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; "
-            "PRAGMA mmap_size=1073741824;",
+  // A 16 MiB page cache and no memory map: every write appends (batch rows, snapshot chunks),
+  // so nothing is gained by keeping pages; the 256 MiB cache and 1 GiB map that the fold into a
+  // B-tree of subscriber rows needed held most of the store resident (1.2 GiB at a million
+  // subscribers), counted against the engine's memory.
+  // 16 KiB pages for a new store (an existing one keeps its own): every big row is a blob of a
+  // batch or a snapshot chunk, tens of KiB to 1 MiB, and each page is a WAL frame, a checkpoint
+  // copy and a link of an overflow chain (bench_campaign: 4 KiB 0.75-0.81, 16 KiB 0.82-0.88,
+  // 64 KiB 0.83-0.85 M events/s; larger pages cost the small commits of a quiet probe more).
+  if (!exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; "
+            "PRAGMA mmap_size=0;",
             error))
     return false;
   // A new store gets its format; one without `format` but with the tables of format 2 is older.
@@ -219,6 +229,10 @@ bool state_store::open(const std::string& path, std::size_t shard, std::size_t s
     if (!exec(sql.c_str(), error)) return false;
   }
   if (!check_format(error)) return false;
+  {
+    const std::string sql = fmt::format("UPDATE meta SET value = '{}' WHERE key = 'format'", store_format);
+    if (!exec(sql.c_str(), error)) return false;
+  }
   const std::string layout = fmt::format("{}/{}", shard, shards);
   const auto found = meta_value("shard", error);
   if (!found) return false;
@@ -238,7 +252,7 @@ bool state_store::open(const std::string& path, std::size_t shard, std::size_t s
   _put_decisions = prepare("INSERT INTO decision_batches(data) VALUES(?1)", error);
   _put_unhanded = prepare("INSERT OR REPLACE INTO unhanded VALUES(?1, ?2, ?3, ?4)", error);
   _put_states = prepare("INSERT INTO state_log(data) VALUES(?1)", error);
-  _put_subscriber = prepare("INSERT OR REPLACE INTO subscribers VALUES(?1, ?2)", error);
+  _put_snapshot = prepare("INSERT INTO snapshot(data) VALUES(?1)", error);
   _put_pending = prepare("INSERT OR REPLACE INTO pending VALUES(?1, ?2, ?3, ?4, ?5)", error);
   _delete_pending = prepare("DELETE FROM pending WHERE campaign = ?1 AND event_id = ?2", error);
   _put_budget = prepare("INSERT OR REPLACE INTO budgets VALUES(?1, ?2, ?3)", error);
@@ -246,15 +260,15 @@ bool state_store::open(const std::string& path, std::size_t shard, std::size_t s
   _put_opt_out = prepare("INSERT OR IGNORE INTO opt_outs VALUES(?1, ?2)", error);
   _mark_handed = prepare("DELETE FROM unhanded WHERE campaign = ?1 AND event_id = ?2", error);
   return _mark_handed != nullptr && _put_opt_out != nullptr && _put_response != nullptr && _put_budget != nullptr &&
-         _delete_pending != nullptr && _put_pending != nullptr && _put_subscriber != nullptr &&
-         _put_states != nullptr && _put_unhanded != nullptr && _put_decisions != nullptr;
+         _delete_pending != nullptr && _put_pending != nullptr && _put_snapshot != nullptr && _put_states != nullptr &&
+         _put_unhanded != nullptr && _put_decisions != nullptr;
 }
 
 void state_store::close() noexcept {
-  for (auto* s : {_put_decisions, _put_unhanded, _put_states, _put_subscriber, _put_pending, _delete_pending,
-                  _put_budget, _put_response, _put_opt_out, _mark_handed})
+  for (auto* s : {_put_decisions, _put_unhanded, _put_states, _put_snapshot, _put_pending, _delete_pending, _put_budget,
+                  _put_response, _put_opt_out, _mark_handed})
     if (s != nullptr) sqlite3_finalize(s);
-  _put_decisions = _put_unhanded = _put_states = _put_subscriber = _put_pending = _delete_pending = _put_budget =
+  _put_decisions = _put_unhanded = _put_states = _put_snapshot = _put_pending = _delete_pending = _put_budget =
       _put_response = _put_opt_out = _mark_handed = nullptr;
   if (_db != nullptr) sqlite3_close(_db);
   _db = nullptr;
@@ -302,19 +316,24 @@ bool state_store::each_subscriber(const std::function<void(std::uint64_t, std::s
         return true;
       }))
     return false;
-  return each_row(_db, "SELECT data FROM state_log ORDER BY seq", _path, error, [&](sqlite3_stmt* s) {
-    blob_reader r(column_blob(s, 0));
-    while (!r.empty()) {
-      std::uint64_t key = 0;
-      std::string_view state;
-      if (!r.fixed(key) || !r.string(state)) {
-        error = fmt::format("{}: a state_log row does not decode", _path);
-        return false;
+  // Snapshot chunks and state log rows: append_state_entry encodings.
+  auto entries = [&](const char* table, bool logged) {
+    return [&, table, logged](sqlite3_stmt* s) {
+      blob_reader r(column_blob(s, 0));
+      while (!r.empty()) {
+        std::uint64_t key = 0;
+        std::string_view state;
+        if (!r.fixed(key) || !r.string(state)) {
+          error = fmt::format("{}: a {} row does not decode", _path, table);
+          return false;
+        }
+        f(key, state, logged);
       }
-      f(key, state, true);
-    }
-    return true;
-  });
+      return true;
+    };
+  };
+  return each_row(_db, "SELECT data FROM snapshot ORDER BY seq", _path, error, entries("snapshot", false)) &&
+         each_row(_db, "SELECT data FROM state_log ORDER BY seq", _path, error, entries("state_log", true));
 }
 
 bool state_store::each_pending(const std::function<void(pending_row&&)>& f, std::string& error) {
@@ -451,13 +470,13 @@ bool state_store::put_states(std::string_view batch, std::string& error) {
   return true;
 }
 
-bool state_store::fold(std::span<const std::uint64_t> keys,
-                       const std::function<std::string_view(std::uint64_t)>& state_of, std::string& error) {
-  for (const auto key : keys) {
-    const auto state = state_of(key);
-    sqlite3_bind_int64(_put_subscriber, 1, static_cast<sqlite3_int64>(key));
-    sqlite3_bind_blob(_put_subscriber, 2, state.data(), static_cast<int>(state.size()), SQLITE_STATIC);
-    if (!step_done(_db, _put_subscriber, _path, error)) return false;
+bool state_store::fold(const std::function<bool(std::string&)>& next_chunk, std::string& error) {
+  if (!exec("DELETE FROM subscribers; DELETE FROM snapshot;", error)) return false;
+  std::string chunk;
+  while (next_chunk(chunk)) {
+    if (chunk.empty()) continue;
+    sqlite3_bind_blob(_put_snapshot, 1, chunk.data(), static_cast<int>(chunk.size()), SQLITE_STATIC);
+    if (!step_done(_db, _put_snapshot, _path, error)) return false;
   }
   if (!exec("DELETE FROM state_log", error)) return false;
   _batch_folded = true;

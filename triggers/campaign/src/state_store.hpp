@@ -13,10 +13,15 @@
 //                                         line 0 = the `deferred` line, 1 = the final one
 //   unhanded(campaign, event_id, ts, data)  sent decisions whose message the channel has not taken
 //   subscribers(key, state)               per-subscriber history, contacts, processed watermark,
-//                                         as of the last fold
+//                                         as of the last fold of a format 3 store (emptied by
+//                                         the next fold)
+//   snapshot(seq, data)                   every subscriber's state as of the last fold, in
+//                                         chunks of (key, state) entries (append_state_entry)
 //   state_log(seq, data)                  states changed since the fold: (key, state) entries per
-//                                         batch, later ones replacing earlier; folded into
-//                                         `subscribers` when it outgrows fold_bytes
+//                                         batch, later ones replacing earlier (or, for an entry
+//                                         the engine marks as a delta, applied to the one
+//                                         before); folded into `snapshot` when it outgrows
+//                                         fold_bytes and twice the last snapshot
 //   pending(campaign, event_id, ts,       waiting deferrals: the event as a JSON line
 //     release_ts, event)
 //   budgets(campaign, day, count)         spent budget per local date
@@ -116,12 +121,13 @@ class state_store {
   bool put_decisions(std::string_view batch, std::span<const unhanded_row> unhanded, std::string& error);
   // A batch's changed subscribers (append_state_entry).
   bool put_states(std::string_view batch, std::string& error);
-  // Bytes in the state log since the last fold; fold writes each given state into `subscribers`
-  // (keys ascending: one pass over the B-tree) and empties the log. The caller passes every key
-  // the log holds.
+  // Bytes in the state log since the last fold; fold replaces the snapshot (and any format 3
+  // subscriber rows) with the chunks next_chunk fills (append_state_entry encodings of every
+  // subscriber's state; false when there are no more) and empties the log. Chunks are written
+  // as they come: a snapshot of tens of millions of states is never in memory whole, and no
+  // row per subscriber is rewritten at a random place in a B-tree.
   std::uint64_t state_log_bytes() const noexcept { return _state_log_bytes; }
-  bool fold(std::span<const std::uint64_t> keys, const std::function<std::string_view(std::uint64_t)>& state_of,
-            std::string& error);
+  bool fold(const std::function<bool(std::string& chunk)>& next_chunk, std::string& error);
   bool put_pending(const pending_row& p, std::string& error);
   bool delete_pending(std::string_view campaign, std::string_view event_id, std::string& error);
   bool put_budget(std::string_view campaign, std::int32_t day, std::uint64_t count, std::string& error);
@@ -141,7 +147,7 @@ class state_store {
   sqlite3_stmt* _put_decisions = nullptr;
   sqlite3_stmt* _put_unhanded = nullptr;
   sqlite3_stmt* _put_states = nullptr;
-  sqlite3_stmt* _put_subscriber = nullptr;
+  sqlite3_stmt* _put_snapshot = nullptr;
   sqlite3_stmt* _put_pending = nullptr;
   sqlite3_stmt* _delete_pending = nullptr;
   sqlite3_stmt* _put_budget = nullptr;

@@ -215,6 +215,22 @@ std::optional<row_id> profile_table::find_imsi(std::string_view imsi) const noex
   return _impl->imsi_index.find(_impl->imsi, *key);
 }
 
+void profile_table::prefetch_imsi(std::string_view imsi, int stage,
+                                  std::span<const std::size_t> columns) const noexcept {
+  const auto key = detail::pack_digits(imsi, 6, 15, false);
+  if (!key) return;
+  const impl& t = *_impl;
+  if (stage == 0) {
+    t.imsi_index.prefetch(*key);
+    return;
+  }
+  const auto row = t.imsi_index.first_row(*key);
+  if (!row || *row >= t.imsi.size()) return;
+  __builtin_prefetch(&t.imsi[*row]);
+  for (const auto c : columns)
+    if (c < t.coded.size()) t.coded[c].prefetch(*row);
+}
+
 std::optional<row_id> profile_table::find_msisdn(std::string_view msisdn) const noexcept {
   const auto key = detail::pack_digits(msisdn, 1, 15, true);
   if (!key) return std::nullopt;

@@ -168,11 +168,14 @@ class engine final : public shard_consumer {
   // over decisions that were committed but not handed over before a crash. Error text or "".
   std::string open();
 
-  // shard_consumer: runs in the shard's worker thread.
+  // shard_consumer: runs in the shard's worker thread. An event is decided a few events after
+  // it arrives (its state is prefetched meanwhile), in arrival order; flush() decides the ones
+  // still waiting first, so counters() and the decision log cover every event only after it.
   void on_event(const event& e) noexcept override;
   void flush() noexcept override;  // commit the batch, hand messages over, write decision lines
 
-  // Thread-safe: applied by the worker before its next event.
+  // Thread-safe: applied by the worker between two events, after every event that arrived
+  // before it (or at the next flush).
   void reload(engine_inputs inputs);
   void post_reply(reply r);
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,10 @@ class profile_table {
   std::optional<std::size_t> column(std::string_view name) const noexcept;
   std::optional<row_id> find_imsi(std::string_view imsi) const noexcept;
   std::optional<row_id> find_msisdn(std::string_view msisdn) const noexcept;
+  // Prefetching for a find_imsi and value() calls a few events later: `stage` 0 starts loading
+  // the index slot; 1, once that is in cache, the row's IMSI and the values of `columns`. Hints
+  // only: nothing is read that find_imsi does not read, and nothing changes.
+  void prefetch_imsi(std::string_view imsi, int stage, std::span<const std::size_t> columns) const noexcept;
   // The value of a column in a row as written (quotes removed); "" when empty / missing.
   // Views live as long as the table, except for the imsi and msisdn columns, which are stored
   // as numbers: their text is written into a per-thread ring of 16 buffers, so such a view stays
