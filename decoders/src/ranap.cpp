@@ -3,6 +3,8 @@
 // determinants), 10.5 (constrained whole numbers), 22 (CHOICE), 10.2 (open types).
 #include "bssap/decoders/ranap.hpp"
 
+#include "aper.hpp"
+
 namespace bssap::dec {
 
 namespace {
@@ -54,23 +56,7 @@ decode_error decode_imsi(byte_cursor ie, ranap_message& out) noexcept {
   return decode_error::none;
 }
 
-// X.691 10.9.3.5-10.9.3.8: an aligned length determinant, single octet (< 128) or two octets
-// (10xxxxxx xxxxxxxx, < 16K). Fragmented lengths (11xxxxxx) are not used by these messages.
-decode_error length_determinant(byte_cursor& c, std::size_t& length) noexcept {
-  std::uint8_t first = 0;
-  if (!c.u8(first)) return decode_error::truncated;
-  if ((first & 0x80) == 0) {
-    length = first;
-    return decode_error::none;
-  }
-  if ((first & 0xC0) == 0x80) {
-    std::uint8_t second = 0;
-    if (!c.u8(second)) return decode_error::truncated;
-    length = static_cast<std::size_t>((first & 0x3F) << 8 | second);
-    return decode_error::none;
-  }
-  return decode_error::unsupported;
-}
+using aper::length_determinant;
 
 decode_error decode(bytes pdu, ranap_message& out) noexcept {
   byte_cursor c(pdu);

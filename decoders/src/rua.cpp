@@ -3,6 +3,7 @@
 // octet, the IE count (16 bits) and each IE as id (16), criticality (octet), open-type length.
 #include "bssap/decoders/rua.hpp"
 
+#include "aper.hpp"
 #include "bssap/decoders/cursor.hpp"
 #include "bssap/decoders/dispatch.hpp"
 
@@ -16,22 +17,7 @@ constexpr std::uint16_t id_cn_domain_indicator = 7;
 constexpr std::uint8_t proc_connect = 1, proc_direct_transfer = 2, proc_disconnect = 3,
                        proc_connectionless_transfer = 4;
 
-// X.691 10.9.3.5-10.9.3.8: one octet (< 128) or two (10xxxxxx, < 16K); fragments unsupported.
-decode_error length_determinant(byte_cursor& c, std::size_t& length) noexcept {
-  std::uint8_t first = 0;
-  if (!c.u8(first)) return decode_error::truncated;
-  if ((first & 0x80) == 0) {
-    length = first;
-    return decode_error::none;
-  }
-  if ((first & 0xC0) == 0x80) {
-    std::uint8_t second = 0;
-    if (!c.u8(second)) return decode_error::truncated;
-    length = static_cast<std::size_t>((first & 0x3F) << 8 | second);
-    return decode_error::none;
-  }
-  return decode_error::unsupported;
-}
+using aper::length_determinant;
 
 decode_error decode(bytes pdu, sccp_message& out, bool& ps_domain) noexcept {
   byte_cursor c(pdu);
