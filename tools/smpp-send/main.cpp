@@ -234,6 +234,8 @@ int main(int argc, char** argv) {
       {"unmatched_receipts", m.unmatched_receipts},
       {"mo", m.mo},
       {"reconnects", m.reconnects},
+      {"resent_unanswered", m.resent_unanswered},
+      {"recovered_from_outbox", m.recovered_from_outbox},
       {"latency_p50_us", m.latency_p50_us},
       {"latency_p99_us", m.latency_p99_us},
       {"outbox", {{"pending", n.pending}, {"submitted", n.submitted}, {"final", n.final}, {"failed", n.failed}}},

@@ -7,6 +7,8 @@
 // capture again sends nothing; two runs with empty state give byte-identical decision logs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -119,9 +121,24 @@ TEST_CASE("SIGKILL at random points of a replay: the SMSC gets the uninterrupted
     p.signal(SIGKILL);
     CHECK(p.wait(10s) == 128 + SIGKILL);
   }
+  // The last run prints its summary: the SMSC's resent copies since it started are parts it
+  // counted as recovered from the outbox or resent unanswered.
+  const std::size_t dups_before_final = parts_at(stub_b.out, true);
   {
-    t::child p(probe_argv(wb, "", (wb.dir / "decisions-final.jsonl").string()), wb.dir / "out", wb.dir / "err");
+    auto argv = probe_argv(wb, "", (wb.dir / "decisions-final.jsonl").string());
+    argv.erase(std::find(argv.begin(), argv.end(), std::string("--no-summary")));
+    t::child p(argv, wb.dir / "out", wb.dir / "err-final");
     REQUIRE(p.wait(120s) == 0);
+  }
+  {
+    const std::string err = t::slurp(wb.dir / "err-final");
+    const auto at = err.find(" parts resent unanswered, ");
+    REQUIRE(at != std::string::npos);
+    const auto begin = err.rfind(' ', at - 1) + 1;
+    const std::size_t resent = std::stoul(err.substr(begin, at - begin));
+    const std::size_t recovered = std::stoul(err.substr(at + std::strlen(" parts resent unanswered, ")));
+    INFO("final run: " << recovered << " recovered, " << resent << " resent unanswered");
+    CHECK(parts_at(stub_b.out, true) - dups_before_final <= recovered + resent);
   }
   const auto got = messages_at(stub_b.out);
   std::vector<std::string> missing, extra;

@@ -444,8 +444,11 @@ std::string runtime::summary() const {
       t.responses, t.orders, t.opt_outs, t.handed_over, t.hand_over_failures, t.reports, t.alarms);
   if (_impl->sms || _impl->final_metrics) {
     const auto mtr = _impl->sms ? _impl->sms->metrics() : *_impl->final_metrics;
-    s += fmt::format("; smpp: {} accepted, {} acknowledged, {} failed, {} delivered, {} replies", mtr.accepted,
-                     mtr.acknowledged, mtr.failed, mtr.delivered, mtr.mo);
+    s += fmt::format(
+        "; smpp: {} accepted, {} acknowledged, {} failed, {} delivered, {} replies; {} parts resent unanswered, {} "
+        "recovered from the outbox (the SMSC may have seen these twice)",
+        mtr.accepted, mtr.acknowledged, mtr.failed, mtr.delivered, mtr.mo, mtr.resent_unanswered,
+        mtr.recovered_from_outbox);
   }
   if (t.store_errors > 0) s += fmt::format("\ncampaigns: {} store errors", t.store_errors);
   return s;

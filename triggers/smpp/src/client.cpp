@@ -338,7 +338,8 @@ struct client::impl {
   std::function<void(log_level, std::string_view)> log_cb;
 
   std::atomic<std::uint64_t> accepted{0}, submitted{0}, acknowledged{0}, failed{0}, retried{0}, throttled{0},
-      delivered{0}, unmatched{0}, mo{0}, in_flight{0}, reconnects{0}, bind_failures{0}, nacks{0};
+      delivered{0}, unmatched{0}, mo{0}, in_flight{0}, reconnects{0}, bind_failures{0}, nacks{0}, resent_unanswered{0},
+      recovered{0};
   std::atomic<int> bound_sessions{0};
   std::atomic<bool> creds_rejected{false};
   latency_histogram latency;
@@ -531,6 +532,7 @@ class session {
     jobs.reserve(v.size());
     for (auto& [seq, f] : v) jobs.push_back(std::move(f.job));
     _c.retried.fetch_add(jobs.size());
+    _c.resent_unanswered.fetch_add(jobs.size());
     _c.in_flight.fetch_sub(jobs.size());
     _inflight.clear();
     _c.queue.push_front(std::move(jobs));
@@ -969,6 +971,7 @@ std::string client::open() {
   }
   if (!jobs.empty())
     c.log(log_level::info, fmt::format("outbox: {} unacknowledged part(s) from a previous run queued", jobs.size()));
+  c.recovered.fetch_add(jobs.size());
   c.queue.push_back(std::move(jobs));
   return {};
 }
@@ -1047,6 +1050,8 @@ metrics_snapshot client::metrics() const {
   m.reconnects = c.reconnects.load();
   m.bind_failures = c.bind_failures.load();
   m.generic_nacks_sent = c.nacks.load();
+  m.resent_unanswered = c.resent_unanswered.load();
+  m.recovered_from_outbox = c.recovered.load();
   {
     std::lock_guard lock(c.misc_mutex);
     m.failed_by_status.assign(c.failed_by_status.begin(), c.failed_by_status.end());

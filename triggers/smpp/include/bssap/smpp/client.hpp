@@ -108,6 +108,12 @@ struct metrics_snapshot {
   std::uint64_t reconnects = 0;
   std::uint64_t bind_failures = 0;
   std::uint64_t generic_nacks_sent = 0;
+  // The parts the SMSC may see twice (SMPP 3.4 cannot tell whether it took a submit_sm that got
+  // no response): sent again after the link dropped or a response was overdue, and, at start,
+  // the parts a previous run left unacknowledged (those it had written but not seen answered are
+  // among them; the outbox does not record which were written).
+  std::uint64_t resent_unanswered = 0;
+  std::uint64_t recovered_from_outbox = 0;
   std::vector<std::pair<std::uint32_t, std::uint64_t>> failed_by_status;
   double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;  // event -> submit_sm_resp
   std::uint64_t latency_samples = 0;
