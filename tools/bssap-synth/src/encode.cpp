@@ -53,14 +53,25 @@ std::string_view imsi_of(const world_view& w, std::uint32_t sub) {
 }
 
 // CGI cell identifier value (TS 48.008 3.2.2.17, discriminator 0000).
-void put_cell_id_ie(wbuf& out, const world_view& w, std::uint32_t cell) {
-  const auto& c = w.net->cells[cell];
+void put_cell_id_ie(wbuf& out, const world_view& w, std::uint16_t lac, std::uint16_t ci) {
   out.u8(bssmap::iei_cell_id);
   out.u8(8);
   out.u8(0x00);
   put_plmn(out, own_mcc(w), own_mnc(w));
-  out.be16(c.lac);
-  out.be16(c.ci);
+  out.be16(lac);
+  out.be16(ci);
+}
+void put_cell_id_ie(wbuf& out, const world_view& w, std::uint32_t cell) {
+  put_cell_id_ie(out, w, w.net->cells[cell].lac, w.net->cells[cell].ci);
+}
+
+// Channel Type (3.2.2.11): speech, full-rate TCH, GSM FR (the only channel calls use here).
+void put_speech_channel_type(wbuf& out) {
+  out.u8(bssmap::iei_channel_type);
+  out.u8(3);
+  out.u8(0x01);  // speech
+  out.u8(0x08);  // TCH/F
+  out.u8(0x01);  // GSM FR
 }
 
 void put_lai(wbuf& out, const world_view& w, std::uint8_t plmn_index, std::uint16_t lac) {
@@ -596,11 +607,7 @@ void put_bssap(wbuf& out, const msg& m, const conn_ctx& c, const world_view& w) 
       break;
     case mk::assign_req:  // 3.2.1.1: channel type (speech, TCH/F, FR1), CIC
       at = begin_bssmap(out, bssmap::assignment_request);
-      out.u8(bssmap::iei_channel_type);
-      out.u8(3);
-      out.u8(0x01);
-      out.u8(0x08);
-      out.u8(0x01);
+      put_speech_channel_type(out);
       out.u8(bssmap::iei_cic);
       out.be16(static_cast<unsigned>((c.msc_ref % 30 + 1) | ((c.bsc + 1) << 5)));
       break;
@@ -645,23 +652,14 @@ void put_bssap(wbuf& out, const msg& m, const conn_ctx& c, const world_view& w) 
       out.u8(bssmap::iei_cause);
       out.u8(1);
       out.u8(bssmap::cause_better_cell);
-      out.u8(bssmap::iei_cell_id);
-      out.u8(8);
-      out.u8(0x00);
-      put_plmn(out, own_mcc(w), own_mnc(w));
-      out.be16(m.lac);
-      out.be16(m.ci);
+      put_cell_id_ie(out, w, m.lac, m.ci);
       out.u8(bssmap::iei_chosen_channel);
       out.u8(0x98);
       break;
     }
     case mk::ho_request: {  // 3.2.1.8: channel type, encryption, classmark 2, serving and target cells
       at = begin_bssmap(out, bssmap::handover_request);
-      out.u8(bssmap::iei_channel_type);
-      out.u8(3);
-      out.u8(0x01);  // speech
-      out.u8(0x08);  // TCH/F
-      out.u8(0x01);  // GSM FR
+      put_speech_channel_type(out);
       out.u8(bssmap::iei_encryption_info);
       out.u8(1);
       out.u8(0x01);  // no encryption permitted only: no key
@@ -670,18 +668,9 @@ void put_bssap(wbuf& out, const msg& m, const conn_ctx& c, const world_view& w) 
       out.u8(0x33);
       out.u8(0x19);
       out.u8(0xA2);
-      out.u8(bssmap::iei_cell_id);  // serving (the old cell: LAC and CI in `num`)
-      out.u8(8);
-      out.u8(0x00);
-      put_plmn(out, own_mcc(w), own_mnc(w));
-      out.be16(static_cast<unsigned>(m.num >> 16) & 0xFFFF);
-      out.be16(static_cast<unsigned>(m.num) & 0xFFFF);
-      out.u8(bssmap::iei_cell_id);  // target
-      out.u8(8);
-      out.u8(0x00);
-      put_plmn(out, own_mcc(w), own_mnc(w));
-      out.be16(m.lac);
-      out.be16(m.ci);
+      // Serving (the old cell: LAC and CI in `num`), then target.
+      put_cell_id_ie(out, w, static_cast<std::uint16_t>(m.num >> 16), static_cast<std::uint16_t>(m.num));
+      put_cell_id_ie(out, w, m.lac, m.ci);
       if ((m.flags & mf_old_leg) != 0) {  // with the IMSI (3.2.2.6)
         out.u8(bssmap::iei_imsi);
         const std::size_t l = out.len_mark();
@@ -790,9 +779,10 @@ void encode_sccp(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out
   const std::uint32_t src = m.d == dir::up ? c.bsc_ref : c.msc_ref;
   const std::uint32_t dst = m.d == dir::up ? c.msc_ref : c.bsc_ref;
   switch (m.kind) {
-    case mk::cr: {  // Q.713 4.2: class 2, called party (SSN 254), optional Data
+    case mk::cr:            // Q.713 4.2: class 2, called party (SSN 254), optional Data
+    case mk::ho_request: {  // the same from the MSC, opening the target BSC's connection
       out.u8(sccp_cr);
-      out.le24(c.bsc_ref);
+      out.le24(m.kind == mk::cr ? c.bsc_ref : c.msc_ref);
       out.u8(0x02);
       out.u8(2);  // pointer to called party address
       out.u8(4);  // pointer to the optional part (after the 3-octet called party address)
@@ -811,20 +801,6 @@ void encode_sccp(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out
       out.u8(0x02);
       out.u8(0x00);
       return;
-    case mk::ho_request: {  // 4.2: the MSC opens the target BSC's connection
-      out.u8(sccp_cr);
-      out.le24(c.msc_ref);
-      out.u8(0x02);
-      out.u8(2);
-      out.u8(4);
-      put_called_ssn(out);
-      out.u8(0x0F);
-      const std::size_t l = out.len_mark();
-      put_bssap(out, m, c, w);
-      out.patch_len(l);
-      out.u8(0x00);
-      return;
-    }
     case mk::ho_request_ack: {  // 4.3: the target BSC confirms it, with Data
       out.u8(sccp_cc);
       out.le24(c.msc_ref);
