@@ -56,47 +56,21 @@ decode_error decode_imsi(byte_cursor ie, ranap_message& out) noexcept {
   return decode_error::none;
 }
 
-using aper::length_determinant;
-
 decode_error decode(bytes pdu, ranap_message& out) noexcept {
-  byte_cursor c(pdu);
-  std::uint8_t choice = 0;
-  if (!c.u8(choice)) return decode_error::truncated;
-  // RANAP-PDU ::= CHOICE {...,...}: extension bit, then a 2-bit index, padded to the octet.
-  if ((choice & 0x80) != 0) return decode_error::unsupported;
-  out.kind = static_cast<ranap_pdu_kind>(choice >> 5 & 0x03);
-  // procedureCode INTEGER (0..255): one aligned octet; criticality: 2 bits padded.
-  std::uint8_t criticality = 0;
-  if (!c.u8(out.procedure_code) || !c.u8(criticality)) return decode_error::truncated;
-  std::size_t value_length = 0;
-  if (const decode_error e = length_determinant(c, value_length); e != decode_error::none) return e;
-  byte_cursor value;
-  if (!c.sub(value_length, value)) return decode_error::bad_length;
+  aper::elementary_pdu p;
+  if (const decode_error e = aper::read_pdu(pdu, p); e != decode_error::none) return e;
+  out.kind = static_cast<ranap_pdu_kind>(p.kind);
+  out.procedure_code = p.procedure_code;
   if (out.kind != ranap_pdu_kind::initiating) return decode_error::none;
-  // SEQUENCE { protocolIEs, protocolExtensions OPTIONAL, ... }: preamble bits in one octet, then
-  // the container's IE count as a 16-bit constrained number (0..65535).
-  std::uint8_t preamble = 0;
-  std::uint16_t count = 0;
-  if (!value.u8(preamble) || !value.be16(count)) return decode_error::truncated;
-  for (std::uint16_t i = 0; i < count; ++i) {
-    std::uint16_t id = 0;
-    std::uint8_t ie_criticality = 0;
-    if (!value.be16(id) || !value.u8(ie_criticality)) return decode_error::truncated;
-    std::size_t ie_length = 0;
-    if (const decode_error e = length_determinant(value, ie_length); e != decode_error::none) return e;
-    byte_cursor ie;
-    if (!value.sub(ie_length, ie)) return decode_error::bad_length;
-    if (id == id_permanent_nas_ue_id && !out.has_imsi) {
-      if (const decode_error e = decode_imsi(ie, out); e != decode_error::none) return e;
-      continue;
-    }
+  return aper::for_each_protocol_ie(p.value, [&out](std::uint16_t id, byte_cursor& ie) noexcept {
+    if (id == id_permanent_nas_ue_id && !out.has_imsi) return decode_imsi(ie, out);
     if (id == id_cn_domain_indicator) {
       // CN-DomainIndicator ::= ENUMERATED { cs-domain, ps-domain }: one bit, padded.
       std::uint8_t domain = 0;
       if (!ie.u8(domain)) return decode_error::truncated;
       out.has_domain = true;
       out.ps_domain = (domain & 0x80) != 0;
-      continue;
+      return decode_error::none;
     }
     if (id == id_temporary_ue_id && !out.has_temporary_id) {
       // TemporaryUE-ID ::= CHOICE { tMSI TMSI, p-TMSI P-TMSI, ... }: extension bit and 1-bit
@@ -104,33 +78,28 @@ decode_error decode(bytes pdu, ranap_message& out) noexcept {
       std::uint8_t choice = 0;
       std::uint32_t v = 0;
       if (!ie.u8(choice) || !ie.be32(v)) return decode_error::truncated;
-      if ((choice & 0x80) != 0) continue;  // an extension alternative
+      if ((choice & 0x80) != 0) return decode_error::none;  // an extension alternative
       out.has_temporary_id = true;
       out.temporary_id_is_ptmsi = (choice & 0x40) != 0;
       out.temporary_id = v;
-      continue;
+      return decode_error::none;
     }
     if (id == id_lai && !out.has_lai) {
-      if (const decode_error e = decode_area(ie, false, out.lai.plmn, out.lai.lac, nullptr); e != decode_error::none)
-        return e;
-      out.has_lai = true;
-      continue;
+      const decode_error e = decode_area(ie, false, out.lai.plmn, out.lai.lac, nullptr);
+      out.has_lai = e == decode_error::none;
+      return e;
     }
     if (id == id_sai && !out.has_sai) {
-      if (const decode_error e = decode_area(ie, true, out.sai.plmn, out.sai.lac, &out.sai.sac);
-          e != decode_error::none)
-        return e;
-      out.has_sai = true;
-      continue;
+      const decode_error e = decode_area(ie, true, out.sai.plmn, out.sai.lac, &out.sai.sac);
+      out.has_sai = e == decode_error::none;
+      return e;
     }
-    if (id != id_nas_pdu || out.has_nas_pdu) continue;
+    if (id != id_nas_pdu || out.has_nas_pdu) return decode_error::none;
     // NAS-PDU ::= OCTET STRING: its own length determinant inside the open type.
-    std::size_t nas_length = 0;
-    if (const decode_error e = length_determinant(ie, nas_length); e != decode_error::none) return e;
-    if (!ie.take(nas_length, out.nas_pdu)) return decode_error::bad_length;
-    out.has_nas_pdu = true;
-  }
-  return decode_error::none;
+    const decode_error e = aper::octet_string(ie, out.nas_pdu);
+    out.has_nas_pdu = e == decode_error::none;
+    return e;
+  });
 }
 
 }  // namespace

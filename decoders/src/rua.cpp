@@ -17,56 +17,38 @@ constexpr std::uint16_t id_cn_domain_indicator = 7;
 constexpr std::uint8_t proc_connect = 1, proc_direct_transfer = 2, proc_disconnect = 3,
                        proc_connectionless_transfer = 4;
 
-using aper::length_determinant;
-
 decode_error decode(bytes pdu, sccp_message& out, bool& ps_domain) noexcept {
-  byte_cursor c(pdu);
-  std::uint8_t choice = 0, procedure = 0, criticality = 0;
-  if (!c.u8(choice) || !c.u8(procedure) || !c.u8(criticality)) return decode_error::truncated;
-  if ((choice & 0x80) != 0) return decode_error::unsupported;
-  std::size_t value_length = 0;
-  if (const decode_error e = length_determinant(c, value_length); e != decode_error::none) return e;
-  byte_cursor value;
-  if (!c.sub(value_length, value)) return decode_error::bad_length;
-  std::uint8_t preamble = 0;
-  std::uint16_t count = 0;
-  if (!value.u8(preamble) || !value.be16(count)) return decode_error::truncated;
+  aper::elementary_pdu p;
+  if (const decode_error e = aper::read_pdu(pdu, p); e != decode_error::none) return e;
+  const std::uint8_t procedure = p.procedure_code;
   bool has_context = false;
   std::uint32_t context = 0;
   ps_domain = false;
-  for (std::uint16_t i = 0; i < count; ++i) {
-    std::uint16_t id = 0;
-    std::uint8_t ie_criticality = 0;
-    if (!value.be16(id) || !value.u8(ie_criticality)) return decode_error::truncated;
-    std::size_t ie_length = 0;
-    if (const decode_error e = length_determinant(value, ie_length); e != decode_error::none) return e;
-    byte_cursor ie;
-    if (!value.sub(ie_length, ie)) return decode_error::bad_length;
+  const decode_error ies = aper::for_each_protocol_ie(p.value, [&](std::uint16_t id, byte_cursor& ie) noexcept {
     switch (id) {
       case id_context_id: {  // BIT STRING (SIZE (24)): three aligned octets
         std::uint8_t a = 0, b = 0, d = 0;
         if (!ie.u8(a) || !ie.u8(b) || !ie.u8(d)) return decode_error::truncated;
         has_context = true;
         context = std::uint32_t{a} << 16 | std::uint32_t{b} << 8 | d;
-        break;
+        return decode_error::none;
       }
       case id_cn_domain_indicator: {  // ENUMERATED { cs-domain, ps-domain }: one bit
         std::uint8_t domain = 0;
         if (!ie.u8(domain)) return decode_error::truncated;
         ps_domain = (domain & 0x80) != 0;
-        break;
+        return decode_error::none;
       }
       case id_ranap_message: {  // OCTET STRING: its own length determinant
-        std::size_t n = 0;
-        if (const decode_error e = length_determinant(ie, n); e != decode_error::none) return e;
-        if (!ie.take(n, out.data)) return decode_error::bad_length;
-        out.has_data = true;
-        break;
+        const decode_error e = aper::octet_string(ie, out.data);
+        out.has_data = e == decode_error::none;
+        return e;
       }
       default:
-        break;  // Establishment-Cause, IntraDomainNasNodeSelector, Cause, CSG membership...
+        return decode_error::none;  // Establishment-Cause, IntraDomainNasNodeSelector, Cause...
     }
-  }
+  });
+  if (ies != decode_error::none) return ies;
   switch (procedure) {
     case proc_connect:
       out.type = sccp_msg_type::cr;
