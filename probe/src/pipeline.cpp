@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "bssap/decoders/hash.hpp"
@@ -57,46 +58,20 @@ a_record tick_record(std::uint64_t seq, std::int64_t ts_us = 0) noexcept {
   return r;
 }
 
-// An SCCP unit as it travels in a packet_ring (ring_item::unit): these fields, then the SCCP
-// octets; the header's ts_us and seq are the unit's.
-struct unit_meta {
-  std::uint64_t flow_id = 0;
-  std::uint32_t opc = 0, dpc = 0;
-  std::uint8_t kind = 0, direction = 0, si = 0, ni = 0, sls = 0, mp = 0;
-  std::uint8_t reserved[2]{};
-};
-static_assert(sizeof(unit_meta) == 24);
+// An SCCP unit as it travels in a packet_ring (ring_item::unit): the sccp_unit itself (its
+// `sccp` span pointing at the sender's buffer, replaced on reading), then the SCCP octets. Copied
+// whole, so that a field added to sccp_unit travels without a list here to keep in step.
+static_assert(std::is_trivially_copyable_v<dec::sccp_unit>);
 
 bool push_unit(packet_ring& ring, const dec::sccp_unit& u, std::uint64_t seq) noexcept {
-  unit_meta m;
-  m.flow_id = u.flow_id;
-  m.opc = u.opc;
-  m.dpc = u.dpc;
-  m.kind = static_cast<std::uint8_t>(u.kind);
-  m.direction = u.direction;
-  m.si = u.si;
-  m.ni = u.ni;
-  m.sls = u.sls;
-  m.mp = u.mp;
-  return ring.try_push(ring_item::unit, 0, seq, u.ts_us, std::as_bytes(std::span{&m, 1}), u.sccp);
+  return ring.try_push(ring_item::unit, 0, seq, u.ts_us, std::as_bytes(std::span{&u, 1}), u.sccp);
 }
 
 dec::sccp_unit unit_of(const ring_header& h) noexcept {
   const auto data = h.data();
-  unit_meta m;
-  std::memcpy(&m, data.data(), sizeof m);
   dec::sccp_unit u;
-  u.ts_us = h.ts_us;
-  u.kind = static_cast<dec::transport>(m.kind);
-  u.flow_id = m.flow_id;
-  u.direction = m.direction;
-  u.opc = m.opc;
-  u.dpc = m.dpc;
-  u.si = m.si;
-  u.ni = m.ni;
-  u.sls = m.sls;
-  u.mp = m.mp;
-  u.sccp = data.subspan(sizeof m);
+  std::memcpy(&u, data.data(), sizeof u);
+  u.sccp = data.subspan(sizeof u);
   return u;
 }
 
