@@ -363,6 +363,21 @@ void split_by_address(const fs::path& in, const std::array<std::uint8_t, 4>& add
            (std::memcmp(f.data() + 26, address.data(), 4) == 0 || std::memcmp(f.data() + 30, address.data(), 4) == 0);
   });
 }
+// Runs `bssap-probe dpdk` with DIR/a.pcap and DIR/b.pcap as the two RX queues of one net_pcap
+// vdev, an lcore each (main + two, on the CPUs there are), events to DIR/dpdk.jsonl; returns its
+// stderr (the summary). A failed run fails the test with that stderr.
+std::string run_dpdk_on_two_queues(const fs::path& dir, const std::string& file_prefix) {
+  const std::string lcores = std::thread::hardware_concurrency() >= 2 ? "0@0,1@1,2@1" : "0@0,1@0,2@0";
+  const int rc = run(probe_bin() + " dpdk --no-huge --no-pci -m 256 --log-level=1 --lcores=" + lcores +
+                     " --file-prefix=" + file_prefix + "-" + std::to_string(::getpid()) + " --vdev=net_pcap0,rx_pcap=" +
+                     (dir / "a.pcap").string() + ",rx_pcap=" + (dir / "b.pcap").string() + " -- " + home +
+                     " --idle-exit 1 --events " + (dir / "dpdk.jsonl").string() + " 2>" + (dir / "dpdk.err").string());
+  std::ifstream err_in(dir / "dpdk.err");
+  std::stringstream err;
+  err << err_in.rdbuf();
+  if (rc != 0) FAIL("bssap-probe dpdk failed: " << err.str());
+  return err.str();
+}
 }  // namespace
 
 TEST_CASE("dpdk with one lcore per RX queue (two net_pcap files, one per association group) merges to replay's events",
@@ -380,19 +395,10 @@ TEST_CASE("dpdk with one lcore per RX queue (two net_pcap files, one per associa
   REQUIRE(fs::file_size(dir / "b.pcap") > 24);
   REQUIRE(run(probe_bin() + " replay " + pcap.string() + " --no-summary " + home + " --events " +
               (dir / "replay.jsonl").string()) == 0);
-  // Three lcores (main + one per queue) on the CPUs there are.
-  const std::string lcores = std::thread::hardware_concurrency() >= 2 ? "0@0,1@1,2@1" : "0@0,1@0,2@0";
-  const int rc = run(probe_bin() + " dpdk --no-huge --no-pci -m 256 --log-level=1 --lcores=" + lcores +
-                     " --file-prefix=bssap-e2e2-" + std::to_string(::getpid()) + " --vdev=net_pcap0,rx_pcap=" +
-                     (dir / "a.pcap").string() + ",rx_pcap=" + (dir / "b.pcap").string() + " -- " + home +
-                     " --idle-exit 1 --events " + (dir / "dpdk.jsonl").string() + " 2>" + (dir / "dpdk.err").string());
-  std::ifstream err_in(dir / "dpdk.err");
-  std::stringstream err;
-  err << err_in.rdbuf();
-  if (rc != 0) FAIL("bssap-probe dpdk failed: " << err.str());
+  const std::string err = run_dpdk_on_two_queues(dir, "bssap-e2e2");
   // The summary shows the shape: two lcores, nothing dropped.
-  CHECK(err.str().find("rx_lcores                            2") != std::string::npos);
-  CHECK(err.str().find("queue_drops                          0") != std::string::npos);
+  CHECK(err.find("rx_lcores                            2") != std::string::npos);
+  CHECK(err.find("queue_drops                          0") != std::string::npos);
   require_equal(dir / "dpdk.jsonl", dir / "replay.jsonl", 300);
   require_equal(dir / "dpdk.jsonl", truth, 300);
   fs::remove_all(dir);
@@ -417,17 +423,9 @@ TEST_CASE("dpdk with one lcore per RX queue, the associations of one linkset on 
   });
   REQUIRE(fs::file_size(dir / "a.pcap") > 24);
   REQUIRE(fs::file_size(dir / "b.pcap") > 24);
-  const std::string lcores = std::thread::hardware_concurrency() >= 2 ? "0@0,1@1,2@1" : "0@0,1@0,2@0";
-  const int rc = run(probe_bin() + " dpdk --no-huge --no-pci -m 256 --log-level=1 --lcores=" + lcores +
-                     " --file-prefix=bssap-e2e3-" + std::to_string(::getpid()) + " --vdev=net_pcap0,rx_pcap=" +
-                     (dir / "a.pcap").string() + ",rx_pcap=" + (dir / "b.pcap").string() + " -- " + home +
-                     " --idle-exit 1 --events " + (dir / "dpdk.jsonl").string() + " 2>" + (dir / "dpdk.err").string());
-  std::ifstream err_in(dir / "dpdk.err");
-  std::stringstream err;
-  err << err_in.rdbuf();
-  if (rc != 0) FAIL("bssap-probe dpdk failed: " << err.str());
-  CHECK(err.str().find("rx_lcores                            2") != std::string::npos);
-  CHECK(err.str().find("unknown_connection") == std::string::npos);
+  const std::string err = run_dpdk_on_two_queues(dir, "bssap-e2e3");
+  CHECK(err.find("rx_lcores                            2") != std::string::npos);
+  CHECK(err.find("unknown_connection") == std::string::npos);
   require_equal(dir / "dpdk.jsonl", truth, 300);
   fs::remove_all(dir);
 }
