@@ -293,13 +293,23 @@ struct packet_stack::impl {
     sink(u);
   }
 
+  // Whether the frame being decoded was cut by the capture's snaplen (see packet_stack::decode).
+  bool frame_cut = false;
+
+  // The error of a decoder that reads the frame's own headers and length fields (link, IP, TCP,
+  // SCTP, SUA, M3UA, MTP): running out of captured octets is the capture's doing only in a cut
+  // frame; in a frame captured whole it is a lying length (or a runt), the sender's doing.
+  decode_error framed(decode_error e) const noexcept {
+    return e == decode_error::truncated && !frame_cut ? decode_error::bad_length : e;
+  }
+
   // ---- link ----
   void decode(linktype lt, bytes frame, std::int64_t ts, sccp_sink sink) noexcept {
     ++counters.frames;
     link_view lv;
     const decode_error link_error = decode_link_into(lt, frame, lv);
     if (link_error != decode_error::none) {
-      stats.count(layer::link, link_error);
+      stats.count(layer::link, framed(link_error));
       return;
     }
     const link_view* const link = &lv;
@@ -327,10 +337,12 @@ struct packet_stack::impl {
     ipv4_view iv;
     const decode_error ip_error = decode_ipv4_into(packet, iv);
     if (ip_error != decode_error::none) {
-      stats.count(layer::ipv4, ip_error);
+      stats.count(layer::ipv4, framed(ip_error));
       return;
     }
     const ipv4_view* const v = &iv;
+    frame_cut = false;  // the datagram's total length fits the captured octets: whatever ends early inside it, the
+                        // sender sent so
     ip_context ctx;
     copy_address(ctx.src, v->src_addr);
     copy_address(ctx.dst, v->dst_addr);
@@ -357,9 +369,10 @@ struct packet_stack::impl {
   void ipv6(bytes packet, std::int64_t ts, sccp_sink sink) noexcept {
     const auto v = decode_ipv6(packet);
     if (!v) {
-      stats.count(layer::ipv6, v.error());
+      stats.count(layer::ipv6, framed(v.error()));
       return;
     }
+    frame_cut = false;  // as for IPv4: the payload length fits the captured octets
     ip_context ctx;
     copy_address(ctx.src, v->src_addr);
     copy_address(ctx.dst, v->dst_addr);
@@ -425,7 +438,7 @@ struct packet_stack::impl {
     const decode_error sctp_error =
         decode_sctp_into(packet, config.verify_sctp_crc, config.accept_sctp_adler32, config.strict_sctp_checksums, hv);
     if (sctp_error != decode_error::none) {
-      stats.count(layer::sctp, sctp_error);
+      stats.count(layer::sctp, framed(sctp_error));
       return;
     }
     const sctp_view* const h = &hv;
@@ -438,7 +451,7 @@ struct packet_stack::impl {
       sctp_chunk_view chunk;
       const decode_error chunk_error = reader.next_into(chunk);
       if (chunk_error != decode_error::none) {
-        stats.count(layer::sctp, chunk_error);
+        stats.count(layer::sctp, framed(chunk_error));
         break;
       }
       const sctp_chunk_view* const ch = &chunk;
@@ -449,7 +462,7 @@ struct packet_stack::impl {
       sctp_data_view data;
       const decode_error data_error = decode_sctp_data_into(chunk, data);
       if (data_error != decode_error::none) {
-        stats.count(layer::sctp, data_error);
+        stats.count(layer::sctp, framed(data_error));
         continue;
       }
       const sctp_data_view* const d = &data;
@@ -523,7 +536,7 @@ struct packet_stack::impl {
     while (!message.empty()) {
       sua_header h;
       if (const decode_error e = decode_sua_header(message, h); e != decode_error::none) {
-        stats.count(layer::sua, e);
+        stats.count(layer::sua, framed(e));
         return;
       }
       if (!sua_carries_sccp(h)) {
@@ -550,7 +563,7 @@ struct packet_stack::impl {
       const m3ua_view* const v = &view;
       if (m3ua_error == decode_error::none) ++counters.m3ua_messages;
       if (m3ua_error != decode_error::none) {
-        stats.count(layer::m3ua, m3ua_error);
+        stats.count(layer::m3ua, framed(m3ua_error));
         if (consumed == 0) return;
       } else if (!v->is_data) {
         ++counters.m3ua_non_data_by_class_type[std::min<std::uint8_t>(v->msg_class, 15)]
@@ -646,7 +659,7 @@ struct packet_stack::impl {
     ++counters.tcp_segments;
     const auto t = decode_tcp(segment);
     if (!t) {
-      stats.count(layer::tcp, t.error());
+      stats.count(layer::tcp, framed(t.error()));
       return;
     }
     if (t->syn()) ++counters.tcp_syn;
@@ -699,7 +712,7 @@ struct packet_stack::impl {
   void mtp2(bytes su, bool annex_a, std::uint32_t link, std::int64_t ts, sccp_sink sink) noexcept {
     const auto v = decode_mtp2(su, annex_a);
     if (!v) {
-      stats.count(layer::mtp2, v.error());
+      stats.count(layer::mtp2, framed(v.error()));
       return;
     }
     switch (v->kind) {
@@ -739,7 +752,7 @@ struct packet_stack::impl {
   void mtp3(bytes msu, std::int64_t ts, sccp_sink sink, std::uint32_t link = 0, int fsn = -1) noexcept {
     const auto v = decode_mtp3(msu, config.pc_format);
     if (!v) {
-      stats.count(layer::mtp3, v.error());
+      stats.count(layer::mtp3, framed(v.error()));
       return;
     }
     if (fsn >= 0 && mtp2_retransmission(*v, msu, link, static_cast<std::uint16_t>(fsn), ts)) {
@@ -824,7 +837,9 @@ packet_stack::~packet_stack() = default;
 packet_stack::packet_stack(packet_stack&&) noexcept = default;
 packet_stack& packet_stack::operator=(packet_stack&&) noexcept = default;
 
-void packet_stack::decode(linktype lt, bytes frame, std::int64_t ts_us, sccp_sink sink) noexcept {
+void packet_stack::decode(linktype lt, bytes frame, std::int64_t ts_us, sccp_sink sink,
+                          std::size_t wire_length) noexcept {
+  _impl->frame_cut = wire_length > frame.size();
   _impl->decode(lt, frame, ts_us, sink);
 }
 void packet_stack::expire(std::int64_t now_us) noexcept {

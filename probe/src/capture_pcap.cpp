@@ -337,7 +337,7 @@ bool run_replay(const replay_options& options, pipeline& p, status_reporter& sta
     }
     if (next->hdr->caplen < next->hdr->len) counters.truncated_frames += 1;
     p.push_packet(to_linktype(next->dlt), {reinterpret_cast<const std::byte*>(next->data), next->hdr->caplen},
-                  next->ts_us);
+                  next->ts_us, next->hdr->len);
     if ((++n & 4095) == 0) {
       std::uint64_t done = 0;
       for (auto& f : files) done += f->has_next ? f->position() : f->size;
@@ -443,7 +443,7 @@ bool run_live(const live_options& options, pipeline& p, status_reporter& status,
             auto* c = reinterpret_cast<ctx_t*>(user);
             if (h->caplen < h->len) c->counters->truncated_frames += 1;
             c->p->push_packet(c->lt, {reinterpret_cast<const std::byte*>(bytes), h->caplen},
-                              static_cast<std::int64_t>(h->ts.tv_sec) * 1'000'000 + h->ts.tv_usec);
+                              static_cast<std::int64_t>(h->ts.tv_sec) * 1'000'000 + h->ts.tv_usec, h->len);
           },
           reinterpret_cast<u_char*>(&ctx));
       if (n == PCAP_ERROR) {

@@ -142,18 +142,18 @@ void flow_decoder::push(const a_record& r) noexcept {
   _out(r);
 }
 
-void flow_decoder::decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, std::uint64_t seq,
-                          record_sink out) noexcept {
+void flow_decoder::decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, std::uint64_t seq, record_sink out,
+                          std::size_t wire_length) noexcept {
   _seq = seq;
   _ts_us = ts_us;
   _out = out;
   expire_units(ts_us);
   auto on_unit = [this](const dec::sccp_unit& u) noexcept { this->on_unit(u); };
-  decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+  decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit), wire_length);
 }
 
-void flow_decoder::decode_transport(dec::linktype lt, dec::bytes frame, std::int64_t ts_us,
-                                    dec::sccp_sink units) noexcept {
+void flow_decoder::decode_transport(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, dec::sccp_sink units,
+                                    std::size_t wire_length) noexcept {
   if (ts_us - _last_expire_us >= 1'000'000 || ts_us < _last_expire_us) {
     if (_last_expire_us != 0) _stack.expire(ts_us);
     _last_expire_us = ts_us;
@@ -161,7 +161,7 @@ void flow_decoder::decode_transport(dec::linktype lt, dec::bytes frame, std::int
   // MTP2 retransmissions are skipped inside the stack (same link, FSN and content, Q.703 5.2);
   // bare MTP3 (link type 141) has no sequence numbers, and a repeat there is a real repeat
   // (a re-paging), not a retransmission.
-  _stack.decode(lt, frame, ts_us, units);
+  _stack.decode(lt, frame, ts_us, units, wire_length);
 }
 
 void flow_decoder::decode_unit(const dec::sccp_unit& u, std::uint64_t seq, record_sink out) noexcept {

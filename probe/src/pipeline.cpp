@@ -172,14 +172,15 @@ void pipeline::feed(const a_record& r) noexcept {
   _correlator->feed(r);
 }
 
-bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept {
+bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us,
+                           std::size_t wire_length) noexcept {
   _totals.packets += 1;
   _totals.bytes += frame.size();
   if (_totals.first_ts_us == 0) _totals.first_ts_us = ts_us;
   _totals.last_ts_us = ts_us;
   if (_config.threads == 1) {
     auto on_record = [this](const a_record& r) noexcept { feed(r); };
-    _decoders[0]->decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record));
+    _decoders[0]->decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record), wire_length);
     return true;
   }
   // The transport half here, in capture order; each SCCP unit then goes to the worker that owns
@@ -208,7 +209,7 @@ bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, s
     }
     _last_sent[w] = seq;
   };
-  _decoders.back()->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+  _decoders.back()->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit), wire_length);
   if ((_totals.packets & (tick_every - 1)) == 0) {
     dispatch_ticks(false);
     (void)drain();

@@ -89,8 +89,10 @@ TEST_CASE("link malformed siblings: exact error and counter", "[link]") {
   // Ethernet header cut at 13 octets.
   const auto short_eth = hex("02 00 00 00 00 02 02 00 00 00 00 01 08");
   CHECK(decode_link(linktype::ethernet, short_eth).error() == decode_error::truncated);
-  stack.decode(linktype::ethernet, short_eth, 0, sink);
+  stack.decode(linktype::ethernet, short_eth, 0, sink, 60);  // cut by the capture
   CHECK(stack.stats().get(layer::link, decode_error::truncated) == 1);
+  stack.decode(linktype::ethernet, short_eth, 0, sink);  // captured whole: a runt
+  CHECK(stack.stats().get(layer::link, decode_error::bad_length) == 1);
 
   // VLAN tag cut after its TCI.
   const bssap::test::frame cut_tag(vlan.begin(), vlan.begin() + 16);

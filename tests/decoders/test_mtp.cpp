@@ -76,15 +76,17 @@ TEST_CASE("MTP malformed siblings: exact error and counter", "[mtp]") {
   const auto sink = make_sccp_sink(on);
   // MTP2 header cut.
   CHECK(decode_mtp2(hex("81 82")).error() == decode_error::truncated);
-  stack.decode(linktype::mtp2, hex("81 82"), 0, sink);
+  stack.decode(linktype::mtp2, hex("81 82"), 0, sink, 8);  // cut by the capture
   CHECK(stack.stats().get(layer::mtp2, decode_error::truncated) == 1);
+  stack.decode(linktype::mtp2, hex("81 82"), 0, sink);  // captured whole: a runt
+  CHECK(stack.stats().get(layer::mtp2, decode_error::bad_length) == 1);
   // LI 10 but 4 octets follow.
   CHECK(decode_mtp2(hex("81 82 0a 83 01 02 03")).error() == decode_error::truncated);
   // MTP3 label cut: ITU needs 5 octets, Chinese 8.
   CHECK(decode_mtp3(hex("83 02 01 40 80"), point_code_format::itu14));
   CHECK(decode_mtp3(hex("83 02 01 40"), point_code_format::itu14).error() == decode_error::truncated);
   CHECK(decode_mtp3(hex("83 56 34 12 21 43 65"), point_code_format::china24).error() == decode_error::truncated);
-  stack.decode(linktype::mtp3, hex("83 02 01 40"), 0, sink);
+  stack.decode(linktype::mtp3, hex("83 02 01 40"), 0, sink, 20);  // cut by the capture
   CHECK(stack.stats().get(layer::mtp3, decode_error::truncated) == 1);
   // SCCP SI with nothing after the label.
   stack.decode(linktype::mtp3, hex("83 02 01 40 80"), 0, sink);

@@ -443,3 +443,44 @@ TEST_CASE("fuzz seeds decode and fuzz regressions replay cleanly", "[packet_stac
     SUCCEED();
   }
 }
+
+TEST_CASE("a snaplen cut and a lying length field are different errors", "[packet_stack][errors]") {
+  const auto frames = lower_frames("eth_ipv4_sctp_m3ua");
+  REQUIRE(frames.size() == 1);
+  const frame& whole = frames[0];
+  auto ignore = [](const sccp_unit&) noexcept {};
+  const auto sink = make_sccp_sink(ignore);
+
+  SECTION("cut by the capture (captured < wire length): truncated") {
+    packet_stack stack(small_config());
+    const frame cut(whole.begin(), whole.begin() + 60);  // inside the SCTP common header's chunk
+    stack.decode(linktype::ethernet, cut, 1, sink, whole.size());
+    CHECK(stack.stats().get(layer::ipv4, decode_error::truncated) == 1);
+    CHECK(total_errors(stack.stats()) == 1);
+  }
+  SECTION("captured whole, IPv4 total length claims 40 octets more: bad_length") {
+    packet_stack stack(small_config());
+    frame lying = whole;
+    const unsigned total = (std::to_integer<unsigned>(lying[16]) << 8 | std::to_integer<unsigned>(lying[17])) + 40;
+    lying[16] = static_cast<std::byte>(total >> 8);
+    lying[17] = static_cast<std::byte>(total & 0xFF);
+    stack.decode(linktype::ethernet, lying, 1, sink, lying.size());
+    CHECK(stack.stats().get(layer::ipv4, decode_error::bad_length) == 1);
+    CHECK(stack.stats().get(layer::ipv4, decode_error::truncated) == 0);
+    CHECK(total_errors(stack.stats()) == 1);
+  }
+  SECTION("captured whole but shorter than its IP header: bad_length, not a cut") {
+    packet_stack stack(small_config());
+    const frame runt(whole.begin(), whole.begin() + 24);
+    stack.decode(linktype::ethernet, runt, 1, sink, runt.size());
+    CHECK(stack.stats().get(layer::ipv4, decode_error::bad_length) == 1);
+    CHECK(total_errors(stack.stats()) == 1);
+  }
+  SECTION("the same runt cut by the capture: truncated") {
+    packet_stack stack(small_config());
+    const frame runt(whole.begin(), whole.begin() + 24);
+    stack.decode(linktype::ethernet, runt, 1, sink, whole.size());
+    CHECK(stack.stats().get(layer::ipv4, decode_error::truncated) == 1);
+    CHECK(total_errors(stack.stats()) == 1);
+  }
+}

@@ -286,7 +286,7 @@ bool run_ours(const std::string& file, const run_options& options, capture_value
     out.emplace_back();
     const std::int64_t ts = static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec;
     const std::uint64_t before = retransmissions();
-    stack.decode(lt, as_bytes(data, header->caplen), ts, make_sccp_sink(on_unit));
+    stack.decode(lt, as_bytes(data, header->caplen), ts, make_sccp_sink(on_unit), header->len);
     if (retransmissions() != before) {  // K3: a copy skipped in this frame
       out.back().any_explained_frame_wide = true;
       out.back().frame_wide = explanation::retransmission;

@@ -229,7 +229,12 @@ class packet_stack {
   // Decodes one captured frame (the captured bytes, snaplen-cut or not) and calls `sink` once
   // per complete SCCP message it finishes (zero, one or several: SCTP bundling, several IPA
   // messages per segment, reassembly completing). Never throws, never allocates.
-  void decode(linktype lt, bytes frame, std::int64_t ts_us, sccp_sink sink) noexcept;
+  // `wire_length` is the frame's length on the wire (pcap's `len`; 0: the captured length). A
+  // header or length field that runs past the captured octets counts as `truncated` only when
+  // the capture cut the frame (captured < wire) and the cut falls inside that structure (inside an
+  // IP datagram whose length fits the captured octets it cannot); otherwise the packet itself
+  // claims octets it does not have, and the same place counts `bad_length`.
+  void decode(linktype lt, bytes frame, std::int64_t ts_us, sccp_sink sink, std::size_t wire_length = 0) noexcept;
 
   // Drops fragments older than reassembly_timeout_us and flows idle for flow_idle_timeout_us,
   // as of `now_us` (capture time). Call it every second or so of capture time; O(table size).

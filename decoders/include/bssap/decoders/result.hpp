@@ -13,8 +13,10 @@ namespace bssap::dec {
 // reports it (see layer below) gives the context, and each pair is counted.
 enum class decode_error : std::uint8_t {
   none = 0,
-  truncated,      // the captured bytes end before the structure does (snaplen cut or short packet)
-  bad_length,     // a length field contradicts the bytes around it (a lying length)
+  truncated,      // the bytes end before the structure does; in a frame's own headers (link to
+                  // M3UA/MTP) packet_stack counts it only when the capture's snaplen cut the frame
+  bad_length,     // a length field contradicts the bytes around it (a lying length); in a frame
+                  // captured whole, a header or length that runs past its end is one
   bad_pointer,    // an SCCP/offset pointer points outside its message
   bad_value,      // a field holds a value the spec forbids
   bad_checksum,   // CRC / checksum mismatch

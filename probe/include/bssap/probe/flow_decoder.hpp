@@ -70,9 +70,12 @@ class flow_decoder {
   flow_decoder& operator=(const flow_decoder&) = delete;
 
   // Decodes one frame; calls `out` for each record, in order, all with sequence number `seq`.
-  void decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, std::uint64_t seq, record_sink out) noexcept;
+  // `wire_length`: the frame's length on the wire (0: as captured), see dec::packet_stack::decode.
+  void decode(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, std::uint64_t seq, record_sink out,
+              std::size_t wire_length = 0) noexcept;
   // The transport half: hands each SCCP unit of the frame to `units`.
-  void decode_transport(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, dec::sccp_sink units) noexcept;
+  void decode_transport(dec::linktype lt, dec::bytes frame, std::int64_t ts_us, dec::sccp_sink units,
+                        std::size_t wire_length = 0) noexcept;
   // The SCCP half: one unit from decode_transport (of this or another instance), its records
   // numbered `seq`.
   void decode_unit(const dec::sccp_unit& u, std::uint64_t seq, record_sink out) noexcept;

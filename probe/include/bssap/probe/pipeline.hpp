@@ -72,8 +72,11 @@ class pipeline {
 
   // Restores --state (if configured). Returns false with `error` on a corrupt snapshot.
   bool start(std::string& error);
-  // Capture side. Returns false when the frame was dropped (lossy mode, ring full).
-  bool push_packet(dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept;
+  // Capture side. Returns false when the frame was dropped (lossy mode, ring full). `wire_length`:
+  // the frame's length on the wire (pcap's `len`; 0: as captured), which tells a snaplen cut from
+  // a lying length field.
+  bool push_packet(dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us,
+                   std::size_t wire_length = 0) noexcept;
   // Producer mode, from producer `i`'s own thread (one thread per producer). produce() returns
   // false when the frame was dropped (lossy mode, the producer's record queue is full); in
   // lossless mode it waits for the merge instead. end() is the producer's last call.
