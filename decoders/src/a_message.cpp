@@ -35,39 +35,6 @@ void summarise(const bssmap_message& b, bssmap_summary& s) noexcept {
   s.cic = b.cic;
 }
 
-// The direction a BSSMAP message type implies (TS 48.008 3.2.1: each message's "direction").
-link_direction bssmap_direction(bssmap_msg_type t, link_direction given) noexcept {
-  using m = bssmap_msg_type;
-  switch (t) {
-    case m::complete_layer3_information:
-    case m::assignment_complete:
-    case m::assignment_failure:
-    case m::cipher_mode_complete:
-    case m::cipher_mode_reject:
-    case m::clear_request:
-    case m::clear_complete:
-    case m::classmark_update:
-    case m::handover_required:
-    case m::handover_request_acknowledge:
-    case m::handover_complete:
-    case m::handover_failure:
-    case m::handover_performed:
-    case m::handover_detect:
-      return link_direction::uplink;
-    case m::assignment_request:
-    case m::cipher_mode_command:
-    case m::clear_command:
-    case m::common_id:
-    case m::paging:
-    case m::handover_request:
-    case m::handover_command:
-    case m::classmark_request:
-      return link_direction::downlink;
-    default:
-      return given;  // Reset, Reset Acknowledge, Confusion...: either side
-  }
-}
-
 decode_error decode_into(bytes data, link_direction direction, a_message& out, decode_stats* stats) noexcept {
   // Reset everything but `l3`, in place: decode_dtap_into resets `l3` itself, and the other paths
   // below reset it when they leave no layer 3, so clearing its ~940 octets here too
@@ -97,7 +64,7 @@ decode_error decode_into(bytes data, link_direction direction, a_message& out, d
   const decode_error map_error = decode_bssmap_into(pdu->payload, map, stats);
   if (map_error == decode_error::none) {
     summarise(map, out.bssmap);
-    out.direction = bssmap_direction(map.type, direction);
+    out.direction = direction_of(map.type, direction);
     bytes l3{};
     if (map.has_layer3_information) l3 = map.layer3_information;
     if (map.has_layer3_message_contents) l3 = map.layer3_message_contents;

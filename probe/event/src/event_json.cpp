@@ -19,6 +19,13 @@ constexpr std::array<std::string_view, event_type_count> type_names{
     "power_on",    "power_off", "location_update", "periodic_update", "lu_reject", "roaming_in",
     "imei_change", "call_mo",   "call_mt",         "call_answered",   "call_end",  "sms_mo",
     "sms_mt",      "ussd",      "handover"};
+// A new event_type without its name here would leave an empty name: the build stops instead.
+constexpr bool every_type_named() {
+  for (const std::string_view name : type_names)
+    if (name.empty()) return false;
+  return true;
+}
+static_assert(every_type_named(), "event_type: a value has no name in type_names");
 
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');

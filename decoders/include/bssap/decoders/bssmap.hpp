@@ -1,6 +1,7 @@
-// BSSMAP (BSS Management Application Part) message decoder: table-driven TLV parsing with a
-// format table for every IEI (so unknown or uninteresting IEs are skipped by their real length)
-// and a constexpr IE table per message type listing its mandatory and optional IEs.
+// BSSMAP (BSS Management Application Part) message decoder, driven by two constexpr tables in
+// bssmap.cpp: one row per message type (name, direction, whether its IEs are stored, mandatory
+// IEs) and one row per IEI (format, so unknown or uninteresting IEs are skipped by their real
+// length, and where the IE is stored).
 // References: 3GPP TS 48.008 3.2.1 (messages), 3.2.2 (information elements), 3.2.2.1 (message
 // type codes), 3.2.2.2 table (IEI codes and formats), 3.2.2.17 (Cell Identifier), 3.2.2.27
 // (Cell Identifier List), 3.2.2.5 (Cause).
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "bssap/decoders/bssap.hpp"
 #include "bssap/decoders/cursor.hpp"
 #include "bssap/decoders/gsm48_ie.hpp"
 #include "bssap/decoders/result.hpp"
@@ -113,6 +115,9 @@ enum class bssmap_msg_type : std::uint8_t {
 bool is_known(bssmap_msg_type type) noexcept;
 // "complete_layer3_information", ... ("unknown" for others).
 std::string_view to_string(bssmap_msg_type type) noexcept;
+// The direction the message type implies (TS 48.008 3.2.1, each message's "direction":
+// BSS-MSC is uplink); `given` for messages sent either way (Reset, Confusion...) or unknown.
+link_direction direction_of(bssmap_msg_type type, link_direction given) noexcept;
 
 // TS 48.008 3.2.2.17 table 3.2.2.17.1 (also 3.2.2.27): cell identification discriminator.
 enum class cell_id_discriminator : std::uint8_t {
