@@ -2,206 +2,33 @@
 // References: see packet_stack.hpp and each layer's header.
 #include "bssap/decoders/packet_stack.hpp"
 
-#include "bssap/decoders/dispatch.hpp"
-#include "bssap/decoders/hash.hpp"
-#include "bssap/decoders/rua.hpp"
-#include "bssap/decoders/sua.hpp"
-
 #include <algorithm>
 #include <cstring>
 
+#include "bssap/decoders/dispatch.hpp"
+#include "bssap/decoders/hash.hpp"
 #include "bssap/decoders/ipa.hpp"
 #include "bssap/decoders/ipv4.hpp"
 #include "bssap/decoders/ipv6.hpp"
 #include "bssap/decoders/m3ua.hpp"
 #include "bssap/decoders/mtp2.hpp"
+#include "bssap/decoders/rua.hpp"
 #include "bssap/decoders/sctp.hpp"
+#include "bssap/decoders/sua.hpp"
 #include "bssap/decoders/tcp.hpp"
+#include "fixed_table.hpp"
+#include "flow_keys.hpp"
 
 namespace bssap::dec {
 namespace {
 
-using address = std::array<std::uint8_t, 16>;
-
-// IPv4 (4 octets) or IPv6 (16) source/destination, zero-padded. Fixed-size copies: a generic
-// fill + memcpy of a run-time length became two libc calls per address per packet.
-void copy_address(address& out, bytes in) noexcept {
-  if (in.size() == 16) {
-    std::memcpy(out.data(), in.data(), 16);
-  } else if (in.size() == 4) {
-    std::uint64_t low = 0;
-    std::memcpy(&low, in.data(), 4);
-    const std::uint64_t high = 0;
-    std::memcpy(out.data(), &low, 8);
-    std::memcpy(out.data() + 8, &high, 8);
-  } else {
-    out.fill(0);
-    std::memcpy(out.data(), in.data(), std::min(in.size(), out.size()));
-  }
-}
-
-bool same_address(const address& a, const address& b) noexcept {
-  std::uint64_t a0, a1, b0, b1;
-  std::memcpy(&a0, a.data(), 8);
-  std::memcpy(&a1, a.data() + 8, 8);
-  std::memcpy(&b0, b.data(), 8);
-  std::memcpy(&b1, b.data() + 8, 8);
-  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
-// Canonical (lower endpoint first) address/port pair of a connection or association.
-struct flow_key {
-  address a{};
-  address b{};
-  std::uint16_t port_a = 0;
-  std::uint16_t port_b = 0;
-  std::uint8_t version = 0;
-  bool operator==(const flow_key&) const noexcept = default;
-
-  std::uint64_t hash(std::uint64_t protocol) const noexcept {
-    hasher h(protocol);
-    h.add_bytes(a.data(), a.size());
-    h.add_bytes(b.data(), b.size());
-    h.add(std::uint64_t{port_a} << 24 | std::uint64_t{port_b} << 8 | version);
-    return h.done();
-  }
-};
-
-// Which endpoint sent: 0 when (src, sport) is the lower one.
-flow_key make_flow_key(const address& src, const address& dst, std::uint16_t sport, std::uint16_t dport,
-                       std::uint8_t version, std::uint8_t& direction) noexcept {
-  const int c = std::memcmp(src.data(), dst.data(), src.size());
-  const bool src_first = c < 0 || (c == 0 && sport <= dport);
-  direction = src_first ? 0 : 1;
-  flow_key k;
-  k.version = version;
-  if (src_first) {
-    k.a = src, k.b = dst, k.port_a = sport, k.port_b = dport;
-  } else {
-    k.a = dst, k.b = src, k.port_a = dport, k.port_b = sport;
-  }
-  return k;
-}
-
-std::uint64_t address_pair_hash(bytes x, bytes y) noexcept {
-  address a{}, b{};
-  copy_address(a, x);
-  copy_address(b, y);
-  if (std::memcmp(a.data(), b.data(), a.size()) > 0) std::swap(a, b);
-  hasher h(0x49);
-  h.add_bytes(a.data(), a.size());
-  h.add_bytes(b.data(), b.size());
-  return h.done();
-}
-
-std::uint64_t point_code_pair_hash(std::uint32_t opc, std::uint32_t dpc) noexcept {
-  hasher h(0x4D);
-  h.add(std::uint64_t{std::min(opc, dpc)} << 32 | std::max(opc, dpc));
-  return h.done();
-}
-
-}  // namespace
-
-ss7_relation relation_of(const sccp_unit& u) noexcept {
-  if (u.kind == transport::ipa || u.kind == transport::rua) return {u.flow_id, u.direction};
-  // SUA: one namespace of references for all of it (probe/src/flow_decoder.cpp says why).
-  if (u.kind == transport::sua) return {0x5355410000000001ULL, 0};
-  // Not the network indicator: real ends disagree on it (the Iu-CS MO call capture in
-  // ../shared/pcaps/real has NI 1 one way and 2 the other, on the same connection).
-  return {point_code_pair_hash(u.opc, u.dpc), static_cast<std::uint8_t>(u.opc > u.dpc ? 1 : 0)};
-}
-
-namespace {
-
-// Fixed-capacity hash table (chained through entry indices), allocated once.
-template <class Key, class Value>
-class fixed_table {
- public:
-  struct entry {
-    Key key{};
-    Value value{};
-    std::uint64_t hash = 0;
-    std::int64_t last_seen = 0;
-    std::int32_t next = -1;
-    bool used = false;
-  };
-
-  explicit fixed_table(std::uint32_t capacity)
-      : _capacity(std::max<std::uint32_t>(capacity, 1)),
-        _bucket_count(bucket_count_for(_capacity)),
-        _buckets(new std::int32_t[_bucket_count]),
-        _entries(new entry[_capacity]),
-        _free(new std::int32_t[_capacity]),
-        _free_count(_capacity) {
-    std::fill_n(_buckets.get(), _bucket_count, -1);
-    for (std::uint32_t i = 0; i < _capacity; ++i) _free[i] = static_cast<std::int32_t>(_capacity - 1 - i);
-  }
-
-  entry* find(const Key& k, std::uint64_t h) noexcept {
-    for (std::int32_t i = _buckets[h & (_bucket_count - 1)]; i >= 0; i = _entries[i].next) {
-      if (_entries[i].hash == h && _entries[i].key == k) return &_entries[i];
-    }
-    return nullptr;
-  }
-  bool full() const noexcept { return _free_count == 0; }
-  // Precondition: !full().
-  entry* insert(const Key& k, std::uint64_t h, std::int64_t ts) noexcept {
-    const std::int32_t i = _free[--_free_count];
-    entry& e = _entries[i];
-    e.key = k;
-    e.value = Value{};
-    e.hash = h;
-    e.last_seen = ts;
-    e.used = true;
-    std::int32_t& head = _buckets[h & (_bucket_count - 1)];
-    e.next = head;
-    head = i;
-    return &e;
-  }
-  void erase(entry* e) noexcept {
-    const auto i = static_cast<std::int32_t>(e - _entries.get());
-    std::int32_t* link = &_buckets[e->hash & (_bucket_count - 1)];
-    while (*link != i && *link >= 0) link = &_entries[*link].next;
-    if (*link == i) *link = e->next;
-    e->used = false;
-    e->next = -1;
-    _free[_free_count++] = i;
-  }
-  // An entry to evict when the table is full: the least recently seen of the next
-  // `eviction_sample` slots after a rotating hand (sampled LRU, as Redis evicts). A full table
-  // is the case under load (a flood of new flows): scanning all of it for the exact oldest
-  // would cost O(capacity) per new flow exactly then. Precondition: full().
-  static constexpr std::uint32_t eviction_sample = 8;
-  entry* oldest() noexcept {
-    entry* best = nullptr;
-    for (std::uint32_t n = 0; n < eviction_sample; ++n) {
-      entry& e = _entries[_hand];
-      _hand = _hand + 1 == _capacity ? 0 : _hand + 1;
-      if (e.used && (best == nullptr || e.last_seen < best->last_seen)) best = &e;
-    }
-    return best;  // every slot is used when full: never nullptr
-  }
-  template <class F>
-  void for_each(F&& f) noexcept {
-    for (std::uint32_t i = 0; i < _capacity; ++i) {
-      if (_entries[i].used) f(_entries[i]);
-    }
-  }
-
- private:
-  static std::uint32_t bucket_count_for(std::uint32_t capacity) noexcept {
-    std::uint32_t n = 1;
-    while (n < capacity * 2u && n < (1u << 30)) n <<= 1;
-    return n;
-  }
-  std::uint32_t _capacity;
-  std::uint32_t _bucket_count;
-  std::unique_ptr<std::int32_t[]> _buckets;
-  std::unique_ptr<entry[]> _entries;
-  std::unique_ptr<std::int32_t[]> _free;
-  std::uint32_t _free_count;
-  std::uint32_t _hand = 0;  // oldest(): where the next sample starts
-};
+using detail::address;
+using detail::copy_address;
+using detail::fixed_table;
+using detail::flow_key;
+using detail::make_flow_key;
+using detail::point_code_pair_hash;
+using detail::same_address;
 
 // SCTP per sending direction, keyed by what every packet of that direction carries whatever
 // path it takes (multi-homing): the verification tag and the ports (RFC 4960 8.5).
@@ -868,39 +695,6 @@ stack_counters& stack_counters::operator+=(const stack_counters& o) noexcept {
   for (std::size_t i = 0; i < n; ++i) mine[i] += theirs[i];
   std::memcpy(this, mine, sizeof mine);
   return *this;
-}
-
-std::uint64_t flow_hash(linktype lt, bytes frame, point_code_format pc_format) noexcept {
-  const auto link = decode_link(lt, frame);
-  if (!link) return 0;
-  bytes mtp3_bytes;
-  switch (link->next) {
-    case network_proto::ipv4: {
-      // Only the fixed header: fragments and truncated packets hash like the rest of their flow.
-      const bytes p = link->payload;
-      if (p.size() < 20 || (u8_at(p, 0) >> 4) != 4) return 0;
-      return address_pair_hash(p.subspan(12, 4), p.subspan(16, 4));
-    }
-    case network_proto::ipv6: {
-      const bytes p = link->payload;
-      if (p.size() < 40 || (u8_at(p, 0) >> 4) != 6) return 0;
-      return address_pair_hash(p.subspan(8, 16), p.subspan(24, 16));
-    }
-    case network_proto::mtp2: {
-      const auto v = decode_mtp2(link->payload, link->mtp2_annex_a == 1);
-      if (!v || v->kind != mtp2_unit::msu) return 0;
-      mtp3_bytes = v->payload;
-      break;
-    }
-    case network_proto::mtp3:
-      mtp3_bytes = link->payload;
-      break;
-    case network_proto::other:
-      return 0;
-  }
-  const auto m = decode_mtp3(mtp3_bytes, pc_format);
-  if (!m) return 0;
-  return point_code_pair_hash(m->opc, m->dpc);
 }
 
 }  // namespace bssap::dec
