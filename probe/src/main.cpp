@@ -126,6 +126,7 @@ struct common_options {
   std::string trigger_out;
   std::string config;
   std::string decisions;
+  double receipt_wait_s = -1;  // < 0: the mode's default (replay 5 s, live 0)
   bool home_plmns_given = false;
   bool state_given = false;
 };
@@ -155,6 +156,10 @@ void add_common(CLI::App& app, common_options& o) {
   app.add_option("--config", o.config, "probe.yaml: campaigns, subscriber tables, contact policy, SMPP")
       ->check(CLI::ExistingFile);
   app.add_option("--decisions", o.decisions, "with --config: decision log (JSON lines); - for stdout");
+  app.add_option("--receipt-wait", o.receipt_wait_s,
+                 "with --config: at the end, wait up to this many seconds for the delivery receipts of "
+                 "acknowledged messages, so that the report counts them (default: 5 for replay, 0 live)")
+      ->check(CLI::Range(0.0, 3600.0));
 }
 
 // What the trigger side of a run is: campaign engines (--config), shard logs (--trigger-out), or
@@ -234,6 +239,8 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
     ro.shards = o.trigger_shards == 0 ? 1 : o.trigger_shards;
     ro.decisions_path = o.decisions;
     ro.ordered_log = lossless;
+    const double receipt_wait_s = o.receipt_wait_s >= 0 ? o.receipt_wait_s : (lossless ? 5.0 : 0.0);
+    ro.receipt_wait = std::chrono::milliseconds(static_cast<std::int64_t>(receipt_wait_s * 1000));
     const bool started = campaigns->start(ro, warnings, error);
     for (const auto& w : warnings) std::fprintf(stderr, "bssap-probe: warning: %s\n", w.c_str());
     if (!started) return fail(error);

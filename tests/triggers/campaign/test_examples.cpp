@@ -188,7 +188,10 @@ TEST_CASE("the example campaigns on the sample: contacted, suppressed and why, a
   const auto examples = t::source_dir() / "examples";
   const auto truth = t::source_dir() / "pcaps" / "sample.truth.jsonl";
   REQUIRE(std::filesystem::exists(examples / "probe.yaml"));
-  auto stub = t::stub_process::start("examples", {"--flush", "--system-id", "bssap", "--password", "secret"});
+  // Receipts a second after each message: the replay's end waits for them (--receipt-wait), so
+  // the report right after counts every accepted message delivered.
+  auto stub = t::stub_process::start(
+      "examples", {"--flush", "--system-id", "bssap", "--password", "secret", "--receipt-delay-ms", "1000"});
   REQUIRE(stub.port > 0);
   const auto dir = t::campaign_scratch("examples");
   std::filesystem::remove_all(dir);
@@ -207,6 +210,26 @@ TEST_CASE("the example campaigns on the sample: contacted, suppressed and why, a
     REQUIRE(p.wait(120s) == 0);
   };
   run("decisions.jsonl");
+  {
+    t::child report(
+        {(t::bin_dir() / "bssap-probe").string(), "report", "--config", (dir / "probe.yaml").string(), "--json"},
+        dir / "report.json", dir / "report.err");
+    REQUIRE(report.wait(60s) == 0);
+    const auto campaigns = nlohmann::json::parse(t::slurp(dir / "report.json"));
+    std::set<std::string> by_sms;  // worklist campaigns are accepted when written, never delivered
+    for (const auto& d : t::read_jsonl(dir / "decisions.jsonl"))
+      if (d.value("action", "") == "sms") by_sms.insert(d["campaign"].get<std::string>());
+    std::uint64_t accepted = 0, delivered = 0;
+    for (const auto& c : campaigns) {
+      if (by_sms.count(c.value("campaign", "")) == 0) continue;
+      INFO("campaign " << c.value("campaign", ""));
+      CHECK(c["delivered"].get<std::uint64_t>() == c["accepted"].get<std::uint64_t>());
+      accepted += c["accepted"].get<std::uint64_t>();
+      delivered += c["delivered"].get<std::uint64_t>();
+    }
+    CHECK(accepted > 0);
+    CHECK(delivered == accepted);
+  }
 
   std::string error;
   const auto cfg = campaign::load_config((dir / "probe.yaml").string(), error);

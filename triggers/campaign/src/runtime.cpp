@@ -210,6 +210,7 @@ struct runtime::impl final : channel {
   operator_tables tables;  // the current ones, for routing replies
   std::shared_ptr<const rule_set> rules;
   std::optional<smpp::metrics_snapshot> final_metrics;  // the client's figures when it stopped
+  std::uint64_t awaiting_receipts = 0;                  // acknowledged messages without a receipt at the end
 
   bool deliver(std::span<const outgoing> batch, std::string& error) override {
     std::vector<smpp::outgoing_message> texts;
@@ -386,6 +387,15 @@ bool runtime::finish(std::string& error) {
     const auto until = std::chrono::steady_clock::now() + m.options.drain;
     while (std::chrono::steady_clock::now() < until && m.sms->counts().pending > 0 && !m.sms->credentials_rejected())
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Then the receipts (SMPP 3.4 5.2.17: asked for with registered_delivery), for as long as
+    // the user allows: a replay's report reads delivered from the outbox right after.
+    const auto receipts_until = std::chrono::steady_clock::now() + m.options.receipt_wait;
+    std::uint64_t awaiting = m.sms->counts().submitted;
+    while (awaiting > 0 && std::chrono::steady_clock::now() < receipts_until && m.sms->bound()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      awaiting = m.sms->counts().submitted;
+    }
+    m.awaiting_receipts = awaiting;
     m.sms->stop(std::chrono::milliseconds(2000));
     m.final_metrics = m.sms->metrics();
     m.sms.reset();
@@ -449,6 +459,9 @@ std::string runtime::summary() const {
         "recovered from the outbox (the SMSC may have seen these twice)",
         mtr.accepted, mtr.acknowledged, mtr.failed, mtr.delivered, mtr.mo, mtr.resent_unanswered,
         mtr.recovered_from_outbox);
+    if (_impl->awaiting_receipts > 0)
+      s += fmt::format("; {} messages still awaiting their receipt at the end (kept: counted when it arrives)",
+                       _impl->awaiting_receipts);
   }
   if (t.store_errors > 0) s += fmt::format("\ncampaigns: {} store errors", t.store_errors);
   return s;

@@ -24,6 +24,10 @@ struct runtime_options {
   // runs give byte-identical logs. Live: lines are written as each batch commits.
   bool ordered_log = false;
   std::chrono::milliseconds drain{10000};  // at the end: wait for the SMSC's responses this long
+  // Then for the delivery receipts of acknowledged messages this long, so that a replay's report
+  // counts them (those still missing stay in the outbox and count when they arrive, on a later
+  // run). 0: do not wait.
+  std::chrono::milliseconds receipt_wait{0};
 };
 
 class runtime {
