@@ -158,7 +158,7 @@ void add_common(CLI::App& app, common_options& o) {
   app.add_option("--decisions", o.decisions, "with --config: decision log (JSON lines); - for stdout");
   app.add_option("--receipt-wait", o.receipt_wait_s,
                  "with --config: at the end, wait up to this many seconds for the delivery receipts of "
-                 "acknowledged messages, so that the report counts them (default: 5 for replay, 0 live)")
+                 "acknowledged messages, so that the report counts them (default: 5 when reading files, 0 live)")
       ->check(CLI::Range(0.0, 3600.0));
 }
 
