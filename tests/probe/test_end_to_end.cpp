@@ -180,6 +180,15 @@ TEST_CASE("replay equals the synth truth: inter-BSC handovers during calls, with
                   "--transport mtp3 --subscribers 800 --duration 600 --seed 19 --packets 25000 --mix interbsc=60");
 }
 
+TEST_CASE("replay equals the synth truth: everything real networks do at once", "[e2e][linkset][handover]") {
+  // Linksets, multi-homing, inter-BSC handovers with and without the IMSI, CREF and the retry
+  // (on by default), IMEI checks during LU, and the MSC's packets with CRC32c 0 (checksum
+  // offload on the capturing host: decoded and counted, as Wireshark does).
+  check_transport("all-at-once",
+                  "--transport m3ua --subscribers 1500 --duration 600 --seed 23 --packets 40000 "
+                  "--associations 2 --multihome --checksum-offload --mix interbsc=40,cref=40");
+}
+
 TEST_CASE("replay equals the synth truth: IPA SCCPlite over TCP", "[e2e]") {
   check_transport("ipa-1", "--transport ipa --subscribers 1500 --duration 300 --seed 21 --packets 30000");
   check_transport("ipa-2",

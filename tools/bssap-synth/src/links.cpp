@@ -349,7 +349,7 @@ class m3ua_link final : public link_base {
     put32(s + 4, vtag);
     put32(s + 8, 0);
     std::memcpy(s + 12, body, len);
-    const std::uint32_t crc = crc32c(s, 12 + len);
+    const std::uint32_t crc = _cfg.checksum_offload && d == dir::down ? 0 : crc32c(s, 12 + len);
     // RFC 4960 Appendix B: the CRC is placed least significant byte first.
     s[8] = static_cast<std::uint8_t>(crc);
     s[9] = static_cast<std::uint8_t>(crc >> 8);

@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 16u));
   app.add_flag("--multihome", cfg.multihome,
                "m3ua: multi-homed associations, two IP address pairs each, traffic moving between them");
+  app.add_flag("--checksum-offload", cfg.checksum_offload,
+               "m3ua: the MSC's SCTP packets carry CRC32c 0 (a capture on the MSC host with checksum offload)");
   app.add_flag("--quiet", quiet, "no summary on stderr");
 
   try {
@@ -103,8 +105,8 @@ int main(int argc, char** argv) {
   if (transport == "mtp3") cfg.link = bs::transport::mtp3;
   const bool ip_based = cfg.link == bs::transport::m3ua || cfg.link == bs::transport::ipa;
   if (!ip_based && (cfg.ipv6 || cfg.vlan >= 0)) return fail("--ipv6 and --vlan need --transport m3ua or ipa");
-  if (cfg.link != bs::transport::m3ua && (cfg.associations > 1 || cfg.multihome))
-    return fail("--associations and --multihome need --transport m3ua");
+  if (cfg.link != bs::transport::m3ua && (cfg.associations > 1 || cfg.multihome || cfg.checksum_offload))
+    return fail("--associations, --multihome and --checksum-offload need --transport m3ua");
   cfg.split = !no_split;
   cfg.retransmit = !no_retransmit;
   cfg.handshake = !no_handshake;

@@ -75,6 +75,9 @@ struct config {
   std::uint32_t sctp_fragment = 180;  // m3ua: largest user data per SCTP DATA chunk (bytes)
   std::uint32_t associations = 1;     // m3ua: SCTP associations per BSC (a linkset, SLS load sharing)
   bool multihome = false;             // m3ua: each association has two IP address pairs in use
+  // m3ua: the MSC's SCTP packets carry CRC32c 0, as a capture taken on the MSC host with
+  // checksum offload shows them (the NIC fills the checksum after the capture point).
+  bool checksum_offload = false;
   std::vector<plmn> home_plmns;       // equivalent home PLMNs (default 460-00, 460-02, 460-07)
   plmn own_plmn;                      // the network's PLMN: every cell's CGI (460-00)
   scenario_mix mix;
