@@ -376,13 +376,15 @@ decode_error store_cell_identifier_list(bytes v, bssmap_message& m, std::uint8_t
   return decode_error::none;
 }
 
-decode_error store_imsi(bytes v, bssmap_message& m, std::uint8_t&) noexcept {
-  if (m.has_imsi) return decode_error::none;
+// A Mobile Identity IE: the IMSI IE (3.2.2.6) must hold an IMSI; the IMEI IE (IEI 0x68) any form.
+template <mobile_identity bssmap_message::*value, bool bssmap_message::*present, bool imsi_only>
+decode_error store_identity(bytes v, bssmap_message& m, std::uint8_t&) noexcept {
+  if (m.*present) return decode_error::none;
   const auto id = decode_mobile_identity(v);
   if (!id) return id.error();
-  if (id->type != identity_type::imsi) return decode_error::bad_value;  // 3.2.2.6: an IMSI
-  m.imsi = *id;
-  m.has_imsi = true;
+  if (imsi_only && id->type != identity_type::imsi) return decode_error::bad_value;
+  m.*value = *id;
+  m.*present = true;
   return decode_error::none;
 }
 
@@ -392,15 +394,6 @@ decode_error store_tmsi(bytes v, bssmap_message& m, std::uint8_t&) noexcept {
   m.tmsi = std::uint32_t{u8_at(v, 0)} << 24 | std::uint32_t{u8_at(v, 1)} << 16 | std::uint32_t{u8_at(v, 2)} << 8 |
            std::uint32_t{u8_at(v, 3)};
   m.has_tmsi = true;
-  return decode_error::none;
-}
-
-decode_error store_imei(bytes v, bssmap_message& m, std::uint8_t&) noexcept {
-  if (m.has_imei) return decode_error::none;
-  const auto id = decode_mobile_identity(v);
-  if (!id) return id.error();
-  m.imei = *id;
-  m.has_imei = true;
   return decode_error::none;
 }
 
@@ -501,9 +494,9 @@ constexpr std::array<ie_row, 256> make_ie_rows() {
   keep(iei::cause, store_cause);
   keep(iei::cell_identifier, store_cell_identifier);
   keep(iei::cell_identifier_list, store_cell_identifier_list);
-  keep(iei::imsi, store_imsi);
+  keep(iei::imsi, store_identity<&m::imsi, &m::has_imsi, true>);
   keep(iei::tmsi, store_tmsi);
-  keep(iei::imei, store_imei);
+  keep(iei::imei, store_identity<&m::imei, &m::has_imei, false>);
   keep(iei::cic, store_cic);
   keep(iei::layer3_information, store_octets<&m::layer3_information, &m::has_layer3_information, true>);
   keep(iei::layer3_message_contents, store_octets<&m::layer3_message_contents, &m::has_layer3_message_contents, true>);
