@@ -237,7 +237,8 @@ class packet_stack {
   void decode(linktype lt, bytes frame, std::int64_t ts_us, sccp_sink sink, std::size_t wire_length = 0) noexcept;
 
   // Drops fragments older than reassembly_timeout_us and flows idle for flow_idle_timeout_us,
-  // as of `now_us` (capture time). Call it every second or so of capture time; O(table size).
+  // as of `now_us` (capture time). Call it every second or so of capture time; O(flows in use)
+  // plus the fragment tables (a few hundred slots).
   void expire(std::int64_t now_us) noexcept;
 
   const decode_stats& stats() const noexcept;

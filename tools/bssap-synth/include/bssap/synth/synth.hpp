@@ -78,8 +78,8 @@ struct config {
   // m3ua: the MSC's SCTP packets carry CRC32c 0, as a capture taken on the MSC host with
   // checksum offload shows them (the NIC fills the checksum after the capture point).
   bool checksum_offload = false;
-  std::vector<plmn> home_plmns;       // equivalent home PLMNs (default 460-00, 460-02, 460-07)
-  plmn own_plmn;                      // the network's PLMN: every cell's CGI (460-00)
+  std::vector<plmn> home_plmns;  // equivalent home PLMNs (default 460-00, 460-02, 460-07)
+  plmn own_plmn;                 // the network's PLMN: every cell's CGI (460-00)
   scenario_mix mix;
 };
 // The defaults of the command line (home PLMNs filled in).
