@@ -17,8 +17,8 @@
 #include "bssap/campaign/engine.hpp"
 #include "flat_map.hpp"
 #include "rules.hpp"
-#include "small_vector.hpp"
 #include "state_store.hpp"
+#include "subscriber_states.hpp"
 
 namespace bssap::campaign {
 
@@ -201,94 +201,6 @@ void append_json_line(const decision& d, std::string& out) {
 
 namespace {
 
-// One event in a subscriber's history (only what trigger.history needs), 16 bytes without
-// padding: millions of subscribers keep several each, in memory and in every stored state.
-struct history_record {
-  std::int64_t ts_us = 0;
-  std::uint32_t cell = 0;
-  std::uint16_t lac = 0;
-  std::uint8_t type = 0;
-  std::uint8_t located = 0;  // has_lac | has_cell: every byte defined (states are compared bytewise)
-  static constexpr std::uint8_t has_lac = 1, has_cell = 2;
-  bool with(std::uint8_t what) const { return (located & what) != 0; }
-};
-static_assert(sizeof(history_record) == 16);
-
-// A history in place up to four records (the extra part's own cache lines), then on the heap.
-using history_records = small_vector<history_record, 4>;
-
-struct contact_state {
-  std::string campaign;
-  std::vector<std::int64_t> cap_ts;  // sent, rehearsed and control decisions (campaign cap)
-  std::uint32_t unanswered = 0;      // contacts since the last response (immunity)
-  std::int64_t last_contact_us = std::numeric_limits<std::int64_t>::min();
-};
-
-// Contacts and global cap times: only subscribers a campaign has decided for have them.
-struct contact_part {
-  std::vector<contact_state> contacts;
-  std::vector<std::int64_t> global_ts;  // sent sms / worklist messages (global cap)
-};
-
-// What a subscriber has beyond the watermark: only those with history or contacts have one.
-// 88 bytes (most subscribers have a history and no contact: the contact part is apart).
-struct subscriber_extra {
-  history_records history;
-  std::unique_ptr<contact_part> reach;
-  contact_part& reached() {
-    if (!reach) reach = std::make_unique<contact_part>();
-    return *reach;
-  }
-};
-
-// Kept for every subscriber seen, so it is small (tens of millions of subscribers per host): the
-// processed watermark (last ts and the low 32 bits of the event_ids seen at it: a subscriber has
-// at most a few events at one instant, power_on + roaming_in + imei_change) and the rest behind
-// a pointer.
-struct subscriber_state {
-  static constexpr std::size_t max_ids = 6;
-  std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
-  std::array<std::uint32_t, max_ids> ids{};
-  std::uint8_t id_count = 0;
-  bool stored = false;  // has a state in the store (the fold's snapshot carries it)
-  std::unique_ptr<subscriber_extra> extra;
-
-  bool seen(std::int64_t ts, std::uint32_t id) const {
-    if (ts != last_ts) return ts < last_ts;
-    return std::find(ids.begin(), ids.begin() + id_count, id) != ids.begin() + id_count;
-  }
-  void mark(std::int64_t ts, std::uint32_t id) {
-    if (ts != last_ts) id_count = 0;
-    last_ts = ts;
-    if (id_count < max_ids) ids[id_count++] = id;
-  }
-  subscriber_extra& more() {
-    if (!extra) extra = std::make_unique<subscriber_extra>();
-    return *extra;
-  }
-  contact_state& contact(const std::string& campaign) {
-    auto& x = more().reached();
-    for (auto& c : x.contacts)
-      if (c.campaign == campaign) return c;
-    x.contacts.push_back({campaign, {}, 0, std::numeric_limits<std::int64_t>::min()});
-    return x.contacts.back();
-  }
-  const contact_state* find_contact(std::string_view campaign) const {
-    if (!extra || !extra->reach) return nullptr;
-    for (const auto& c : extra->reach->contacts)
-      if (c.campaign == campaign) return &c;
-    return nullptr;
-  }
-  const history_records& history() const {
-    static const history_records none;
-    return extra ? extra->history : none;
-  }
-  const std::vector<std::int64_t>& global_ts() const {
-    static const std::vector<std::int64_t> none;
-    return extra && extra->reach ? extra->reach->global_ts : none;
-  }
-};
-
 // A small binary form of subscriber_state for the store (little-endian host order; the store is
 // local to the host that wrote it).
 class reader {
@@ -322,13 +234,15 @@ constexpr std::uint8_t state_version = 3;
 
 // Appends the state's encoding to `out`: its size is computed first, then every field copied in
 // place (one growth of `out`, not one per field).
-void encode_state(const subscriber_state& s, std::string& out) {
-  static const subscriber_extra none;
+void encode_state(const subscriber_states& all, std::uint64_t key, const subscriber_state& s, std::string& out) {
   static const contact_part unreached;
-  const subscriber_extra& x = s.extra ? *s.extra : none;
-  const contact_part& r = x.reach ? *x.reach : unreached;
-  std::size_t n = sizeof state_version + sizeof s.last_ts + sizeof s.id_count + s.id_count * sizeof s.ids[0] + 4 +
-                  x.history.size() * sizeof(history_record) + 4 + 4 + r.global_ts.size() * sizeof(std::int64_t);
+  const auto& history = all.history(s);
+  const contact_part* reached = all.reach_of(s);
+  const contact_part& r = reached != nullptr ? *reached : unreached;
+  subscriber_states::ids_type ids{};
+  const auto id_count = static_cast<std::uint8_t>(all.ids_of(key, s, ids));
+  std::size_t n = sizeof state_version + sizeof s.last_ts + sizeof id_count + id_count * sizeof ids[0] + 4 +
+                  history.size() * sizeof(history_record) + 4 + 4 + r.global_ts.size() * sizeof(std::int64_t);
   for (const auto& c : r.contacts)
     n += 4 + c.campaign.size() + 4 + c.cap_ts.size() * sizeof(std::int64_t) + sizeof c.unanswered +
          sizeof c.last_contact_us;
@@ -346,10 +260,10 @@ void encode_state(const subscriber_state& s, std::string& out) {
   };
   put(&state_version, sizeof state_version);
   put(&s.last_ts, sizeof s.last_ts);
-  put(&s.id_count, sizeof s.id_count);
-  put(s.ids.data(), s.id_count * sizeof s.ids[0]);
-  put_count(x.history.size());
-  put(x.history.data(), x.history.size() * sizeof(history_record));
+  put(&id_count, sizeof id_count);
+  put(ids.data(), id_count * sizeof ids[0]);
+  put_count(history.size());
+  put(history.data(), history.size() * sizeof(history_record));
   put_count(r.contacts.size());
   for (const auto& c : r.contacts) {
     put_count(c.campaign.size());
@@ -363,36 +277,49 @@ void encode_state(const subscriber_state& s, std::string& out) {
   put(r.global_ts.data(), r.global_ts.size() * sizeof(std::int64_t));
 }
 
-bool decode_state(std::string_view blob, subscriber_state& s) {
+// The watermark at the front of a state or a delta: ts, id count, ids.
+bool read_watermark(reader& r, subscriber_states& all, std::uint64_t key, subscriber_state& s) {
+  std::int64_t ts = 0;
+  std::uint8_t n = 0;
+  subscriber_states::ids_type ids{};
+  if (!r.get(ts) || !r.get_count(n, subscriber_state::max_ids)) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!r.get(ids[i])) return false;
+  all.set_watermark(key, s, ts, ids, n);
+  return true;
+}
+
+// Replaces the subscriber's state with a stored one.
+bool decode_state(std::string_view blob, subscriber_states& all, std::uint64_t key, subscriber_state& s) {
   reader r(blob);
   std::uint8_t version = 0;
   std::uint32_t n = 0;
-  if (!r.get(version) || (version != state_version && version != 2) || !r.get(s.last_ts)) return false;
-  if (!r.get_count(s.id_count, subscriber_state::max_ids)) return false;
-  for (std::size_t i = 0; i < s.id_count; ++i)
-    if (!r.get(s.ids[i])) return false;
-  auto x = std::make_unique<subscriber_extra>();
+  all.clear(key, s);
+  if (!r.get(version) || (version != state_version && version != 2) || !read_watermark(r, all, key, s)) return false;
   if (!r.get_count(n, 1u << 20)) return false;
-  x->history.resize(n);
-  for (auto& h : x->history) {
-    if (version == state_version) {
-      if (!r.get(h)) return false;
-      continue;
+  if (n > 0) {
+    auto& history = all.history_of(s);
+    history.resize(n);
+    for (auto& h : history) {
+      if (version == state_version) {
+        if (!r.get(h)) return false;
+        continue;
+      }
+      // Version 2: ts_us at 0, type 8, has_lac 9, has_cell 10, lac 12, cell 16 (24 bytes).
+      std::array<char, 24> old{};
+      if (!r.get(old)) return false;
+      std::memcpy(&h.ts_us, old.data(), 8);
+      h.type = static_cast<std::uint8_t>(old[8]);
+      h.located = static_cast<std::uint8_t>((old[9] != 0 ? history_record::has_lac : 0) |
+                                            (old[10] != 0 ? history_record::has_cell : 0));
+      std::memcpy(&h.lac, old.data() + 12, 2);
+      std::memcpy(&h.cell, old.data() + 16, 4);
     }
-    // Version 2: ts_us at 0, type 8, has_lac 9, has_cell 10, lac 12, cell 16 (24 bytes).
-    std::array<char, 24> old{};
-    if (!r.get(old)) return false;
-    std::memcpy(&h.ts_us, old.data(), 8);
-    h.type = static_cast<std::uint8_t>(old[8]);
-    h.located = static_cast<std::uint8_t>((old[9] != 0 ? history_record::has_lac : 0) |
-                                          (old[10] != 0 ? history_record::has_cell : 0));
-    std::memcpy(&h.lac, old.data() + 12, 2);
-    std::memcpy(&h.cell, old.data() + 16, 4);
   }
+  contact_part reach;
   if (!r.get_count(n, 1u << 16)) return false;
-  auto reach = std::make_unique<contact_part>();
-  reach->contacts.resize(n);
-  for (auto& c : reach->contacts) {
+  reach.contacts.resize(n);
+  for (auto& c : reach.contacts) {
     std::uint32_t m = 0;
     if (!r.get_string(c.campaign) || !r.get_count(m, 1u << 20)) return false;
     c.cap_ts.resize(m);
@@ -401,11 +328,10 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
     if (!r.get(c.unanswered) || !r.get(c.last_contact_us)) return false;
   }
   if (!r.get_count(n, 1u << 20)) return false;
-  reach->global_ts.resize(n);
-  for (auto& t : reach->global_ts)
+  reach.global_ts.resize(n);
+  for (auto& t : reach.global_ts)
     if (!r.get(t)) return false;
-  if (!reach->contacts.empty() || !reach->global_ts.empty()) x->reach = std::move(reach);
-  if (!x->history.empty() || x->reach) s.extra = std::move(x);
+  if (!reach.contacts.empty() || !reach.global_ts.empty()) all.reach(s) = std::move(reach);
   return true;
 }
 
@@ -417,8 +343,11 @@ bool decode_state(std::string_view blob, subscriber_state& s) {
 // encode.
 constexpr std::uint8_t delta_version = 0x81;
 
-void encode_delta(const subscriber_state& s, const history_record* added, std::uint32_t dropped, std::string& out) {
-  const std::size_t n = 1 + sizeof s.last_ts + 1 + s.id_count * sizeof s.ids[0] + 4 + 1 + (added ? sizeof *added : 0);
+void encode_delta(const subscriber_states& all, std::uint64_t key, const subscriber_state& s,
+                  const history_record* added, std::uint32_t dropped, std::string& out) {
+  subscriber_states::ids_type ids{};
+  const auto id_count = static_cast<std::uint8_t>(all.ids_of(key, s, ids));
+  const std::size_t n = 1 + sizeof s.last_ts + 1 + id_count * sizeof ids[0] + 4 + 1 + (added ? sizeof *added : 0);
   const std::size_t start = out.size();
   out.resize(start + n);
   char* p = out.data() + start;
@@ -430,26 +359,23 @@ void encode_delta(const subscriber_state& s, const history_record* added, std::u
   const std::uint8_t has_record = added != nullptr ? 1 : 0;
   put(&delta_version, 1);
   put(&s.last_ts, sizeof s.last_ts);
-  put(&s.id_count, 1);
-  put(s.ids.data(), s.id_count * sizeof s.ids[0]);
+  put(&id_count, 1);
+  put(ids.data(), id_count * sizeof ids[0]);
   put(&dropped, 4);
   put(&has_record, 1);
   if (added != nullptr) put(added, sizeof *added);
 }
 
-bool apply_delta(std::string_view blob, subscriber_state& s) {
+bool apply_delta(std::string_view blob, subscriber_states& all, std::uint64_t key, subscriber_state& s) {
   reader r(blob);
   std::uint8_t version = 0, has_record = 0;
   std::uint32_t dropped = 0;
-  if (!r.get(version) || version != delta_version || !r.get(s.last_ts)) return false;
-  if (!r.get_count(s.id_count, subscriber_state::max_ids)) return false;
-  for (std::size_t i = 0; i < s.id_count; ++i)
-    if (!r.get(s.ids[i])) return false;
+  if (!r.get(version) || version != delta_version || !read_watermark(r, all, key, s)) return false;
   if (!r.get(dropped) || !r.get(has_record) || has_record > 1) return false;
   history_record added;
   if (has_record == 1 && !r.get(added)) return false;
   if (has_record == 0 && dropped == 0) return true;
-  auto& h = s.more().history;
+  auto& h = all.history_of(s);
   if (has_record == 1) h.push_back(added);
   if (dropped > h.size()) return false;
   h.erase(h.begin(), h.begin() + dropped);
@@ -509,7 +435,7 @@ struct engine::impl {
   bool closed = false;
 
   std::int64_t clock_us = std::numeric_limits<std::int64_t>::min();
-  flat_map<subscriber_state> subscribers;
+  subscriber_states subscribers;
   std::map<std::string, budget_state, std::less<>> budgets;
   std::multimap<std::int64_t, pending_deferral> pending;  // by release time, then arrival
   std::unordered_set<std::string> opted_out;
@@ -544,6 +470,7 @@ struct engine::impl {
     std::atomic<std::uint64_t> events{0}, duplicates{0}, no_subscriber{0}, candidates{0}, sent{0}, deferred{0},
         released{0}, rehearsed{0}, recorded{0}, responses{0}, orders{0}, opt_outs{0}, handed_over{0},
         hand_over_failures{0}, commits{0}, store_errors{0}, reports{0}, alarms{0};
+    std::atomic<std::uint64_t> subscribers{0}, subscribers_with_history{0}, state_bytes{0};  // as of the last batch
     std::array<std::atomic<std::uint64_t>, reason_count> suppressed{};
   } counts;
   // Today's figures (the local day of the clock), read by the other shards' reporters.
@@ -659,7 +586,7 @@ struct engine::impl {
       switch (h.what) {
         case history_condition::kind::count: {
           std::uint32_t n = now.type == static_cast<std::uint8_t>(h.type) ? 1 : 0;
-          for (const auto& r : s.history())
+          for (const auto& r : subscribers.history(s))
             n += r.type == static_cast<std::uint8_t>(h.type) && r.ts_us > now.ts_us - h.window ? 1 : 0;
           if (n < h.at_least) return false;
           break;
@@ -670,7 +597,7 @@ struct engine::impl {
         case history_condition::kind::dwell: {
           if (!in_area(*hc.area, now)) return false;
           bool reached = false;
-          for (auto it = s.history().rbegin(); it != s.history().rend(); ++it) {
+          for (auto it = subscribers.history(s).rbegin(); it != subscribers.history(s).rend(); ++it) {
             if (!in_area(*hc.area, *it)) return false;
             if (it->ts_us <= now.ts_us - h.window) {
               reached = true;
@@ -684,7 +611,7 @@ struct engine::impl {
           // Changes between consecutive cell-carrying events, both inside the window.
           std::uint32_t changes = 0;
           const history_record* prev = nullptr;
-          for (const auto& r : s.history()) {
+          for (const auto& r : subscribers.history(s)) {
             if (!r.with(history_record::has_cell) || r.ts_us <= now.ts_us - h.window) continue;
             if (prev != nullptr && prev->cell != r.cell) ++changes;
             prev = &r;
@@ -708,13 +635,13 @@ struct engine::impl {
     const auto& need = rules().history;
     dropped = 0;
     if (!need.locations && !((need.types >> static_cast<unsigned>(e.type)) & 1u)) {
-      if (!need.any() && s.extra && !s.extra->history.empty()) {  // no condition reads history now
-        s.extra->history.clear();
+      if (!need.any() && subscribers.has_history(s)) {  // no condition reads history now
+        subscribers.history_of(s).clear();
         return remembered::other;
       }
       return remembered::nothing;
     }
-    auto& h = s.more().history;
+    auto& h = subscribers.history_of(s);
     h.push_back(record_of(e));
     // Keep what a condition can still read: a record of a counted type inside its type's window;
     // with location conditions, every record inside the location window plus the newest one
@@ -798,14 +725,14 @@ struct engine::impl {
                  std::int64_t now) const {
     const auto& def = *c.def;
     if (on_dnd(msisdn, imsi)) return reason::dnd;
-    const auto* contact = s.find_contact(def.id);
+    const auto* contact = subscribers.find_contact(s, def.id);
     if (def.strategy.immune_after > 0 && contact != nullptr && contact->unanswered >= def.strategy.immune_after)
       return reason::immune;
     if (def.strategy.cap.count > 0 && contact != nullptr &&
         in_window(contact->cap_ts, now, def.strategy.cap.per) >= def.strategy.cap.count)
       return reason::cap;
     if (config().global_cap.count > 0 &&
-        in_window(s.global_ts(), now, config().global_cap.per) >= config().global_cap.count)
+        in_window(subscribers.global_ts(s), now, config().global_cap.per) >= config().global_cap.count)
       return reason::global_cap;
     if (def.strategy.budget_daily || def.strategy.budget_total) {
       const auto it = budgets.find(def.id);
@@ -916,7 +843,7 @@ struct engine::impl {
     std::string text;
     if (def.channel.type == channel_type::sms) render_text(c, v, text);
     if (def.channel.type != channel_type::record) {  // record: counted only, no contact state
-      auto& contact = s.contact(def.id);
+      auto& contact = subscribers.contact(s, def.id);
       contact.cap_ts.push_back(ts);
       if (def.strategy.cap.count > 0)
         trim_window(contact.cap_ts, ts, def.strategy.cap.per);
@@ -928,7 +855,7 @@ struct engine::impl {
     }
     const bool addressed = def.channel.type == channel_type::sms || def.channel.type == channel_type::worklist;
     if (addressed && !rehearsal) {
-      auto& g = s.more().reached().global_ts;
+      auto& g = subscribers.reach(s).global_ts;
       g.push_back(ts);
       if (config().global_cap.count > 0)
         trim_window(g, ts, config().global_cap.per);
@@ -960,7 +887,7 @@ struct engine::impl {
   void control(const compiled_campaign& c, subscriber_state& s, const event& e, const event_view& v,
                std::string_view event_id, std::int64_t ts) {
     contacted = true;
-    auto& contact = s.contact(c.def->id);
+    auto& contact = subscribers.contact(s, c.def->id);
     contact.cap_ts.push_back(ts);  // the control group sees the same frequency
     if (c.def->strategy.cap.count > 0)
       trim_window(contact.cap_ts, ts, c.def->strategy.cap.per);
@@ -981,18 +908,18 @@ struct engine::impl {
   // A subscriber changed twice in a batch has two entries; the later one holds on restore.
   void changed(std::uint64_t key, subscriber_state& s) {
     state_buf.clear();
-    encode_state(s, state_buf);
+    encode_state(subscribers, key, s, state_buf);
     append_state_entry(state_batch, key, state_buf);
     ++state_entries;
-    s.stored = true;
+    s.set_stored();
   }
   // Only the watermark and the history changed: a delta (the record added, when `added`).
   void changed_by_event(std::uint64_t key, subscriber_state& s, const history_record* added, std::uint32_t dropped) {
     state_buf.clear();
-    encode_delta(s, added, dropped, state_buf);
+    encode_delta(subscribers, key, s, added, dropped, state_buf);
     append_state_entry(state_batch, key, state_buf);
     ++state_entries;
-    s.stored = true;
+    s.set_stored();
   }
 
   // Releases every deferral due at or before `now`, each at its own release instant.
@@ -1042,7 +969,8 @@ struct engine::impl {
     bool opt_out = false;
     for (const auto& k : config().opt_out_keywords) opt_out = opt_out || (!upper.empty() && upper == ascii_upper(k));
     std::vector<contact_state> none;
-    for (auto& contact : s.extra&& s.extra->reach ? s.extra->reach->contacts : none) {
+    contact_part* reached = subscribers.reach_of(s);
+    for (auto& contact : reached != nullptr ? reached->contacts : none) {
       const auto* c = campaign_by_id(contact.campaign);
       if (c == nullptr || c->def->channel.sender != to ||
           contact.last_contact_us == std::numeric_limits<std::int64_t>::min())
@@ -1207,10 +1135,8 @@ struct engine::impl {
     if (profiles && e.has(f_imsi)) profiles->prefetch_imsi(e.imsi.view(), stage, rules().profile_columns);
     if (stage == 0) {
       subscribers.prefetch(key);
-    } else if (const auto* s = subscribers.find(key); s != nullptr && s->extra) {
-      const auto* x = reinterpret_cast<const char*>(s->extra.get());
-      __builtin_prefetch(x);
-      __builtin_prefetch(x + 64);
+    } else if (const auto* s = subscribers.find(key); s != nullptr) {
+      subscribers.prefetch_extra(*s);
     }
   }
 
@@ -1227,7 +1153,7 @@ struct engine::impl {
     const std::uint64_t hash = event_hash_of(e);
     const auto id = static_cast<std::uint32_t>(hash);
     subscriber_state& s = subscriber(key);
-    if (s.seen(e.ts_us, id)) {
+    if (subscribers.seen(key, s, e.ts_us, id)) {
       bump(counts.duplicates);
       return;
     }
@@ -1297,7 +1223,7 @@ struct engine::impl {
     }
     std::uint32_t dropped = 0;
     const remembered history = remember(s, e, dropped);
-    s.mark(e.ts_us, id);
+    subscribers.mark(key, s, e.ts_us, id);
     // Stored only when something durable changed: an event that left no decision and no history
     // is decided the same way again after a restart (nothing), so its watermark can stay in memory.
     if (history != remembered::nothing || batch_decisions != decisions_before || responses.size() != responses_before ||
@@ -1314,6 +1240,9 @@ struct engine::impl {
   // --- durability ----------------------------------------------------------------------------
   void commit_batch() {
     batch_events = 0;
+    counts.subscribers.store(subscribers.size(), std::memory_order_relaxed);
+    counts.subscribers_with_history.store(subscribers.extra_count(), std::memory_order_relaxed);
+    counts.state_bytes.store(subscribers.memory_bytes(), std::memory_order_relaxed);
     const bool work = batch_decisions > 0 || state_entries > 0 || !pending_added.empty() || !pending_released.empty() ||
                       !responses.empty() || !new_opt_outs.empty() || !to_mark_handed.empty();
     if (!work || !opened) return;
@@ -1378,33 +1307,32 @@ struct engine::impl {
     fold_bytes = 0;
     const std::size_t slots = subscribers.slot_count();
     std::size_t at = 0;
-    auto extra_at = [&](std::size_t i) -> const subscriber_extra* {
+    auto stored_at = [&](std::size_t i) -> const subscriber_state* {
       if (i >= slots || subscribers.key_at(i) == 0) return nullptr;
       const auto& st = subscribers.value_at(i);
-      return st.stored ? st.extra.get() : nullptr;
+      return st.stored() ? &st : nullptr;
     };
     folded = store.fold(
         [&](std::string& chunk) {
           chunk.clear();
           while (at < slots && chunk.size() < (1u << 20)) {
-            if (const auto* x = extra_at(at + 8)) {
-              __builtin_prefetch(x);
-              __builtin_prefetch(reinterpret_cast<const char*>(x) + 64);
+            if (const auto* st = stored_at(at + 8)) subscribers.prefetch_extra(*st);
+            if (const auto* st = stored_at(at + 4)) {
+              if (const auto* r = subscribers.reach_of(*st)) __builtin_prefetch(r);
+              if (subscribers.history(*st).size() > 3) __builtin_prefetch(subscribers.history(*st).data());
             }
-            if (const auto* x = extra_at(at + 4)) {
-              if (x->reach) __builtin_prefetch(x->reach.get());
-              if (x->history.size() > 4) __builtin_prefetch(x->history.data());
-            }
-            if (const auto* x = extra_at(at + 2); x != nullptr && x->reach) {
-              __builtin_prefetch(x->reach->contacts.data());
-              __builtin_prefetch(x->reach->global_ts.data());
+            if (const auto* st = stored_at(at + 2)) {
+              if (const auto* r = subscribers.reach_of(*st)) {
+                __builtin_prefetch(r->contacts.data());
+                __builtin_prefetch(r->global_ts.data());
+              }
             }
             const std::uint64_t key = subscribers.key_at(at);
             const auto& st = subscribers.value_at(at);
             ++at;
-            if (key == 0 || !st.stored) continue;
+            if (key == 0 || !st.stored()) continue;
             state_buf.clear();
-            encode_state(st, state_buf);
+            encode_state(subscribers, key, st, state_buf);
             append_state_entry(chunk, key, state_buf);
           }
           fold_bytes += chunk.size();
@@ -1437,20 +1365,24 @@ struct engine::impl {
     const auto path = (std::filesystem::path(config().state_dir) / fmt::format("engine-{}.db", options.shard)).string();
     std::string err;
     if (!store.open(path, options.shard, options.shards, err)) return err;
+    // The shard's part of the profile table (IMSIs spread evenly over shards), and a margin for
+    // roamers and subscribers missing from it: sized once, so that the table never holds its old
+    // and new slots at once while it grows.
+    if (const auto& profiles = inputs.tables.profiles) {
+      const std::size_t part = profiles->size() / std::max<std::size_t>(options.shards, 1);
+      subscribers.reserve(part + part / 8);
+    }
     bool decoded = true;
     if (!store.each_subscriber(
             [&](std::uint64_t key, std::string_view blob, bool from_log) {
               if (!blob.empty() && static_cast<std::uint8_t>(blob[0]) == delta_version) {
-                if (!from_log || !apply_delta(blob, subscribers[key])) decoded = false;  // onto the one before
-              } else {
-                subscriber_state s;
-                if (!decode_state(blob, s)) {
-                  decoded = false;
-                  return;
-                }
-                subscribers[key] = std::move(s);  // a later state log entry replaces an earlier one
+                if (!from_log || !apply_delta(blob, subscribers, key, subscribers[key]))
+                  decoded = false;                                                   // onto the one before
+              } else if (!decode_state(blob, subscribers, key, subscribers[key])) {  // a later entry replaces
+                decoded = false;
+                return;
               }
-              subscribers[key].stored = true;
+              subscribers[key].set_stored();
             },
             err))
       return err;
@@ -1582,6 +1514,9 @@ engine_counters engine::counters() const noexcept {
   r.reports = get(c.reports);
   r.alarms = get(c.alarms);
   r.store_errors = get(c.store_errors);
+  r.subscribers = get(c.subscribers);
+  r.subscribers_with_history = get(c.subscribers_with_history);
+  r.state_bytes = get(c.state_bytes);
   return r;
 }
 

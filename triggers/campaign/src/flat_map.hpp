@@ -36,9 +36,17 @@ class flat_map {
     __builtin_prefetch(p + sizeof(slot) - 1);
   }
 
+  // Room for `n` keys without growing: a grow holds the old and the new table at once, so a
+  // table sized up front (from the profile table) peaks at its own size.
+  void reserve(std::size_t n) {
+    std::size_t capacity = 1024;
+    while (n * 4 > capacity * 3) capacity *= 2;
+    if (capacity > _slots.size()) rehash(capacity);
+  }
+
   // The value of `key`, inserted default-constructed when absent. `key` must not be 0.
   Value& operator[](std::uint64_t key) {
-    if ((_size + 1) * 4 > _slots.size() * 3) grow();
+    if ((_size + 1) * 4 > _slots.size() * 3) rehash(_slots.empty() ? 1024 : _slots.size() * 2);
     for (std::size_t i = index_of(key);; i = (i + 1) & _mask) {
       if (_slots[i].key == key) return _slots[i].value;
       if (_slots[i].key == 0) {
@@ -74,9 +82,8 @@ class flat_map {
     return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> _shift) & _mask;
   }
 
-  void grow() {
+  void rehash(std::size_t capacity) {
     std::vector<slot> old = std::move(_slots);
-    const std::size_t capacity = old.empty() ? 1024 : old.size() * 2;
     _slots = std::vector<slot>();
     _slots.reserve(capacity);
     // Huge pages before the first touch: every lookup lands on a random slot, and with 4 KiB

@@ -2,8 +2,12 @@
 // to the heap: a subscriber's history is a handful of records, and with std::vector each one
 // cost an allocation, a reallocation per doubling and a cache miss to reach it.
 //
-// Only what the engine uses: no copy or move (it lives behind a unique_ptr), iterators are
-// pointers, erase takes a range.
+// The heap pointer shares its bytes with the in-place values (only one of them is in use), so
+// small_vector<T, N> is N * sizeof(T) + 8 bytes: with 16-byte records and N = 3, 56 bytes, and
+// the subscriber's extra part around it one cache line (subscriber_states.hpp).
+//
+// Only what the engine uses: no copy or move (it lives in a pool that never moves it),
+// iterators are pointers, erase takes a range.
 #pragma once
 
 #include <algorithm>
@@ -11,22 +15,26 @@
 #include <cstdint>
 #include <cstring>
 #include <iterator>
-#include <memory>
 #include <type_traits>
 
 namespace bssap::campaign {
 
 template <class T, std::size_t N>
 class small_vector {
-  static_assert(std::is_trivially_copyable_v<T>);
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+  static_assert(N * sizeof(T) >= sizeof(T*));
 
  public:
-  small_vector() = default;
+  small_vector() noexcept {}  // the in-place bytes are left undefined: values come with _size
   small_vector(const small_vector&) = delete;
   small_vector& operator=(const small_vector&) = delete;
+  ~small_vector() {
+    if (on_heap()) delete[] _heap;
+  }
 
-  T* data() noexcept { return _heap ? _heap.get() : _inline; }
-  const T* data() const noexcept { return _heap ? _heap.get() : _inline; }
+  // The values are implicit-lifetime objects (trivially copyable): bytes copied in are values.
+  T* data() noexcept { return on_heap() ? _heap : reinterpret_cast<T*>(_inline); }
+  const T* data() const noexcept { return on_heap() ? _heap : reinterpret_cast<const T*>(_inline); }
   std::size_t size() const noexcept { return _size; }
   bool empty() const noexcept { return _size == 0; }
   T* begin() noexcept { return data(); }
@@ -60,15 +68,20 @@ class small_vector {
   }
   void reserve(std::size_t n) {
     if (n <= _capacity) return;
-    auto bigger = std::make_unique<T[]>(n);
-    if (_size > 0) std::memcpy(bigger.get(), data(), _size * sizeof(T));
-    _heap = std::move(bigger);
+    T* bigger = new T[n];
+    if (_size > 0) std::memcpy(bigger, data(), _size * sizeof(T));
+    if (on_heap()) delete[] _heap;
+    _heap = bigger;
     _capacity = static_cast<std::uint32_t>(n);
   }
 
  private:
-  T _inline[N];
-  std::unique_ptr<T[]> _heap;
+  bool on_heap() const noexcept { return _capacity > N; }
+
+  union {
+    alignas(T) unsigned char _inline[N * sizeof(T)];
+    T* _heap;
+  };
   std::uint32_t _size = 0;
   std::uint32_t _capacity = N;
 };

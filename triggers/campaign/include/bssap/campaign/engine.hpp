@@ -133,6 +133,9 @@ struct engine_counters {
   std::uint64_t reports = 0, alarms = 0;  // daily report and capacity alarm SMS handed over
   std::uint64_t commits = 0;
   std::uint64_t store_errors = 0;
+  // The subscriber table as of the last batch: subscribers seen, those with an extra part (history
+  // or contacts), and the bytes of the table and its parts (subscriber_states.hpp).
+  std::uint64_t subscribers = 0, subscribers_with_history = 0, state_bytes = 0;
 };
 
 // One local day's figures over every shard (the daily report SMS and the capacity alarm).
