@@ -1,7 +1,7 @@
 // Doubling back-off, the one shape behind two waits of the client: a session that lost its
-// connection or its bind waits before reconnecting (client_config reconnect_min..max; SMPP 3.4
-// 2.4 leaves reconnection to the ESME), and a session answered ESME_RTHROTTLED or ESME_RMSGQFUL
-// (5.1.3: the SMSC did not take the message) pauses its submits (throttle_backoff_min..max).
+// connection or its bind waits before reconnecting (client_config reconnect_min..max), and a
+// session answered ESME_RTHROTTLED or ESME_RMSGQFUL (SMPP 3.4 5.1.3: the SMSC did not take the
+// message) pauses its submits (throttle_backoff_min..max).
 // Each wait is the current step; the next one is twice as long, up to the maximum; success
 // resets it to the minimum.
 #pragma once

@@ -1,7 +1,7 @@
 // Feeding the sessions from the outbox: a batch accepted by submit() is stored in one outbox
 // transaction, then encoded as submit_sm PDUs (SMPP 3.4 4.4.1: service_type, source and
-// destination addresses 5.2.8-5.2.10, esm_class 0x40 with a UDH for concatenated parts 5.2.12,
-// validity_period 5.2.15, registered_delivery 5.2.17, data_coding 5.2.19, short_message 5.2.21,
+// destination addresses 5.2.5-5.2.9, esm_class 0x40 with a UDH for concatenated parts 5.2.12,
+// validity_period 5.2.16, registered_delivery 5.2.17, data_coding 5.2.19, short_message 5.2.22,
 // user_message_reference TLV 5.3.2.17 as the dedup key of resends) and queued in the
 // dispatcher; open() checks the configuration (field sizes of 5.2.1-5.2.3) and queues again the
 // parts a previous run left without an answer. The sessions set each PDU's sequence number

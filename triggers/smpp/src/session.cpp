@@ -1,4 +1,4 @@
-// One session's connection (see session.hpp): connect (TCP, SMPP 3.4 2.4), bind (4.1) and
+// One session's connection (see session.hpp): connect (TCP), bind (SMPP 3.4 4.1) and
 // the session states of 2.2 (binding, bound, unbinding), the bound loop that fills the window
 // from the dispatcher and stamps each submit_sm with its sequence number (5.1.4), the
 // enquire_link keep-alive (4.11), response timeouts, unbind (4.2), framing of what the SMSC sends
