@@ -5,7 +5,7 @@
 // Input, one message per line:
 //   {"id":"c1-42","src":"1000","dst":"8613800000001","text":"你好"}
 // optional: "src_ton","src_npi","dst_ton","dst_npi" (default 1/1; an alphanumeric "src" gets
-// TON 5 NPI 0), "receipt" (default true), "validity" (SMPP 5.2.15 time), "event_ns" (when the
+// TON 5 NPI 0), "receipt" (default true), "validity" (SMPP 5.2.16 time), "event_ns" (when the
 // triggering event happened, CLOCK_REALTIME ns; default: when read).
 // "id" makes acceptance idempotent: running again with the same --outbox and --in queues
 // nothing twice, and resumes what a killed run left unacknowledged.

@@ -164,6 +164,44 @@ TEST_CASE("submit_sm_resp and enquire_link") {
   CHECK(decode_resp_id(bytes("616263"), 64, id) == decode_error::truncated);
 }
 
+TEST_CASE("sequence numbers stay within 0x00000001..0x7FFFFFFF across the wrap (5.1.4)") {
+  // The counter the client's sessions and smpp-stub number their requests with.
+  sequence_counter c;
+  CHECK(c.next() == 1);
+  CHECK(c.next() == 2);
+
+  // Near the top: 0x7FFFFFFF is the last one, then 1 again (never 0, never 0x80000000 and up).
+  sequence_counter top(0x7FFFFFFD);
+  CHECK(top.next() == 0x7FFFFFFDu);
+  CHECK(top.next() == 0x7FFFFFFEu);
+  CHECK(top.next() == 0x7FFFFFFFu);
+  CHECK(top.next() == 1u);
+  CHECK(top.next() == 2u);
+
+  // 100,000 steps across the wrap: every value in range, each the successor of the one before.
+  sequence_counter lap(0x7FFFFF00);
+  std::uint32_t prev = lap.next();
+  for (int i = 0; i < 100000; ++i) {
+    const std::uint32_t s = lap.next();
+    REQUIRE(s >= 0x00000001u);
+    REQUIRE(s <= 0x7FFFFFFFu);
+    REQUIRE(s == (prev == 0x7FFFFFFFu ? 1u : prev + 1));
+    prev = s;
+  }
+
+  // A start outside the range is not used: numbering starts at 1.
+  CHECK(sequence_counter(0).next() == 1u);
+  CHECK(sequence_counter(0x80000000u).next() == 1u);
+  CHECK(sequence_counter(0xFFFFFFFFu).next() == 1u);
+
+  // The number goes on the wire as the header's fourth word.
+  std::vector<std::uint8_t> out;
+  encode_header_only(out, cmd::enquire_link, 0, top.next());
+  CHECK(out == bytes("00000010 00000015 00000000 00000003"));
+  set_sequence(out, 0x7FFFFFFF);
+  CHECK(out == bytes("00000010 00000015 00000000 7FFFFFFF"));
+}
+
 TEST_CASE("framing: garbage command_length is unframeable") {
   // 3.2: command_length includes the header: below 16 is impossible.
   auto f = peek_frame(bytes("0000000f 00000015 00000000 00000001"));

@@ -37,7 +37,7 @@ struct outgoing_message {
   address_value destination;
   std::string text;                // UTF-8
   bool want_receipt = true;        // registered_delivery = 1 (5.2.17: receipt on final outcome)
-  std::string validity_period;     // 5.2.15 absolute or relative ("000001000000000R"), empty = SMSC default
+  std::string validity_period;     // 5.2.16 absolute or relative ("000001000000000R"), empty = SMSC default
   std::int64_t event_time_ns = 0;  // when the triggering event happened (CLOCK_REALTIME ns)
 };
 

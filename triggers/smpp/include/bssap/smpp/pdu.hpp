@@ -92,6 +92,23 @@ struct header {
   std::uint32_t sequence_number = 0;
 };
 
+// The sequence numbers one side of a session gives its requests (5.1.4: 0x00000001..0x7FFFFFFF;
+// after 0x7FFFFFFF the next one is 0x00000001 again). Used by the client and by smpp-stub.
+class sequence_counter {
+ public:
+  static constexpr std::uint32_t first = 0x00000001, last = 0x7FFFFFFF;
+  constexpr explicit sequence_counter(std::uint32_t start = first) noexcept
+      : _next(start >= first && start <= last ? start : first) {}
+  constexpr std::uint32_t next() noexcept {
+    const std::uint32_t s = _next;
+    _next = _next >= last ? first : _next + 1;
+    return s;
+  }
+
+ private:
+  std::uint32_t _next;
+};
+
 enum class decode_error : std::uint8_t {
   none,
   truncated,           // body ends inside a field
