@@ -1,0 +1,25 @@
+// RANAP (TS 25.413) encoder for the Iu-CS messages bssap-synth sends, in aligned PER (aper.hpp),
+// and the SUA (RFC 3868) messages that carry them when SCCP rides on SCTP directly. Written
+// independently of decoders/ (ranap.cpp, sua.cpp there): tshark is the oracle.
+#pragma once
+
+#include "model.hpp"
+#include "world.hpp"
+
+namespace bssap::synth {
+
+// The RANAP-PDU for `m` on connection `c` into `out`: InitialUE-Message for a CR (its NAS-PDU the
+// initial layer-3 message, with LAI, SAI, IuSigConId and GlobalRNC-ID), DirectTransfer for the
+// DTAP kinds, CommonID, SecurityModeCommand / Complete (cipher_cmd / cipher_complete),
+// Iu-ReleaseCommand / Complete (clear_cmd / clear_complete), Paging, Reset / ResetAcknowledge,
+// LocationReportingControl / LocationReport. Writes nothing for the SCCP-only kinds (CC, CREF,
+// RLSD, RLC) and the A-interface-only ones (assignment, handover).
+void put_ranap(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out) noexcept;
+
+// The SUA message (RFC 3868 3.3) for `m`: CORE / COAK / COREF / RELRE / RELCO / CODT for the
+// connection-oriented kinds, CLDT for Paging and Reset, each with the RANAP-PDU as its Data.
+// `rnc_pc` and `msc_pc` go into the addresses (route on SSN + PC, SSN 142).
+void encode_sua(const msg& m, const conn_ctx& c, const world_view& w, std::uint32_t rnc_pc, std::uint32_t msc_pc,
+                wbuf& out) noexcept;
+
+}  // namespace bssap::synth
