@@ -189,6 +189,20 @@ TEST_CASE("replay equals the synth truth: everything real networks do at once", 
                   "--associations 2 --multihome --checksum-offload --mix interbsc=40,cref=40");
 }
 
+TEST_CASE("replay equals the synth truth: Iu-CS (RANAP) over M3UA and over SUA", "[e2e][iucs]") {
+  // The same subscriber life on Iu-CS (bssap-synth --interface iucs): InitialUE-Message with LAI
+  // and SAI (lac from the SAI, cell = its SAC), DirectTransfer, CommonID, Paging, Iu-Release, in
+  // SCCP over M3UA (SSN 142) or in SUA (RFC 3868); then over SUA with linksets, multi-homing,
+  // the MSC's checksums zeroed and refused connections.
+  check_transport("iucs-m3ua",
+                  "--interface iucs --transport m3ua --subscribers 3000 --duration 300 --seed 81 --packets 40000");
+  check_transport("iucs-sua",
+                  "--interface iucs --transport sua --subscribers 3000 --duration 300 --seed 82 --packets 40000");
+  check_transport("iucs-sua-all",
+                  "--interface iucs --transport sua --subscribers 2000 --duration 600 --seed 83 --packets 40000 "
+                  "--associations 2 --multihome --checksum-offload --mix cref=40");
+}
+
 TEST_CASE("replay equals the synth truth: IPA SCCPlite over TCP", "[e2e]") {
   check_transport("ipa-1", "--transport ipa --subscribers 1500 --duration 300 --seed 21 --packets 30000");
   check_transport("ipa-2",
