@@ -403,6 +403,31 @@ std::string run_dpdk_on_two_queues(const fs::path& dir, const std::string& file_
 }
 }  // namespace
 
+TEST_CASE("dpdk with a net_pcap vdev gives the truth on Iu-CS over SUA and over M3UA", "[e2e][dpdk][iucs]") {
+  const auto dir = work_dir("dpdk-iucs");
+  for (const std::string transport : {"sua", "m3ua"}) {
+    INFO(transport);
+    const auto pcap = dir / "capture.pcap";
+    const auto truth = dir / "truth.jsonl";
+    REQUIRE(run(synth() + " --interface iucs --transport " + transport +
+                " --subscribers 1000 --duration 300 --seed 63 --packets 15000 --associations 2 --multihome --quiet "
+                "--out " +
+                pcap.string() + " --truth " + truth.string()) == 0);
+    const int rc =
+        run(probe_bin() + " dpdk --no-huge --no-pci -m 256 --log-level=1 --file-prefix=bssap-e2e-iu-" +
+            std::to_string(::getpid()) + " --vdev=net_pcap0,rx_pcap=" + pcap.string() + " -- --no-summary " + home +
+            " --idle-exit 1 --events " + (dir / "dpdk.jsonl").string() + " 2>" + (dir / "dpdk.err").string());
+    if (rc != 0) {
+      std::ifstream err(dir / "dpdk.err");
+      std::stringstream s;
+      s << err.rdbuf();
+      FAIL("bssap-probe dpdk failed: " << s.str());
+    }
+    require_equal(dir / "dpdk.jsonl", truth, 300);
+  }
+  fs::remove_all(dir);
+}
+
 TEST_CASE("dpdk with one lcore per RX queue (two net_pcap files, one per association group) merges to replay's events",
           "[e2e][dpdk]") {
   // Each rx_pcap file is one RX queue of the vdev; with a worker lcore per queue, each lcore
