@@ -15,7 +15,7 @@
 #include "encode.hpp"
 #include "links.hpp"
 #include "observer.hpp"
-#include "ranap.hpp"
+#include "sua.hpp"
 #include "world.hpp"
 
 namespace bssap::synth {

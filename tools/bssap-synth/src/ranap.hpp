@@ -1,6 +1,5 @@
-// RANAP (TS 25.413) encoder for the Iu-CS messages bssap-synth sends, in aligned PER (aper.hpp),
-// and the SUA (RFC 3868) messages that carry them when SCCP rides on SCTP directly. Written
-// independently of decoders/ (ranap.cpp, sua.cpp there): tshark is the oracle.
+// RANAP (TS 25.413) encoder for the Iu-CS messages bssap-synth sends, in aligned PER (aper.hpp).
+// Written independently of decoders/ (ranap.cpp there): tshark is the oracle.
 #pragma once
 
 #include "model.hpp"
@@ -15,11 +14,5 @@ namespace bssap::synth {
 // LocationReportingControl / LocationReport. Writes nothing for the SCCP-only kinds (CC, CREF,
 // RLSD, RLC) and the A-interface-only ones (assignment, handover).
 void put_ranap(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out) noexcept;
-
-// The SUA message (RFC 3868 3.3) for `m`: CORE / COAK / COREF / RELRE / RELCO / CODT for the
-// connection-oriented kinds, CLDT for Paging and Reset, each with the RANAP-PDU as its Data.
-// `rnc_pc` and `msc_pc` go into the addresses (route on SSN + PC, SSN 142).
-void encode_sua(const msg& m, const conn_ctx& c, const world_view& w, std::uint32_t rnc_pc, std::uint32_t msc_pc,
-                wbuf& out) noexcept;
 
 }  // namespace bssap::synth
