@@ -7,7 +7,9 @@
 // Rates use the process CPU time, so other jobs on a shared machine do not distort them.
 // A second pass per transport decodes the whole stack: each SCCP message (Q.713) and, when it
 // carries user data, its BSSAP / BSSMAP / DTAP content into one reused a_message, and prints
-// BSSAP messages/s per core: the figure issue 4's target (5 M/s for m3ua) is about.
+// BSSAP messages/s per core: the figure issue 4's target (5 M/s for m3ua) is about. The Iu-CS
+// captures (iucs-m3ua, iucs-sua: bssap-synth --interface iucs) decode SCCP or SUA, RANAP and the
+// NAS-PDU's DTAP instead, and print RANAP messages/s.
 // Usage: bench_decode [about this many packets per capture] (default 300000).
 #include <cstdio>
 #include <cstdlib>
@@ -18,8 +20,11 @@
 #include "../common/bench_args.hpp"
 #include "../common/heap_count.hpp"
 #include "bssap/decoders/a_message.hpp"
+#include "bssap/decoders/dtap.hpp"
 #include "bssap/decoders/packet_stack.hpp"
+#include "bssap/decoders/ranap.hpp"
 #include "bssap/decoders/sccp.hpp"
+#include "bssap/decoders/sua.hpp"
 #include "bssap/synth/synth.hpp"
 
 namespace {
@@ -57,17 +62,20 @@ bool index_pcap(const std::string& file, std::uint16_t& linktype, std::vector<fr
 int main(int argc, char** argv) {
   namespace bs = bssap::synth;
   namespace dec = bssap::dec;
-  const std::uint64_t packets =
-      bssap::bench::count_arg(argc, argv, 1, 300000, "bench_decode [packets per transport] [m3ua|ipa|mtp2|mtp3]");
+  const std::uint64_t packets = bssap::bench::count_arg(
+      argc, argv, 1, 300000, "bench_decode [packets per transport] [m3ua|ipa|mtp2|mtp3|iucs-m3ua|iucs-sua]");
   const std::string only = argc > 2 ? argv[2] : "";  // one transport, for profiling
   struct run {
     const char* name;
     bs::transport link;
+    bs::interface_kind iface = bs::interface_kind::a;
   };
   const run runs[] = {{"m3ua", bs::transport::m3ua},
                       {"ipa", bs::transport::ipa},
                       {"mtp2", bs::transport::mtp2},
-                      {"mtp3", bs::transport::mtp3}};
+                      {"mtp3", bs::transport::mtp3},
+                      {"iucs-m3ua", bs::transport::m3ua, bs::interface_kind::iucs},
+                      {"iucs-sua", bs::transport::sua, bs::interface_kind::iucs}};
   int status = 0;
   for (const auto& r : runs) {
     if (!only.empty() && only != r.name) continue;
@@ -78,6 +86,7 @@ int main(int argc, char** argv) {
     cfg.duration_s = static_cast<double>(packets) / 330.0;
     cfg.seed = 11;
     cfg.link = r.link;
+    cfg.iface = r.iface;
     // MTP3-only links have no FSN: a repeated MSU cannot be told from a new one (see
     // stack_config::mtp_max_links), so that capture is generated without repeats.
     cfg.retransmit = r.link != bs::transport::mtp3;
@@ -122,19 +131,34 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(first_pass_units), static_cast<unsigned long long>(st.messages));
     if (first_pass_units != st.messages || allocations != 0) status = 1;
 
-    // Whole stack: frame -> SCCP -> BSSAP -> BSSMAP/DTAP (embedded layer 3 included).
+    // Whole stack: frame -> SCCP (or SUA) -> BSSAP -> BSSMAP/DTAP (embedded layer 3 included);
+    // on Iu-CS -> RANAP -> the NAS-PDU's DTAP (a RANAP message without one counts when its
+    // RANAP decodes). "BSSAP messages" are then RANAP messages.
+    const bool iu = r.iface == bs::interface_kind::iucs;
     std::uint64_t bssap_ok = 0, bssap_failed = 0, sccp_failed = 0;
     dec::decode_stats full_stats;
     dec::a_message decoded;  // reused: no 1.3 KiB value per message
     dec::sccp_message sccp;  // likewise, as the probe's flow decoder does
+    dec::dtap_message nas;
     auto full = [&](const dec::sccp_unit& u) noexcept {
-      if (dec::decode_sccp_into(u.sccp, dec::sccp_options{}, sccp, &full_stats) != dec::decode_error::none) {
+      const dec::decode_error e = u.kind == dec::transport::sua
+                                      ? dec::decode_sua_into(u.sccp, sccp, &full_stats)
+                                      : dec::decode_sccp_into(u.sccp, dec::sccp_options{}, sccp, &full_stats);
+      if (e != dec::decode_error::none) {
         ++sccp_failed;
         return;
       }
       if (!sccp.has_data) return;
-      if (dec::decode_bssap_into(sccp.data, dec::link_direction::unknown, decoded, &full_stats) ==
-          dec::decode_error::none)
+      bool ok = false;
+      if (iu) {
+        const auto ranap = dec::decode_ranap(sccp.data, &full_stats);
+        ok = ranap && (!ranap->has_nas_pdu || dec::decode_dtap_into(ranap->nas_pdu, dec::link_direction::unknown, nas,
+                                                                    &full_stats) == dec::decode_error::none);
+      } else {
+        ok = dec::decode_bssap_into(sccp.data, dec::link_direction::unknown, decoded, &full_stats) ==
+             dec::decode_error::none;
+      }
+      if (ok)
         ++bssap_ok;
       else
         ++bssap_failed;
@@ -150,16 +174,18 @@ int main(int argc, char** argv) {
       full_cpu += cpu_seconds() - c0;
       full_allocations += bssap::bench::heap_allocations.load() - a0;
     }
-    std::printf("| full stack %s | BSSAP messages/s per core (frame to BSSMAP/DTAP fields) | %.0f | messages/s |\n",
-                r.name, static_cast<double>(bssap_ok) / full_cpu);
+    std::printf("| full stack %s | %s | %.0f | messages/s |\n", r.name,
+                iu ? "RANAP messages/s per core (frame to RANAP and NAS DTAP fields)"
+                   : "BSSAP messages/s per core (frame to BSSMAP/DTAP fields)",
+                static_cast<double>(bssap_ok) / full_cpu);
     std::printf("| full stack %s | ns/frame | %.1f | ns |\n", r.name, full_cpu * 1e9 / n);
     std::printf("| full stack %s | heap allocations per frame | %.4f | allocations |\n", r.name,
                 static_cast<double>(full_allocations) / n);
-    std::printf("| full stack %s | BSSAP decoded / failed, SCCP failed (per pass) | %llu / %llu, %llu | messages |\n",
-                r.name, static_cast<unsigned long long>(bssap_ok / repeats),
+    std::printf("| full stack %s | %s decoded / failed, SCCP failed (per pass) | %llu / %llu, %llu | messages |\n",
+                r.name, iu ? "RANAP" : "BSSAP", static_cast<unsigned long long>(bssap_ok / repeats),
                 static_cast<unsigned long long>(bssap_failed / repeats),
                 static_cast<unsigned long long>(sccp_failed / repeats));
-    if (full_allocations != 0 || sccp_failed != 0) status = 1;
+    if (full_allocations != 0 || sccp_failed != 0 || bssap_failed != 0) status = 1;
   }
   return status;
 }

@@ -189,6 +189,20 @@ TEST_CASE("replay equals the synth truth: everything real networks do at once", 
                   "--associations 2 --multihome --checksum-offload --mix interbsc=40,cref=40");
 }
 
+TEST_CASE("replay equals the synth truth: Iu-CS (RANAP) over M3UA and over SUA", "[e2e][iucs]") {
+  // The same subscriber life on Iu-CS (bssap-synth --interface iucs): InitialUE-Message with LAI
+  // and SAI (lac from the SAI, cell = its SAC), DirectTransfer, CommonID, Paging, Iu-Release, in
+  // SCCP over M3UA (SSN 142) or in SUA (RFC 3868); then over SUA with linksets, multi-homing,
+  // the MSC's checksums zeroed and refused connections.
+  check_transport("iucs-m3ua",
+                  "--interface iucs --transport m3ua --subscribers 3000 --duration 300 --seed 81 --packets 40000");
+  check_transport("iucs-sua",
+                  "--interface iucs --transport sua --subscribers 3000 --duration 300 --seed 82 --packets 40000");
+  check_transport("iucs-sua-all",
+                  "--interface iucs --transport sua --subscribers 2000 --duration 600 --seed 83 --packets 40000 "
+                  "--associations 2 --multihome --checksum-offload --mix cref=40");
+}
+
 TEST_CASE("replay equals the synth truth: IPA SCCPlite over TCP", "[e2e]") {
   check_transport("ipa-1", "--transport ipa --subscribers 1500 --duration 300 --seed 21 --packets 30000");
   check_transport("ipa-2",
@@ -388,6 +402,31 @@ std::string run_dpdk_on_two_queues(const fs::path& dir, const std::string& file_
   return err.str();
 }
 }  // namespace
+
+TEST_CASE("dpdk with a net_pcap vdev gives the truth on Iu-CS over SUA and over M3UA", "[e2e][dpdk][iucs]") {
+  const auto dir = work_dir("dpdk-iucs");
+  for (const std::string transport : {"sua", "m3ua"}) {
+    INFO(transport);
+    const auto pcap = dir / "capture.pcap";
+    const auto truth = dir / "truth.jsonl";
+    REQUIRE(run(synth() + " --interface iucs --transport " + transport +
+                " --subscribers 1000 --duration 300 --seed 63 --packets 15000 --associations 2 --multihome --quiet "
+                "--out " +
+                pcap.string() + " --truth " + truth.string()) == 0);
+    const int rc =
+        run(probe_bin() + " dpdk --no-huge --no-pci -m 256 --log-level=1 --file-prefix=bssap-e2e-iu-" +
+            std::to_string(::getpid()) + " --vdev=net_pcap0,rx_pcap=" + pcap.string() + " -- --no-summary " + home +
+            " --idle-exit 1 --events " + (dir / "dpdk.jsonl").string() + " 2>" + (dir / "dpdk.err").string());
+    if (rc != 0) {
+      std::ifstream err(dir / "dpdk.err");
+      std::stringstream s;
+      s << err.rdbuf();
+      FAIL("bssap-probe dpdk failed: " << s.str());
+    }
+    require_equal(dir / "dpdk.jsonl", truth, 300);
+  }
+  fs::remove_all(dir);
+}
 
 TEST_CASE("dpdk with one lcore per RX queue (two net_pcap files, one per association group) merges to replay's events",
           "[e2e][dpdk]") {

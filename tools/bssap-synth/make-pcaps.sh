@@ -18,4 +18,6 @@ gen ipa-split pcap --subscribers 200 --duration 600 --seed 4 --transport ipa
 gen mtp2 pcap --subscribers 200 --duration 600 --seed 5 --transport mtp2
 gen mtp3 pcap --subscribers 200 --duration 600 --seed 6 --transport mtp3
 gen mtp3-pc24 pcap --subscribers 200 --duration 600 --seed 7 --transport mtp3 --pc24
+gen iucs-m3ua pcap --subscribers 120 --duration 600 --seed 8 --interface iucs --transport m3ua
+gen iucs-sua pcap --subscribers 120 --duration 600 --seed 9 --interface iucs --transport sua --associations 2
 ls -l pcaps/

@@ -195,7 +195,9 @@ TEST_CASE("the program: same bytes as the library, clear errors on bad options",
   for (const std::string bad :
        {"--transport x25 --out /dev/null", "--subscribers 0 --out /dev/null", "--out /dev/null --home-plmns 460",
         "--out /dev/null --mix foo=1", "--out /dev/null --start yesterday", "--transport mtp3 --ipv6 --out /dev/null",
-        "--subscribers 5", "--out /nonexistent-dir/x.pcap", "--bogus --out /dev/null"}) {
+        "--subscribers 5", "--out /nonexistent-dir/x.pcap", "--bogus --out /dev/null",
+        "--transport sua --out /dev/null", "--interface iucs --transport ipa --out /dev/null",
+        "--interface iub --out /dev/null", "--interface iucs --mix interbsc=10 --out /dev/null"}) {
     INFO(bad);
     const auto e = run(bin + " " + bad + " 2>&1 >/dev/null");
     CHECK(e.status != 0);

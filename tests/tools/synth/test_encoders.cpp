@@ -2,13 +2,15 @@
 // Vectors: RFC 3720 B.4 (CRC32c), RFC 1071 3 (Internet checksum example), TS 24.008 10.5.1.3 /
 // 10.5.1.4 (LAI, mobile identity layouts, checked against Wireshark's decoding), TS 23.003 B.2
 // (Luhn check digit; IMEI 49015420323751-8 is the textbook example), the USSD string "*100#" as
-// handsets send it (aa 18 0c 36 02, also used by tests/decoders/test_gsm7.cpp).
+// handsets send it (aa 18 0c 36 02, also used by tests/decoders/test_gsm7.cpp), RANAP messages
+// of the public osmo-iuh Iu-CS captures.
 #include <array>
 #include <functional>
 #include <vector>
 
 #include "checksum.hpp"
 #include "encode.hpp"
+#include "ranap.hpp"
 #include "synth_test_util.hpp"
 
 namespace bs = bssap::synth;
@@ -95,4 +97,47 @@ TEST_CASE("command-line values: PLMNs and the scenario mix", "[synth]") {
   const auto d = bs::default_config();
   REQUIRE(d.home_plmns.size() == 3);
   CHECK(std::string(d.home_plmns[2].mcc, 3) + std::string(d.home_plmns[2].mnc, 2) == "46007");
+}
+
+TEST_CASE("RANAP in aligned PER equals what real RNCs and MSCs send (osmo-iuh Iu-CS captures)", "[synth][iucs]") {
+  // The octets of the public osmo-iuh MobileOriginatingCall capture's RANAP messages (also in
+  // ../shared/pcaps/real/), which Wireshark decodes without complaint.
+  bs::config cfg = bs::default_config();
+  cfg.iface = bs::interface_kind::iucs;
+  bs::network net;
+  net.cells.push_back({0x4001, 0x8195, 0});
+  std::vector<bs::subscriber> subs(1);
+  const std::string_view imsi = "123456780000000";
+  for (std::size_t i = 0; i < imsi.size(); ++i) subs[0].imsi[i] = imsi[i];
+  subs[0].imsi_len = static_cast<std::uint8_t>(imsi.size());
+  const bs::world_view w{&cfg, &net, &subs};
+  const bs::conn_ctx c{};
+  auto ranap = [&](bs::mk kind, bs::dir d) {
+    bs::msg m;
+    m.kind = kind;
+    m.d = d;
+    return bytes_of([&](bs::wbuf& out) { bs::put_ranap(m, c, w, out); });
+  };
+  using v = std::vector<std::uint8_t>;
+  // CommonID (TS 25.413 9.1.47): PermanentNAS-UE-ID iMSI, TBCD 21 43 65 87 00 00 00 f0.
+  CHECK(ranap(bs::mk::common_id, bs::dir::down) == v{0x00, 0x0f, 0x40, 0x10, 0x00, 0x00, 0x01, 0x00, 0x17, 0x40,
+                                                     0x09, 0x50, 0x21, 0x43, 0x65, 0x87, 0x00, 0x00, 0x00, 0xf0});
+  // Iu-ReleaseCommand, cause nAS normal-release (83); Iu-ReleaseComplete without IEs.
+  CHECK(ranap(bs::mk::clear_cmd, bs::dir::down) ==
+        v{0x00, 0x01, 0x00, 0x08, 0x00, 0x00, 0x01, 0x00, 0x04, 0x40, 0x01, 0x22});
+  CHECK(ranap(bs::mk::clear_complete, bs::dir::up) == v{0x20, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00});
+  // SecurityModeComplete: UIA1 (0), UEA1 (1).
+  CHECK(ranap(bs::mk::cipher_complete, bs::dir::up) ==
+        v{0x20, 0x06, 0x00, 0x0d, 0x00, 0x00, 0x02, 0x00, 0x06, 0x00, 0x01, 0x00, 0x00, 0x05, 0x40, 0x01, 0x10});
+  // DirectTransfer from the MSC: NAS-PDU (CM Service Accept 05 21) and SAPI sapi-0.
+  CHECK(ranap(bs::mk::cm_serv_accept, bs::dir::down) == v{0x00, 0x14, 0x40, 0x0f, 0x00, 0x00, 0x02, 0x00, 0x10, 0x40,
+                                                          0x03, 0x02, 0x05, 0x21, 0x00, 0x3b, 0x40, 0x01, 0x00});
+  // SecurityModeCommand: the fixed parts around the keys (IntegrityProtectionInformation,
+  // EncryptionInformation: no extension bit, 1 algorithm; KeyStatus new).
+  const auto smc = ranap(bs::mk::cipher_cmd, bs::dir::down);
+  REQUIRE(smc.size() == 56);
+  CHECK(v(smc.begin(), smc.begin() + 13) ==
+        v{0x00, 0x06, 0x00, 0x34, 0x00, 0x00, 0x03, 0x00, 0x0c, 0x00, 0x12, 0x00, 0x00});
+  CHECK(v(smc.begin() + 29, smc.begin() + 35) == v{0x00, 0x0b, 0x40, 0x12, 0x00, 0x80});
+  CHECK(v(smc.begin() + 51, smc.end()) == v{0x00, 0x4b, 0x00, 0x01, 0x40});
 }

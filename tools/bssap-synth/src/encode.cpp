@@ -8,6 +8,7 @@
 #include <span>
 
 #include "bssap/decoders/gsm7.hpp"
+#include "ranap.hpp"
 
 namespace bssap::synth {
 namespace {
@@ -18,6 +19,7 @@ namespace gsm7 = bssap::dec::gsm7;
 constexpr std::uint8_t sccp_cr = 0x01, sccp_cc = 0x02, sccp_cref = 0x03, sccp_rlsd = 0x04, sccp_rlc = 0x05,
                        sccp_dt1 = 0x06, sccp_udt = 0x09;
 constexpr std::uint8_t ssn_bssap = 254;  // TS 48.006 / Q.713 Annex: SSN of BSSAP
+constexpr std::uint8_t ssn_ranap = 142;  // TS 25.410 / TS 23.003 14: SSN of RANAP
 
 // BSSMAP message types (TS 48.008 3.2.2.1) and IEIs (3.2.2).
 namespace bssmap {
@@ -513,15 +515,10 @@ void put_dtap_body(wbuf& out, const msg& m, const conn_ctx& c, const world_view&
   }
 }
 
-bool is_dtap(mk k) {
-  return k >= mk::id_request && k <= mk::ss_release_complete_ussd;
-}
-
 // The BSSAP payload (BSSMAP or DTAP) of a message carried in CR, DT1 or UDT.
 void put_bssap(wbuf& out, const msg& m, const conn_ctx& c, const world_view& w) {
   if (is_dtap(m.kind)) {
-    const bool sapi3 = m.kind >= mk::sms_submit && m.kind <= mk::sms_rp_ack;
-    const std::size_t at = begin_dtap(out, sapi3 ? 0x03 : 0x00);
+    const std::size_t at = begin_dtap(out, is_sapi3(m.kind) ? 0x03 : 0x00);
     put_dtap_body(out, m, c, w);
     out.patch_len(at);
     return;
@@ -716,13 +713,37 @@ void put_bssap(wbuf& out, const msg& m, const conn_ctx& c, const world_view& w) 
   out.patch_len(at);
 }
 
-void put_called_ssn(wbuf& out) {
+void put_called_ssn(wbuf& out, const world_view& w) {
   out.u8(2);
   out.u8(0x42);  // route on SSN, SSN present, no point code (Q.713 3.4.1)
-  out.u8(ssn_bssap);
+  out.u8(w.cfg->iface == interface_kind::iucs ? ssn_ranap : ssn_bssap);
+}
+
+// The SCCP user data: BSSAP on the A interface, RANAP on Iu-CS (ranap.hpp).
+void put_user(wbuf& out, const msg& m, const conn_ctx& c, const world_view& w) {
+  if (w.cfg->iface == interface_kind::iucs) {
+    put_ranap(m, c, w, out);
+  } else {
+    put_bssap(out, m, c, w);
+  }
 }
 
 }  // namespace
+
+bool is_dtap(mk k) noexcept {
+  return k >= mk::id_request && k <= mk::ss_release_complete_ussd;
+}
+bool is_sapi3(mk k) noexcept {
+  return k >= mk::sms_submit && k <= mk::sms_rp_ack;
+}
+
+void put_layer3(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out) noexcept {
+  if (m.kind == mk::cr) {
+    put_initial_l3(out, m, c, w);
+  } else {
+    put_dtap_body(out, m, c, w);
+  }
+}
 
 void put_plmn(wbuf& out, std::string_view mcc, std::string_view mnc) noexcept {
   auto d = [](char c) { return static_cast<unsigned>(c - '0') & 0xF; };
@@ -786,10 +807,10 @@ void encode_sccp(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out
       out.u8(0x02);
       out.u8(2);  // pointer to called party address
       out.u8(4);  // pointer to the optional part (after the 3-octet called party address)
-      put_called_ssn(out);
+      put_called_ssn(out, w);
       out.u8(0x0F);  // Data
       const std::size_t l = out.len_mark();
-      put_bssap(out, m, c, w);
+      put_user(out, m, c, w);
       out.patch_len(l);
       out.u8(0x00);  // end of optional parameters
       return;
@@ -809,7 +830,7 @@ void encode_sccp(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out
       out.u8(1);  // pointer to the optional part: right after it
       out.u8(0x0F);
       const std::size_t l = out.len_mark();
-      put_bssap(out, m, c, w);
+      put_user(out, m, c, w);
       out.patch_len(l);
       out.u8(0x00);
       return;
@@ -840,10 +861,10 @@ void encode_sccp(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out
       out.u8(3);
       out.u8(5);
       out.u8(7);
-      put_called_ssn(out);
-      put_called_ssn(out);
+      put_called_ssn(out, w);
+      put_called_ssn(out, w);
       const std::size_t l = out.len_mark();
-      put_bssap(out, m, c, w);
+      put_user(out, m, c, w);
       out.patch_len(l);
       return;
     }
@@ -853,7 +874,7 @@ void encode_sccp(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out
       out.u8(0x00);
       out.u8(1);
       const std::size_t l = out.len_mark();
-      put_bssap(out, m, c, w);
+      put_user(out, m, c, w);
       out.patch_len(l);
       return;
     }

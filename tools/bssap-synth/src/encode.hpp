@@ -11,8 +11,17 @@
 
 namespace bssap::synth {
 
-// Encodes `m` (sent at `ts_us`) on connection `c` as one complete SCCP message into `out`.
+// Encodes `m` (sent at `ts_us`) on connection `c` as one complete SCCP message into `out`: BSSAP
+// on the A interface (SSN 254), RANAP on Iu-CS (SSN 142, ranap.hpp).
 void encode_sccp(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out) noexcept;
+
+// The layer-3 message of `m` without the BSSAP header (what RANAP carries as its NAS-PDU): the
+// initial message (LU Request, CM Service Request, Paging Response, IMSI Detach) for a CR, the
+// DTAP body (TS 24.008, TS 24.011, TS 24.080) for the DTAP kinds.
+void put_layer3(const msg& m, const conn_ctx& c, const world_view& w, wbuf& out) noexcept;
+// DTAP kinds (MM, CC, SMS, SS), and those of them on SAPI 3 (SMS, TS 48.006 9.3.2).
+bool is_dtap(mk k) noexcept;
+bool is_sapi3(mk k) noexcept;
 
 // Pieces exposed for unit tests.
 void put_plmn(wbuf& out, std::string_view mcc, std::string_view mnc) noexcept;

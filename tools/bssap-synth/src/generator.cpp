@@ -15,6 +15,7 @@
 #include "encode.hpp"
 #include "links.hpp"
 #include "observer.hpp"
+#include "sua.hpp"
 #include "world.hpp"
 
 namespace bssap::synth {
@@ -196,11 +197,16 @@ class generator {
   }
 
  private:
+  bool iu() const noexcept { return _cfg.iface == interface_kind::iucs; }
   bool limit_reached() const { return _cfg.max_packets != 0 && _writer.packets >= _cfg.max_packets; }
 
   void emit(const msg& m, const conn_ctx& c) {
     wbuf out(_sccp.data(), _sccp.size());
-    encode_sccp(m, c, _view, out);
+    if (_cfg.link == transport::sua) {
+      encode_sua(m, c, _view, bsc_pc(_cfg, c.bsc), msc_pc(_cfg), out);
+    } else {
+      encode_sccp(m, c, _view, out);
+    }
     ++_messages;
     _link->send(m.t_us, delivery{c, m}, _sccp.data(), out.n);
   }
@@ -463,7 +469,8 @@ class generator {
     s.force_imei = false;
     if (imei_now) s.imei_shown = true;
     if (_rng.chance(0.85)) {
-      const bool with_imeisv = imei_now && _rng.chance(0.7);
+      // Iu-CS has no IMEISV in the Security Mode Complete (TS 25.413 9.1.12): an identity check.
+      const bool with_imeisv = imei_now && _rng.chance(0.7) && !iu();
       msg& c = add(sc, net(), mk::cipher_cmd, dir::down);
       c.num = _rng.next();
       if (with_imeisv) c.flags |= mf_imeisv;
@@ -644,6 +651,10 @@ class generator {
   }
 
   void talk_with_handovers(script& sc, std::uint32_t sub, std::int64_t talk_us) {
+    if (iu()) {  // no relocation (TS 25.413 8.6) on Iu-CS: the call stays in its cell (README)
+      _t += talk_us;
+      return;
+    }
     auto& s = _subs[sub];
     std::int64_t left = talk_us;
     while (left > 20000000 && _rng.chance(0.35) && sc.n + 14u < max_steps) {
@@ -786,8 +797,15 @@ class generator {
       clear(sc, quick());
       return;
     }
-    add(sc, net(), mk::assign_req, dir::down);
-    add(sc, radio(), mk::assign_complete, dir::up);
+    if (iu()) {
+      // No RAB Assignment on Iu-CS here (README); the MSC asks for the service area instead
+      // (TS 25.413 8.18, 8.19), which the RNC reports at once.
+      add(sc, net(), mk::location_control, dir::down);
+      add(sc, net(), mk::location_report, dir::up);
+    } else {
+      add(sc, net(), mk::assign_req, dir::down);
+      add(sc, radio(), mk::assign_complete, dir::up);
+    }
     if (o == outcome::busy) {
       clearing(mo ? nw : ms, 17, mo ? _rng.range(500000, 3000000) : _rng.range(2000000, 8000000));
       clear(sc, quick());

@@ -19,13 +19,6 @@ constexpr std::uint8_t si_sccp = 3;
 constexpr std::int64_t bundle_window_us = 5000;  // messages this close in time may share a frame
 constexpr std::size_t max_bundle_bytes = 1200;
 
-std::uint32_t msc_pc(const config& cfg) {
-  return cfg.pc24 ? msc_pc24 : msc_pc14;
-}
-std::uint32_t bsc_pc(const config& cfg, std::uint8_t bsc) {
-  return (cfg.pc24 ? bsc_pc24 : bsc_pc14) + bsc;
-}
-
 void put16(std::uint8_t* p, unsigned v) {
   p[0] = static_cast<std::uint8_t>(v >> 8);
   p[1] = static_cast<std::uint8_t>(v);
@@ -217,29 +210,12 @@ class m3ua_link final : public link_base {
   void send(std::int64_t ts, const delivery& d, const std::uint8_t* sccp, std::size_t len) override {
     const std::uint8_t bsc = d.c.bsc;
     const std::uint32_t as = association_of(bsc, d.m.d, d.c.sls);
-    // M3UA DATA (RFC 4666 3.3.1): Protocol Data parameter with the MTP3 routing information.
-    std::uint8_t* m = _m3ua.data();
-    const std::uint32_t opc = d.m.d == dir::up ? bsc_pc(_cfg, bsc) : msc_pc(_cfg);
-    const std::uint32_t dpc = d.m.d == dir::up ? msc_pc(_cfg) : bsc_pc(_cfg, bsc);
-    const std::size_t param_len = 16 + len;
-    const std::size_t padded = (param_len + 3) & ~std::size_t{3};
-    const std::size_t mlen = 8 + padded;
-    m[0] = 1;
-    m[1] = 0;
-    m[2] = 1;  // class: transfer
-    m[3] = 1;  // type: DATA
-    put32(m + 4, static_cast<std::uint32_t>(mlen));
-    put16(m + 8, 0x0210);
-    put16(m + 10, static_cast<unsigned>(param_len));
-    put32(m + 12, opc);
-    put32(m + 16, dpc);
-    m[20] = si_sccp;
-    m[21] = network_indicator;
-    m[22] = 0;
-    m[23] = d.c.sls;
-    std::memcpy(m + 24, sccp, len);
-    std::memset(m + 24 + len, 0, padded - param_len);
-
+    const std::uint8_t* m = sccp;
+    std::size_t mlen = len;
+    if (!_sua) {
+      m = m3ua_data(d, sccp, len);
+      mlen = _mlen;
+    }
     if (_pending.active &&
         (_pending.assoc != as || _pending.d != d.m.d || ts - _pending.ts > bundle_window_us ||
          _pending.len + mlen + 16 > max_bundle_bytes || _pending.count == _pending.deliveries.size())) {
@@ -303,6 +279,35 @@ class m3ua_link final : public link_base {
     std::uint8_t path = 0;     // multi-homed: the IP address pair in use (RFC 4960 6.4)
   };
 
+  // M3UA DATA (RFC 4666 3.3.1): the Protocol Data parameter with the MTP3 routing information
+  // and the SCCP message. (With SUA, RFC 3868, the encoder's message goes into the chunk as it is.)
+  const std::uint8_t* m3ua_data(const delivery& d, const std::uint8_t* sccp, std::size_t len) {
+    const std::uint8_t bsc = d.c.bsc;
+    std::uint8_t* m = _m3ua.data();
+    const std::uint32_t opc = d.m.d == dir::up ? bsc_pc(_cfg, bsc) : msc_pc(_cfg);
+    const std::uint32_t dpc = d.m.d == dir::up ? msc_pc(_cfg) : bsc_pc(_cfg, bsc);
+    const std::size_t param_len = 16 + len;
+    const std::size_t padded = (param_len + 3) & ~std::size_t{3};
+    const std::size_t mlen = 8 + padded;
+    m[0] = 1;
+    m[1] = 0;
+    m[2] = 1;  // class: transfer
+    m[3] = 1;  // type: DATA
+    put32(m + 4, static_cast<std::uint32_t>(mlen));
+    put16(m + 8, 0x0210);
+    put16(m + 10, static_cast<unsigned>(param_len));
+    put32(m + 12, opc);
+    put32(m + 16, dpc);
+    m[20] = si_sccp;
+    m[21] = network_indicator;
+    m[22] = 0;
+    m[23] = d.c.sls;
+    std::memcpy(m + 24, sccp, len);
+    std::memset(m + 24 + len, 0, padded - param_len);
+    _mlen = mlen;
+    return m;
+  }
+
   // The association of a BSC's linkset that carries a message: M3UA load sharing by SLS
   // (RFC 4666 1.4.7), the two ends each with their own selection, so a connection's uplink and
   // downlink may take different associations.
@@ -324,7 +329,7 @@ class m3ua_link final : public link_base {
     put32(c + 4, s.next_tsn++);
     put16(c + 8, stream);
     put16(c + 10, ssn);
-    put32(c + 12, 3);  // PPID 3: M3UA
+    put32(c + 12, _ppid);
     std::memcpy(c + 16, data, len);
     const std::size_t padded = (16 + len + 3) & ~std::size_t{3};
     std::memset(c + 16 + len, 0, padded - 16 - len);
@@ -341,11 +346,11 @@ class m3ua_link final : public link_base {
     auto& a = _assoc[as];
     if (_cfg.multihome && _rng.chance(0.05)) a.path ^= 1;
     const auto bsc = static_cast<std::uint8_t>(as / _per_bsc);
-    const auto bsc_port = static_cast<unsigned>(2905 + as % _per_bsc);
+    const auto bsc_port = static_cast<unsigned>(_port + as % _per_bsc);
     const std::size_t l4 = _ip.begin(f, bsc, d, 132, a.path);
     std::uint8_t* s = f + l4;
-    put16(s, d == dir::up ? bsc_port : 2905);
-    put16(s + 2, d == dir::up ? 2905 : bsc_port);
+    put16(s, d == dir::up ? bsc_port : _port);
+    put16(s + 2, d == dir::up ? _port : bsc_port);
     put32(s + 4, vtag);
     put32(s + 8, 0);
     std::memcpy(s + 12, body, len);
@@ -454,6 +459,11 @@ class m3ua_link final : public link_base {
   std::vector<assoc> _assoc;
   pending_frame _pending;
   std::array<std::uint8_t, 4096> _m3ua{};
+  std::size_t _mlen = 0;
+  const bool _sua = _cfg.link == transport::sua;
+  // IANA: M3UA PPID 3 on port 2905, SUA PPID 4 on port 14001.
+  const std::uint32_t _ppid = _sua ? 4 : 3;
+  const unsigned _port = _sua ? 14001 : 2905;
 };
 
 // ---- IPA (SCCPlite) over TCP ----------------------------------------------------------------
@@ -678,9 +688,17 @@ class mtp_link final : public link_base {
 
 }  // namespace
 
+std::uint32_t msc_pc(const config& cfg) noexcept {
+  return cfg.pc24 ? msc_pc24 : msc_pc14;
+}
+std::uint32_t bsc_pc(const config& cfg, std::uint8_t bsc) noexcept {
+  return (cfg.pc24 ? bsc_pc24 : bsc_pc14) + bsc;
+}
+
 std::uint32_t linktype_of(transport t) noexcept {
   switch (t) {
     case transport::m3ua:
+    case transport::sua:
     case transport::ipa:
       return 1;  // Ethernet
     case transport::mtp2:
@@ -694,6 +712,7 @@ std::uint32_t linktype_of(transport t) noexcept {
 std::unique_ptr<link> make_link(const config& cfg, capture_writer& out, delivery_sink& observer) {
   switch (cfg.link) {
     case transport::m3ua:
+    case transport::sua:
       return std::make_unique<m3ua_link>(cfg, out, observer);
     case transport::ipa:
       return std::make_unique<ipa_link>(cfg, out, observer);

@@ -1,5 +1,6 @@
 // Transports that carry SCCP between the BSCs and the MSC: M3UA over SCTP, IPA (SCCPlite) over
-// TCP, MTP2 (with pseudo-header) and bare MTP3. Each link frames messages into capture frames,
+// TCP, MTP2 (with pseudo-header) and bare MTP3; and SUA over SCTP (Iu-CS), whose messages stand
+// for SCCP's. Each link frames messages into capture frames,
 // bundles, splits and retransmits some of them, and tells the observer when a message became
 // complete on the wire (the frame carrying its last byte), so that the truth carries that time.
 #pragma once
@@ -45,6 +46,10 @@ class link {
   virtual void close() = 0;
   link_counters counters;
 };
+
+// Signalling point codes (14-bit ITU, or 24-bit with --pc24): the MSC's, and BSC / RNC `bsc`'s.
+std::uint32_t msc_pc(const config& cfg) noexcept;
+std::uint32_t bsc_pc(const config& cfg, std::uint8_t bsc) noexcept;
 
 // DLT / LINKTYPE value of the capture for this transport.
 std::uint32_t linktype_of(transport t) noexcept;

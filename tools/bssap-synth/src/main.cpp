@@ -1,5 +1,5 @@
-// bssap-synth: writes a GSM A-interface capture and, with --truth, the behaviour events a
-// perfect probe would report for it. Same options and seed: same bytes.
+// bssap-synth: writes a GSM A-interface or Iu-CS capture and, with --truth, the behaviour events
+// a perfect probe would report for it. Same options and seed: same bytes.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   namespace bs = bssap::synth;
   bs::config cfg = bs::default_config();
   std::string transport = "m3ua";
+  std::string iface = "a";
   std::string out_path;
   std::string truth_path;
   std::string operator_dir;
@@ -47,13 +48,16 @@ int main(int argc, char** argv) {
   bool no_handshake = false;
   bool quiet = false;
 
-  CLI::App app{"bssap-synth: synthetic GSM A-interface (BSSAP) captures with ground-truth events"};
+  CLI::App app{"bssap-synth: synthetic GSM A-interface (BSSAP) and Iu-CS (RANAP) captures with ground-truth events"};
   app.add_option("--subscribers", cfg.subscribers, "number of subscribers")->check(CLI::Range(1u, 10000000u));
   app.add_option("--duration", cfg.duration_s, "capture period in seconds (running procedures finish after it)")
       ->check(CLI::Range(0.001, 86400.0 * 366));
   app.add_option("--seed", cfg.seed, "random seed (same seed, same bytes)");
-  app.add_option("--transport", transport, "m3ua | ipa | mtp2 | mtp3")
-      ->check(CLI::IsMember({"m3ua", "ipa", "mtp2", "mtp3"}));
+  app.add_option("--transport", transport, "m3ua | ipa | mtp2 | mtp3 | sua (sua: Iu-CS only)")
+      ->check(CLI::IsMember({"m3ua", "ipa", "mtp2", "mtp3", "sua"}));
+  app.add_option("--interface", iface,
+                 "a: BSSAP (BSC <-> MSC, SSN 254); iucs: RANAP (RNC <-> MSC, SSN 142) over m3ua or sua")
+      ->check(CLI::IsMember({"a", "iucs"}));
   app.add_option("--out", out_path, "capture file to write ('-': stdout)")->required();
   app.add_option("--truth", truth_path, "ground-truth events, JSON lines");
   app.add_option("--operator-out", operator_dir,
@@ -103,10 +107,16 @@ int main(int argc, char** argv) {
   if (transport == "ipa") cfg.link = bs::transport::ipa;
   if (transport == "mtp2") cfg.link = bs::transport::mtp2;
   if (transport == "mtp3") cfg.link = bs::transport::mtp3;
-  const bool ip_based = cfg.link == bs::transport::m3ua || cfg.link == bs::transport::ipa;
-  if (!ip_based && (cfg.ipv6 || cfg.vlan >= 0)) return fail("--ipv6 and --vlan need --transport m3ua or ipa");
-  if (cfg.link != bs::transport::m3ua && (cfg.associations > 1 || cfg.multihome || cfg.checksum_offload))
-    return fail("--associations, --multihome and --checksum-offload need --transport m3ua");
+  if (transport == "sua") cfg.link = bs::transport::sua;
+  if (iface == "iucs") cfg.iface = bs::interface_kind::iucs;
+  const bool sctp = cfg.link == bs::transport::m3ua || cfg.link == bs::transport::sua;
+  const bool ip_based = sctp || cfg.link == bs::transport::ipa;
+  if (cfg.link == bs::transport::sua && cfg.iface != bs::interface_kind::iucs)
+    return fail("--transport sua needs --interface iucs");
+  if (cfg.iface == bs::interface_kind::iucs && !sctp) return fail("--interface iucs needs --transport m3ua or sua");
+  if (!ip_based && (cfg.ipv6 || cfg.vlan >= 0)) return fail("--ipv6 and --vlan need --transport m3ua, sua or ipa");
+  if (!sctp && (cfg.associations > 1 || cfg.multihome || cfg.checksum_offload))
+    return fail("--associations, --multihome and --checksum-offload need --transport m3ua or sua");
   cfg.split = !no_split;
   cfg.retransmit = !no_retransmit;
   cfg.handshake = !no_handshake;
@@ -125,6 +135,8 @@ int main(int argc, char** argv) {
   if (!mix_text.empty()) {
     std::string error;
     if (!bs::parse_mix(mix_text, cfg.mix, error)) return fail("--mix: " + error);
+    if (cfg.iface == bs::interface_kind::iucs && cfg.mix.interbsc > 0)
+      return fail("--mix interbsc: no handovers on --interface iucs (relocation is not generated)");
   }
   if (!home_text.empty()) {
     cfg.home_plmns.clear();

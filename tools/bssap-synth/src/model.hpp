@@ -46,6 +46,10 @@ enum class mk : std::uint8_t {
   ho_command,
   ho_detect,
   ho_complete,
+  // Iu-CS only (TS 25.413 8.18, 8.19): Location Reporting Control from the MSC asking for the
+  // service area directly, and the RNC's Location Report with the SAI.
+  location_control,
+  location_report,
   // DTAP MM / RR (TS 24.008 9.2, TS 44.018)
   id_request,
   id_response,

@@ -1,4 +1,4 @@
-// Our side of the comparison: libpcap -> packet_stack -> SCCP -> BSSAP (or RANAP) -> fields.
+// Our side of the comparison: libpcap -> packet_stack -> SCCP (or SUA) -> BSSAP (or RANAP) -> fields.
 #include <pcap/pcap.h>
 
 #include <map>
@@ -11,6 +11,7 @@
 #include "bssap/decoders/packet_stack.hpp"
 #include "bssap/decoders/ranap.hpp"
 #include "bssap/decoders/sccp.hpp"
+#include "bssap/decoders/sua.hpp"
 #include "fields.hpp"
 
 namespace bssap::tshark_diff {
@@ -152,6 +153,7 @@ struct state {
   std::map<connection_key, user_protocol> connections;
   std::map<std::uint64_t, user_protocol> flows;  // what the flow's CR / UDT SSNs said
   a_message message;
+  sccp_message sua_message;
   capture_values* out = nullptr;
   std::size_t frame = 0;
 
@@ -205,11 +207,17 @@ struct state {
     frame_values& f = (*out)[frame - 1];
     sccp_options o;
     o.pc24 = options.pc24;
-    const auto m = decode_sccp(u.sccp, o, nullptr);
+    // A SUA message (RFC 3868) stands for the SCCP message it replaces; tshark shows its own
+    // sua.* fields there, not sccp.*, so only the SCCP user's fields are compared.
+    const bool sua = u.kind == transport::sua;
+    if (sua && decode_sua_into(u.sccp, sua_message) != decode_error::none) return;
+    const auto m = sua ? result<sccp_message>(sua_message) : decode_sccp(u.sccp, o, nullptr);
     if (!m) return;
-    add_number(f, "sccp.message_type", static_cast<std::uint8_t>(m->type));
-    if (m->has_slr) add_number(f, "sccp.slr", m->slr);
-    if (m->has_dlr) add_number(f, "sccp.dlr", m->dlr);
+    if (!sua) {
+      add_number(f, "sccp.message_type", static_cast<std::uint8_t>(m->type));
+      if (m->has_slr) add_number(f, "sccp.slr", m->slr);
+      if (m->has_dlr) add_number(f, "sccp.dlr", m->dlr);
+    }
     user_protocol p = user_protocol::unknown;
     switch (m->type) {
       case sccp_msg_type::cr:

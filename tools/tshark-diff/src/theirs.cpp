@@ -82,7 +82,8 @@ bool run_theirs(const std::string& file, const run_options& options, capture_val
       fv.frame_wide = explanation::retransmission;
     }
     const std::string& protocols = columns[2];
-    const bool has_sccp = protocols.find("sccp") != std::string::npos;
+    // SUA (RFC 3868) carries the SCCP procedures over SCTP: in scope like SCCP itself.
+    const bool has_sccp = protocols.find("sccp") != std::string::npos || protocols.find(":sua") != std::string::npos;
     if (protocols.find(":tcp") != std::string::npos && protocols.find(":uma") == std::string::npos &&
         (!columns[3].empty() || !has_sccp)) {
       // K7: an IPA message split across TCP segments: tshark 4.0 dissects the head as a cut

@@ -13,7 +13,12 @@
 
 namespace bssap::synth {
 
-enum class transport : std::uint8_t { m3ua, ipa, mtp2, mtp3 };
+// sua: SCCP over SCTP directly (RFC 3868, PPID 4), Iu-CS only.
+enum class transport : std::uint8_t { m3ua, ipa, mtp2, mtp3, sua };
+// The interface the capture is taken on: A (BSC <-> MSC, BSSAP over SCCP SSN 254) or Iu-CS
+// (RNC <-> MSC, RANAP over SCCP SSN 142, TS 25.410 / 25.413). On Iu-CS the BSCs are RNCs and
+// the cells' CIs are service area codes.
+enum class interface_kind : std::uint8_t { a, iucs };
 
 // A PLMN as written on the command line: "460-00" (MNC length is significant: "310-260").
 struct plmn {
@@ -61,6 +66,7 @@ struct config {
   double duration_s = 600;
   std::uint64_t seed = 1;
   transport link = transport::m3ua;
+  interface_kind iface = interface_kind::a;
   std::int64_t start_us = 1795420800LL * 1000000;  // 2026-11-23T08:00:00Z: reproducible output
   double rate = 0;                                 // procedures per second in total; 0: subscribers / 300
   std::uint64_t max_packets = 0;                   // 0: no limit
