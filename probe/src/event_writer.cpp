@@ -92,8 +92,8 @@ void event_writer::flush() noexcept {
 
 bool event_writer::close() noexcept {
   if (!_active) return !_write_error.load();
-  _active = false;
   flush();
+  _active = false;
   _stop.store(true, std::memory_order_release);
   if (_thread.joinable()) _thread.join();
   if (std::fflush(_file) != 0) _write_error.store(true);
