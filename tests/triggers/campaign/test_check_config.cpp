@@ -2,6 +2,7 @@
 // broken configuration fails with the very line a start (`replay --config`) fails with.
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 
@@ -179,4 +180,28 @@ TEST_CASE("check-config --connect: the SMSC must accept a connection") {
       CHECK_THAT(with.err, Catch::Contains("smpp: cannot connect to 127.0.0.1:" + std::to_string(port)));
     }
   }
+}
+
+TEST_CASE("messages: one line with a level; under journald each starts with its syslog priority") {
+  const auto dir = t::campaign_scratch("journal");
+  fs::create_directories(dir);
+  const auto missing = (dir / "no-such.yaml").string();
+  {
+    const auto o = run_probe(dir, "plain", {"check-config", missing});
+    CHECK(o.status == 1);
+    CHECK_THAT(o.err, Catch::StartsWith("bssap-probe: error: "));
+  }
+  // What systemd does: $JOURNAL_STREAM is the device:inode of the stream on stderr.
+  const auto err = dir / "journal.err";
+  t::write_file(err, "");
+  struct stat st {};
+  REQUIRE(::stat(err.c_str(), &st) == 0);
+  ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
+  t::child p({(t::bin_dir() / "bssap-probe").string(), "check-config", missing}, dir / "journal.out", err);
+  const int rc = p.wait(30s);
+  ::unsetenv("JOURNAL_STREAM");
+  CHECK(rc == 1);
+  const std::string text = t::slurp(err);
+  CHECK_THAT(text, Catch::StartsWith("<3>bssap-probe: error: "));
+  CHECK(std::count(text.begin(), text.end(), '\n') == 1);
 }
