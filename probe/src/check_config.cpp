@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "bssap/campaign/runtime.hpp"
 #include "bssap/campaign/tables.hpp"
 #include "bssap/probe/log.hpp"
+#include "bssap/smpp/pdu.hpp"
 
 namespace bssap::probe {
 
@@ -37,14 +39,17 @@ std::string check_state_dir(const std::string& dir) {
   return {};
 }
 
-// A TCP connection to the SMSC within the timeout (non-blocking connect, poll).
-std::string try_connect(const std::string& host, std::uint16_t port, double timeout_s) {
+// A TCP connection to the SMSC within the timeout (non-blocking connect, poll): the socket, or
+// -1 with `error`.
+int tcp_connect(const std::string& host, std::uint16_t port, double timeout_s, std::string& error) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   const std::string service = std::to_string(port);
-  if (const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res); rc != 0)
-    return fmt::format("smpp: {}: {}", host, gai_strerror(rc));
+  if (const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res); rc != 0) {
+    error = fmt::format("smpp: {}: {}", host, gai_strerror(rc));
+    return -1;
+  }
   std::string why = "no address";
   for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
     const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -71,14 +76,68 @@ std::string try_connect(const std::string& host, std::uint16_t port, double time
     } else if (rc != 0) {
       why = std::strerror(errno);
     }
-    close(fd);
     if (rc == 0) {
       freeaddrinfo(res);
-      return {};
+      return fd;
     }
+    close(fd);
   }
   freeaddrinfo(res);
-  return fmt::format("smpp: cannot connect to {}:{}: {}", host, port, why);
+  error = fmt::format("smpp: cannot connect to {}:{}: {}", host, port, why);
+  return -1;
+}
+
+// Reads one whole PDU (SMPP 3.4 3.2: 16-octet header, command_length first) before `until`.
+bool read_pdu(int fd, std::chrono::steady_clock::time_point until, std::vector<std::uint8_t>& pdu) {
+  pdu.clear();
+  std::uint8_t buf[4096];
+  for (;;) {
+    const auto f = smpp::peek_frame(pdu);
+    if (f.state == smpp::frame::kind::ready) return true;
+    if (f.state == smpp::frame::kind::bad_length) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    pdu.insert(pdu.end(), buf, buf + n);
+  }
+}
+
+// --connect: connect, bind_transceiver with the configured credentials (4.1.5), unbind (4.2).
+// "" when the SMSC accepted the bind, else what went wrong.
+std::string try_bind(const campaign::smpp_def& s, const std::string& password, double timeout_s) {
+  std::string error;
+  const int fd = tcp_connect(s.host, s.port, timeout_s, error);
+  if (fd < 0) return error;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000));
+  std::vector<std::uint8_t> out;
+  smpp::bind_body b;
+  b.system_id = s.system_id;
+  b.password = password;
+  b.system_type = s.system_type;
+  smpp::encode_bind(out, smpp::cmd::bind_transceiver, 1, b);
+  std::vector<std::uint8_t> in;
+  smpp::header h{};
+  if (send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
+    error = fmt::format("smpp: {}:{}: cannot send bind_transceiver: {}", s.host, s.port, std::strerror(errno));
+  } else if (!read_pdu(fd, until, in) || smpp::decode_header(in, h) != smpp::decode_error::none) {
+    error = fmt::format("smpp: {}:{}: no answer to bind_transceiver within {} s", s.host, s.port, timeout_s);
+  } else if (h.command_id != smpp::cmd::bind_transceiver_resp) {
+    error = fmt::format("smpp: {}:{}: answered bind_transceiver with command 0x{:08x}", s.host, s.port, h.command_id);
+  } else if (h.command_status != smpp::status::ok) {
+    error = fmt::format("smpp: {}:{}: bind refused with status 0x{:08x} (system_id {}: wrong password or system_id?)",
+                        s.host, s.port, h.command_status, s.system_id);
+  } else {
+    out.clear();
+    smpp::encode_header_only(out, smpp::cmd::unbind, 0, 2);
+    (void)send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    (void)read_pdu(fd, until, in);  // unbind_resp, when it comes in time
+  }
+  close(fd);
+  return error;
 }
 
 std::string table_line(const char* key, const std::string& path, std::size_t rows, const char* unit) {
@@ -104,7 +163,7 @@ int check_config(const check_config_options& options, std::FILE* out) {
     return 1;
   }
   if (checked->needs_smpp && options.connect) {
-    if (auto e = try_connect(cfg.smpp.host, cfg.smpp.port, options.connect_timeout_s); !e.empty()) {
+    if (auto e = try_bind(cfg.smpp, checked->smpp_password, options.connect_timeout_s); !e.empty()) {
       log(log_level::error, "{}", e);
       return 1;
     }
@@ -138,7 +197,7 @@ int check_config(const check_config_options& options, std::FILE* out) {
     text +=
         fmt::format("smpp {}:{} system_id {} (password from {}){}\n", cfg.smpp.host, cfg.smpp.port, cfg.smpp.system_id,
                     from_env ? "$" + cfg.smpp.password_env : std::string("the credential smpp-password"),
-                    options.connect ? ", reachable" : "");
+                    options.connect ? ", bound" : "");
   } else {
     text += "smpp not needed (no live sms campaign)\n";
   }

@@ -1,8 +1,8 @@
 // bssap-probe check-config probe.yaml [--connect]: everything a start with --config would check
 // (campaign::check_start: the configuration, each campaign, each table, the SMPP section and its
 // password), plus the state directory's permissions and, with --connect, that the SMSC accepts a
-// TCP connection. Prints what the probe would run; captures nothing. The program's part only: it
-// links the campaign engine, which bssap_probe_core does not.
+// bind_transceiver with the configured system_id and password (SMPP 3.4 4.1.5; then unbind). Prints what the probe
+// would run; captures nothing. The program's part only: it links the campaign engine, which bssap_probe_core does not.
 #pragma once
 
 #include <cstdio>

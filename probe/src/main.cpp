@@ -409,7 +409,9 @@ int main(int argc, char** argv) {
                          "validate a configuration as a start would (files, campaigns, tables, SMPP) and print what "
                          "would run, without capturing");
   check->add_option("config", cc.config, "probe.yaml")->required()->check(CLI::ExistingFile);
-  check->add_flag("--connect", cc.connect, "also connect to the SMSC (TCP) when a live campaign sends SMS");
+  check->add_flag(
+      "--connect", cc.connect,
+      "also bind to the SMSC with the configured system_id and password (then unbind) when a live campaign sends SMS");
   check->add_option("--connect-timeout", cc.connect_timeout_s, "seconds to wait for the SMSC with --connect")
       ->check(CLI::Range(0.1, 600.0));
 

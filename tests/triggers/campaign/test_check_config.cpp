@@ -153,31 +153,44 @@ TEST_CASE("check-config: each kind of broken configuration fails with the start'
   }
 }
 
-TEST_CASE("check-config --connect: the SMSC must accept a connection") {
-  ::setenv("BSSAP_TEST_PW", "secret", 1);
-  listener open;
+TEST_CASE("check-config --connect: the SMSC must accept a bind with the configured credentials") {
+  auto stub = t::stub_process::start("check-connect-stub", {"--system-id", "bssap", "--password", "secret"});
+  REQUIRE(stub.port > 0);
+  listener silent;  // accepts the connection, never answers the bind
   int closed_port = 0;
   {
     listener gone;  // a port that was free a moment ago: nothing listens there once closed
     closed_port = gone.port;
   }
-  for (const bool reachable : {true, false}) {
-    INFO((reachable ? "listening" : "closed"));
-    const int port = reachable ? open.port : closed_port;
-    t::world w(
-        std::string("check-connect-") + (reachable ? "up" : "down"),
-        "smpp: {host: 127.0.0.1, port: " + std::to_string(port) + ", system_id: bssap, password_env: BSSAP_TEST_PW}\n");
+  struct smsc_case {
+    const char* what;
+    int port;
+    const char* password;
+    const char* expected;  // "" = bound
+  };
+  const std::vector<smsc_case> cases{
+      {"smpp-stub, right password", stub.port, "secret", ""},
+      {"smpp-stub, wrong password", stub.port, "wrong", "bind refused with status 0x0000000e"},
+      {"silent SMSC", silent.port, "secret", "no answer to bind_transceiver within 2 s"},
+      {"nothing listening", closed_port, "secret", "smpp: cannot connect to 127.0.0.1:"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    INFO(c.what);
+    ::setenv("BSSAP_TEST_PW", c.password, 1);
+    t::world w("check-connect-" + std::to_string(n++), "smpp: {host: 127.0.0.1, port: " + std::to_string(c.port) +
+                                                           ", system_id: bssap, password_env: BSSAP_TEST_PW}\n");
     w.campaign("c1", sms_campaign);
     const auto without = check(w);  // no --connect: not tried
     CHECK(without.status == 0);
     const auto with = check(w, {"--connect", "--connect-timeout", "2"});
     INFO(with.err);
-    if (reachable) {
+    if (std::string(c.expected).empty()) {
       CHECK(with.status == 0);
-      CHECK_THAT(with.out, Catch::Contains(", reachable"));
+      CHECK_THAT(with.out, Catch::Contains("(password from $BSSAP_TEST_PW), bound"));
     } else {
       CHECK(with.status == 1);
-      CHECK_THAT(with.err, Catch::Contains("smpp: cannot connect to 127.0.0.1:" + std::to_string(port)));
+      CHECK_THAT(with.err, Catch::Contains(c.expected));
     }
   }
 }
