@@ -361,6 +361,9 @@ int main(int argc, char** argv) {
     dpdk_session session;
     std::string error;
     if (!session.open(eal, d, o.threads, error)) return fail(error);
+    // The EAL has mapped its memory and the ports are started: receiving needs no capability.
+    if (!drop_capabilities(error)) return fail(error);
+    log(log_level::info, "capture open, capabilities dropped");
     // net_pcap ports are files: read them lossless, like replay. NICs: a full queue drops.
     return run(
         o, session.all_pcap(), false,
