@@ -92,6 +92,10 @@ struct generated {
   fs::path dir;
   bool ok = false;
   std::string output;
+  ~generated() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);  // at the test process's exit
+  }
 };
 
 const generated& pages() {
