@@ -19,17 +19,20 @@ if(BSSAP_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# bssap_add_catch_test(<name> SOURCES ... LIBS ...): one Catch2 executable per layer,
-# each TEST_CASE registered with ctest so a failure names the layer and the case.
+# bssap_add_catch_test(<name> SOURCES ... LIBS ... [TIMEOUT S]): one Catch2 executable per layer,
+# each TEST_CASE registered with ctest so a failure names the layer and the case (TIMEOUT: 600 s).
 function(bssap_add_catch_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 600)
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   bssap_target_options(${name})
   target_link_libraries(${name} PRIVATE bssap_catch_main ${ARG_LIBS})
   target_compile_definitions(${name} PRIVATE
     BSSAP_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     BSSAP_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}")
-  catch_discover_tests(${name} TEST_PREFIX "${name}:" PROPERTIES TIMEOUT 600
+  catch_discover_tests(${name} TEST_PREFIX "${name}:" PROPERTIES TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 

@@ -10,6 +10,7 @@ PACKAGES=(
   libpcap-dev dpdk-dev libdpdk-dev libboost-dev libfmt-dev catch2
   tshark libcli11-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
   tcpreplay iproute2 nodejs npm
+  libcap-dev fakeroot lintian help2man go-md2man logrotate systemd
 )
 
 die() { echo "setup: $*" >&2; exit 1; }

@@ -408,6 +408,7 @@ bool run_live(const live_options& options, pipeline& p, status_reporter& status,
     }
     ifs.push_back(std::move(i));
   }
+  if (options.after_open && !options.after_open(error)) return false;
   std::vector<pollfd> fds;
   for (auto& i : ifs) fds.push_back(pollfd{pcap_get_selectable_fd(i->handle), POLLIN, 0});
   struct ctx_t {

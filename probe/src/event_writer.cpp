@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "bssap/event.hpp"
+#include "bssap/probe/log.hpp"
 
 namespace bssap::probe {
 
@@ -23,12 +24,13 @@ event_writer::~event_writer() {
   (void)close();
 }
 
-bool event_writer::open(const std::string& path, std::string& error) {
+bool event_writer::open(const std::string& path, std::string& error, bool append) {
   if (path.empty()) return true;  // no event log asked for
   if (path == "-") {
     _file = stdout;
   } else {
-    _file = std::fopen(path.c_str(), "w");
+    _path = path;
+    _file = std::fopen(path.c_str(), append ? "a" : "w");
     if (_file == nullptr) {
       error = fmt::format("{}: cannot write: {}", path, std::strerror(errno));
       return false;
@@ -39,6 +41,7 @@ bool event_writer::open(const std::string& path, std::string& error) {
     _pool.push_back(std::make_unique<std::string>());
     _pool.back()->reserve(buffer_bytes + 4096);
   }
+  _active = true;
   _current = _pool[0].get();
   for (std::size_t i = 1; i < buffers; ++i) (void)_empty.push(_pool[i].get());
   _thread = std::thread([this] { writer_main(); });
@@ -46,7 +49,7 @@ bool event_writer::open(const std::string& path, std::string& error) {
 }
 
 void event_writer::on_event(const event& e) noexcept {
-  if (_file == nullptr) return;
+  if (!_active) return;
   if (_current == nullptr) {
     // Every buffer is with the writer: live capture drops (counted), replay waits.
     if (!_lossless && !_empty.pop(_current)) {
@@ -79,7 +82,7 @@ void event_writer::hand_over() noexcept {
 }
 
 void event_writer::flush() noexcept {
-  if (_file == nullptr) return;
+  if (!_active) return;
   hand_over();
   const std::uint64_t target = _handed.load(std::memory_order_acquire);
   while (_written.load(std::memory_order_acquire) < target) pause_briefly();
@@ -88,8 +91,9 @@ void event_writer::flush() noexcept {
 }
 
 bool event_writer::close() noexcept {
-  if (_file == nullptr) return !_write_error.load();
+  if (!_active) return !_write_error.load();
   flush();
+  _active = false;
   _stop.store(true, std::memory_order_release);
   if (_thread.joinable()) _thread.join();
   if (std::fflush(_file) != 0) _write_error.store(true);
@@ -98,8 +102,21 @@ bool event_writer::close() noexcept {
   return !_write_error.load();
 }
 
+void event_writer::reopen_now() noexcept {
+  if (!_owned) return;  // stdout stays
+  std::FILE* f = std::fopen(_path.c_str(), "a");
+  if (f == nullptr) {
+    log(log_level::error, "{}: cannot reopen, writing on to the old file: {}", _path, std::strerror(errno));
+    return;
+  }
+  if (std::fclose(_file) != 0) _write_error.store(true);
+  _file = f;
+  _reopens.fetch_add(1, std::memory_order_release);
+}
+
 void event_writer::writer_main() noexcept {
   for (;;) {
+    if (_reopen.exchange(false, std::memory_order_acq_rel)) reopen_now();
     std::string* b = nullptr;
     if (!_full.pop(b)) {
       if (_stop.load(std::memory_order_acquire) && _full.read_available() == 0) return;

@@ -3,6 +3,7 @@
 //   bssap-probe live -i IFACE [-i IFACE2] [-f BPF] --events OUT.jsonl
 //   bssap-probe dpdk [EAL args] -- --events OUT.jsonl
 //   bssap-probe report --config probe.yaml [--orders FILE] [--json]
+//   bssap-probe check-config probe.yaml [--connect]
 // Common: --threads N, --stats S, --state DIR, --home-plmns LIST, --pc24, --link-field,
 //         --strict-checksums, --trigger-shards N [--trigger-out DIR], --config probe.yaml, --decisions FILE.
 // A mistake a user can make ends with one line on stderr and a non-zero status.
@@ -25,8 +26,11 @@
 #include "bssap/probe/capture.hpp"
 #include "bssap/probe/event_fanout.hpp"
 #include "bssap/probe/event_writer.hpp"
+#include "bssap/probe/log.hpp"
 #include "bssap/probe/pipeline.hpp"
+#include "bssap/probe/privileges.hpp"
 #include "bssap/probe/summary.hpp"
+#include "check_config.hpp"
 
 using namespace bssap;
 using namespace bssap::probe;
@@ -104,8 +108,8 @@ void on_signal(int) {
   if (g_stop_requested.exchange(true)) _exit(130);  // second signal: leave at once
 }
 
-// SIGHUP: reload campaigns and tables. The handler only sets a flag; a thread of its own does
-// the loading, off the capture path.
+// SIGHUP: reload campaigns and tables, reopen the logs (logrotate). The handler only sets a
+// flag; a thread of its own does the work, off the capture path.
 std::atomic<bool> g_reload_requested{false};
 void on_hangup(int) {
   g_reload_requested.store(true);
@@ -220,7 +224,7 @@ bool make_config(const common_options& o, bool lossless, const campaign::probe_c
 }
 
 int fail(const std::string& message) {
-  std::fprintf(stderr, "bssap-probe: error: %s\n", message.c_str());
+  log(log_level::error, "{}", message);
   return 1;
 }
 
@@ -239,16 +243,17 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
     ro.shards = o.trigger_shards == 0 ? 1 : o.trigger_shards;
     ro.decisions_path = o.decisions;
     ro.ordered_log = lossless;
+    ro.append_log = !lossless;  // a live service that restarts keeps the day's decisions
     const double receipt_wait_s = o.receipt_wait_s >= 0 ? o.receipt_wait_s : (lossless ? 5.0 : 0.0);
     ro.receipt_wait = std::chrono::milliseconds(static_cast<std::int64_t>(receipt_wait_s * 1000));
     const bool started = campaigns->start(ro, warnings, error);
-    for (const auto& w : warnings) std::fprintf(stderr, "bssap-probe: warning: %s\n", w.c_str());
+    for (const auto& w : warnings) log(log_level::warning, "{}", w);
     if (!started) return fail(error);
   }
   if (!make_config(o, lossless, campaigns ? &campaigns->config() : nullptr, cfg, error)) return fail(error);
   cfg.producers = producers;
-  event_writer log(lossless);  // written by a thread of its own: the capture thread does no file I/O
-  if (!log.open(o.events, error)) return fail(error);
+  event_writer events_log(lossless);  // written by a thread of its own: the capture thread does no file I/O
+  if (!events_log.open(o.events, error, !lossless)) return fail(error);
   std::unique_ptr<event_fanout> trigger;
   std::vector<shard_log*> shard_logs;
   if (campaigns) {
@@ -267,37 +272,42 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
     }
     trigger = std::make_unique<event_fanout>(fanout_config{.lossless = lossless}, std::move(consumers));
   }
-  event_tee sink(log, trigger.get());
+  event_tee sink(events_log, trigger.get());
   pipeline p(cfg, sink);
   if (!p.start(error)) return fail(error);
   if (trigger) trigger->start();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::atomic<bool> reloader_stop{false};
-  std::thread reloader;
-  if (campaigns) {
-    std::signal(SIGHUP, on_hangup);
-    reloader = std::thread([&] {
-      while (!reloader_stop.load()) {
-        if (g_reload_requested.exchange(false)) {
-          std::string why;
+  std::signal(SIGHUP, on_hangup);
+  std::thread reloader([&] {
+    while (!reloader_stop.load()) {
+      if (g_reload_requested.exchange(false)) {
+        // The logs first: logrotate's postrotate sends the SIGHUP right after moving them.
+        events_log.reopen();
+        std::string why;
+        if (campaigns && !campaigns->reopen_logs(why)) log(log_level::error, "{}", why);
+        log(log_level::info, "reopened the logs");
+        if (campaigns) {
           if (campaigns->reload(why))
-            std::fprintf(stderr, "bssap-probe: info: reloaded %s\n", o.config.c_str());
+            log(log_level::info, "reloaded {}", o.config);
           else
-            std::fprintf(stderr, "bssap-probe: error: reload refused, the old configuration stays: %s\n", why.c_str());
+            log(log_level::error, "reload refused, the old configuration stays: {}", why);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
-    });
-  }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   status_reporter status(o.stats, progress && isatty(STDERR_FILENO) != 0);
   status.watch(trigger.get());
   capture_counters counters;
   const bool ok = capture(p, status, counters, error);
   status.finish();
+  if (g_stop_requested.load())
+    log(log_level::info, "stopping: draining the queues, flushing the logs, saving the state");
   std::string finish_error;
   const bool finished = p.finish(finish_error);
-  const bool written = log.close();
+  const bool written = events_log.close();
   if (trigger) trigger->stop();  // after the last event (finish ends open connections)
   if (reloader.joinable()) {
     reloader_stop.store(true);
@@ -308,12 +318,13 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   std::string campaign_error;
   const bool campaigns_finished = !campaigns || campaigns->finish(campaign_error);
   if (!ok) return fail(error);  // a user error: one line, no statistics of nothing
-  counters.event_log_drops = log.dropped();
+  counters.event_log_drops = events_log.dropped();
   if (!o.no_summary) {
     print_summary(stderr, p, counters, trigger.get());
     if (campaigns) std::fprintf(stderr, "%s\n", campaigns->summary().c_str());
   }
   if (!campaigns_finished) return fail(campaign_error);
+  if (g_stop_requested.load()) log(log_level::info, "stopped");
   if (!finished) return fail(finish_error);
   if (!written) return fail(fmt::format("{}: write error", o.events));
   if (!shards_written) return fail(fmt::format("{}: write error", o.trigger_out));
@@ -350,6 +361,9 @@ int main(int argc, char** argv) {
     dpdk_session session;
     std::string error;
     if (!session.open(eal, d, o.threads, error)) return fail(error);
+    // The EAL has mapped its memory and the ports are started: receiving needs no capability.
+    if (!drop_capabilities(error)) return fail(error);
+    log(log_level::info, "capture open, capabilities dropped");
     // net_pcap ports are files: read them lossless, like replay. NICs: a full queue drops.
     return run(
         o, session.all_pcap(), false,
@@ -379,12 +393,30 @@ int main(int argc, char** argv) {
   report->add_flag("--json", report_json, "JSON instead of text");
 
   live_options l;
+  // Once the interfaces are open nothing needs a capability any more (privileges.hpp).
+  l.after_open = [](std::string& err) {
+    if (!drop_capabilities(err)) return false;
+    log(log_level::info, "capture open, capabilities dropped");
+    return true;
+  };
   auto* live = app.add_subcommand("live", "capture on network interfaces with libpcap (promiscuous)");
   live->add_option("-i,--interface", l.interfaces, "interface (repeat for several)")->required();
   live->add_option("-f,--filter", l.filter, "BPF filter");
   live->add_option("--snaplen", l.snaplen, "bytes captured per frame")->check(CLI::Range(64, 262144));
   live->add_option("--buffer-mb", l.buffer_mb, "kernel capture buffer per interface, MiB")->check(CLI::Range(1, 4096));
   add_common(*live, live_common);
+
+  check_config_options cc;
+  auto* check =
+      app.add_subcommand("check-config",
+                         "validate a configuration as a start would (files, campaigns, tables, SMPP) and print what "
+                         "would run, without capturing");
+  check->add_option("config", cc.config, "probe.yaml")->required()->check(CLI::ExistingFile);
+  check->add_flag(
+      "--connect", cc.connect,
+      "also bind to the SMSC with the configured system_id and password (then unbind) when a live campaign sends SMS");
+  check->add_option("--connect-timeout", cc.connect_timeout_s, "seconds to wait for the SMSC with --connect")
+      ->check(CLI::Range(0.1, 600.0));
 
   try {
     app.parse(argc, argv);
@@ -393,6 +425,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return fail(e.what());
   }
+  if (check->parsed()) return check_config(cc, stdout);
   if (report->parsed()) {
     std::vector<std::string> warnings;
     std::string error;

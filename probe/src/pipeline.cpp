@@ -13,6 +13,7 @@
 
 #include "bssap/decoders/hash.hpp"
 #include "bssap/decoders/packet_stack.hpp"
+#include "bssap/probe/log.hpp"
 #include "bssap/probe/packet_ring.hpp"
 
 namespace bssap::probe {
@@ -383,15 +384,14 @@ void pipeline::maybe_snapshot() noexcept {
         _snapshots_written.fetch_add(1, std::memory_order_relaxed);
       } else {
         _snapshots_failed.fetch_add(1, std::memory_order_relaxed);
-        std::fprintf(stderr, "bssap-probe: warning: state snapshot not written (the previous one stays): %s\n",
-                     error.c_str());
+        log(log_level::warning, "state snapshot not written (the previous one stays): {}", error);
       }
       _snapshot_busy.store(false, std::memory_order_release);
     });
   } catch (const std::exception& e) {  // no memory for the copy, no thread: counted, logged
     _snapshot_busy.store(false, std::memory_order_release);
     _snapshots_failed.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr, "bssap-probe: warning: state snapshot not taken: %s\n", e.what());
+    log(log_level::warning, "state snapshot not taken: {}", e.what());
   }
 }
 

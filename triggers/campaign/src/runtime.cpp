@@ -61,6 +61,48 @@ std::optional<engine_inputs> load_inputs(const std::string& config_path, std::ve
   return in;
 }
 
+bool smpp_password(const probe_config& cfg, std::string& password, std::string& error) {
+  if (const char* v = std::getenv(cfg.smpp.password_env.c_str()); v != nullptr) {
+    password = v;
+    return true;
+  }
+  // systemd.exec(5) "Credentials": LoadCredential=smpp-password puts the file here, readable by
+  // the service only; the trailing newline an editor leaves is not part of the password.
+  if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir != nullptr) {
+    const auto path = std::filesystem::path(dir) / "smpp-password";
+    std::ifstream f(path, std::ios::binary);
+    if (f) {
+      std::getline(f, password);
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+      return true;
+    }
+  }
+  error = fmt::format("{}: smpp.password_env: ${} is not set (nor the systemd credential smpp-password)", cfg.file,
+                      cfg.smpp.password_env);
+  return false;
+}
+
+std::optional<start_check> check_start(const std::string& config_path, std::vector<std::string>& warnings,
+                                       std::string& error) {
+  start_check out;
+  out.inputs = load_inputs(config_path, warnings, error);
+  if (!out.inputs) return std::nullopt;
+  const auto& cfg = *out.inputs->config;
+  if (cfg.state_dir.empty()) {
+    error = fmt::format("{}: state_dir: required (contact history, caps and the SMPP outbox live there)", cfg.file);
+    return std::nullopt;
+  }
+  out.needs_smpp = out.inputs->rules->any_sms;
+  if (out.needs_smpp) {
+    if (!cfg.smpp.configured) {
+      error = fmt::format("{}: smpp: required by the live sms campaigns", cfg.file);
+      return std::nullopt;
+    }
+    if (!smpp_password(cfg, out.smpp_password, error)) return std::nullopt;
+  }
+  return out;
+}
+
 namespace {
 
 // SMPP addresses: digits are numbers (TON unknown, NPI E.164: the SMSC applies its own
@@ -143,14 +185,15 @@ class worklist_writer {
 // end (ordered_log) so that runs are byte-identical whatever the threads' timing.
 class decision_file final : public decision_sink {
  public:
-  bool open(const std::string& path, std::size_t shards, bool ordered, std::string& error) {
+  bool open(const std::string& path, std::size_t shards, bool ordered, bool append, std::string& error) {
     _ordered = ordered && shards > 1;
     _held.resize(shards);
     if (path == "-") {
       _file = stdout;
       return true;
     }
-    _file = std::fopen(path.c_str(), "w");
+    _path = path;
+    _file = std::fopen(path.c_str(), append ? "a" : "w");
     if (_file == nullptr) {
       error = fmt::format("{}: cannot write: {}", path, std::strerror(errno));
       return false;
@@ -167,6 +210,19 @@ class decision_file final : public decision_sink {
     if (_file != nullptr && std::fwrite(lines.data(), 1, lines.size(), _file) != lines.size()) _error = true;
     if (_file != nullptr) std::fflush(_file);
   }
+  // After logrotate moved the file: the path opened again (appending), between two writes.
+  bool reopen(std::string& error) {
+    std::lock_guard lock(_mutex);
+    if (!_owned || _file == nullptr) return true;
+    std::FILE* f = std::fopen(_path.c_str(), "a");
+    if (f == nullptr) {
+      error = fmt::format("{}: cannot reopen, writing on to the old file: {}", _path, std::strerror(errno));
+      return false;
+    }
+    if (std::fclose(_file) != 0) _error = true;
+    _file = f;
+    return true;
+  }
   bool close() {
     std::lock_guard lock(_mutex);
     for (const auto& h : _held)
@@ -182,6 +238,7 @@ class decision_file final : public decision_sink {
   std::mutex _mutex;
   std::FILE* _file = nullptr;
   bool _owned = false, _ordered = false, _error = false;
+  std::string _path;
   std::vector<std::string> _held;
 };
 
@@ -277,38 +334,25 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
   auto& m = *_impl;
   m.options = options;
   if (m.options.shards == 0) m.options.shards = 1;
-  auto in = load_inputs(options.config_path, warnings, error);
-  if (!in) return false;
-  m.config = in->config;
-  m.tables = in->tables;
-  m.rules = in->rules;
-  if (m.config->state_dir.empty()) {
-    error =
-        fmt::format("{}: state_dir: required (contact history, caps and the SMPP outbox live there)", m.config->file);
-    return false;
-  }
+  auto checked = check_start(options.config_path, warnings, error);
+  if (!checked) return false;
+  const engine_inputs& in = *checked->inputs;
+  m.config = in.config;
+  m.tables = in.tables;
+  m.rules = in.rules;
   std::error_code ec;
   std::filesystem::create_directories(m.config->state_dir, ec);
   if (ec) {
     error = fmt::format("{}: cannot create: {}", m.config->state_dir, ec.message());
     return false;
   }
-  if (in->rules->any_sms) {
+  if (checked->needs_smpp) {
     const auto& s = m.config->smpp;
-    if (!s.configured) {
-      error = fmt::format("{}: smpp: required by the live sms campaigns", m.config->file);
-      return false;
-    }
-    const char* password = std::getenv(s.password_env.c_str());
-    if (password == nullptr) {
-      error = fmt::format("{}: smpp.password_env: ${} is not set", m.config->file, s.password_env);
-      return false;
-    }
     smpp::client_config c;
     c.host = s.host;
     c.port = s.port;
     c.system_id = s.system_id;
-    c.password = password;
+    c.password = checked->smpp_password;
     c.system_type = s.system_type;
     c.window = s.window;
     c.tps = s.tps;
@@ -322,7 +366,8 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
     }
   }
   if (!options.decisions_path.empty()) {
-    if (!m.decisions.open(options.decisions_path, m.options.shards, options.ordered_log, error)) return false;
+    if (!m.decisions.open(options.decisions_path, m.options.shards, options.ordered_log, options.append_log, error))
+      return false;
     m.have_decisions = true;
   }
   for (std::size_t k = 0; k < m.options.shards; ++k) {
@@ -341,7 +386,7 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
       }
       return sum;
     };
-    auto e = std::make_unique<engine>(std::move(eo), *in, &m, m.have_decisions ? &m.decisions : nullptr);
+    auto e = std::make_unique<engine>(std::move(eo), in, &m, m.have_decisions ? &m.decisions : nullptr);
     m.engines.push_back(std::move(e));
   }
   if (m.sms) m.sms->start();  // before the engines hand over what a crash left
@@ -356,6 +401,10 @@ std::vector<std::unique_ptr<shard_consumer>> runtime::consumers() {
   std::vector<std::unique_ptr<shard_consumer>> out;
   for (auto& e : _impl->engines) out.push_back(std::make_unique<engine_consumer>(*e));
   return out;
+}
+
+bool runtime::reopen_logs(std::string& error) {
+  return !_impl->have_decisions || _impl->decisions.reopen(error);
 }
 
 bool runtime::reload(std::string& error) {

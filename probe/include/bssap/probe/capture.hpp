@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ struct live_options {
   std::string filter;
   int snaplen = 65535;
   int buffer_mb = 64;
+  // Called once every interface is open, before the first packet: the program drops its
+  // capabilities there (privileges.hpp). False with the error stops the capture.
+  std::function<bool(std::string&)> after_open;
 };
 bool run_live(const live_options& options, pipeline& p, status_reporter& status, capture_counters& counters,
               std::string& error);

@@ -34,8 +34,14 @@ class event_writer final : public event_sink {
   event_writer& operator=(const event_writer&) = delete;
 
   // "" = no log (events are discarded here), "-" = stdout. False with `error` when the file
-  // cannot be opened; starts the writer thread otherwise.
-  bool open(const std::string& path, std::string& error);
+  // cannot be opened; starts the writer thread otherwise. `append`: keep what the file holds
+  // (a live service restarting), else start it empty (a replay).
+  bool open(const std::string& path, std::string& error, bool append = false);
+  // SIGHUP after logrotate: the writer thread closes the file and opens the path again (a new
+  // file when it was moved), between two buffers, so no event is lost or split. Any thread.
+  // When the path cannot be opened, the old file stays and the writer says so on stderr.
+  void reopen() noexcept { _reopen.store(true, std::memory_order_release); }
+  std::uint64_t reopened() const noexcept { return _reopens.load(std::memory_order_acquire); }
   // The producer side: one thread only.
   void on_event(const event& e) noexcept override;
   // Hands the current buffer over and waits until everything handed over is written.
@@ -48,10 +54,15 @@ class event_writer final : public event_sink {
  private:
   void hand_over() noexcept;
   void writer_main() noexcept;
+  void reopen_now() noexcept;  // the writer thread's
 
   bool _lossless;
-  std::FILE* _file = nullptr;
+  std::FILE* _file = nullptr;  // the writer thread's once it runs
+  bool _active = false;        // the producer's: a log is open
   bool _owned = false;
+  std::string _path;
+  std::atomic<bool> _reopen{false};
+  std::atomic<std::uint64_t> _reopens{0};
   std::vector<std::unique_ptr<std::string>> _pool;  // owns every buffer
   std::string* _current = nullptr;                  // the producer's buffer
   boost::lockfree::spsc_queue<std::string*> _full{buffers};

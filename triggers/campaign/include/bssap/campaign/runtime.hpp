@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,23 @@ struct runtime_options {
   // counts them (those still missing stay in the outbox and count when they arrive, on a later
   // run). 0: do not wait.
   std::chrono::milliseconds receipt_wait{0};
+  bool append_log = false;  // the decision log keeps what it holds (a live service restarting)
 };
+
+// The SMSC password: $<smpp.password_env>, else the systemd credential smpp-password
+// ($CREDENTIALS_DIRECTORY/smpp-password: LoadCredential= in bssap-probe@.service). False with the
+// error when neither is there.
+bool smpp_password(const probe_config& cfg, std::string& password, std::string& error);
+
+// What start() checks before it opens anything: the inputs (load_inputs), state_dir set, and
+// when a live campaign sends SMS the smpp section and its password. Also `check-config`'s.
+struct start_check {
+  std::optional<engine_inputs> inputs;
+  bool needs_smpp = false;  // a live sms campaign (or reports, alarms) needs the SMSC
+  std::string smpp_password;
+};
+std::optional<start_check> check_start(const std::string& config_path, std::vector<std::string>& warnings,
+                                       std::string& error);
 
 class runtime {
  public:
@@ -48,6 +65,8 @@ class runtime {
   // Loads the configuration and tables again; on success every engine takes them before its next
   // event. On failure the old ones stay and `error` says why.
   bool reload(std::string& error);
+  // SIGHUP after logrotate: the decision log opened again under its name. Any thread.
+  bool reopen_logs(std::string& error);
 
   // After the fan-out has stopped: final commits, the SMSC's answers awaited up to `drain`, the
   // SMPP client stopped, the decision log closed. Returns false on a write or store error.
