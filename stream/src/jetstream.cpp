@@ -13,10 +13,13 @@ namespace {
 
 void on_connected(natsConnection*, void*) {}
 void on_disconnected(natsConnection*, void* closure) {
-  static_cast<link*>(closure)->disconnects.fetch_add(1);
+  auto* l = static_cast<link*>(closure);
+  if (!l->closing.load()) l->disconnects.fetch_add(1);
 }
 void on_reconnected(natsConnection*, void* closure) {
-  static_cast<link*>(closure)->reconnected.store(true);
+  auto* l = static_cast<link*>(closure);
+  l->reconnects.fetch_add(1);
+  l->reconnected.store(true);
 }
 // Asynchronous errors (slow consumer, permissions): nothing to do but not to die.
 void on_async_error(natsConnection*, natsSubscription*, natsStatus, void*) {}
@@ -85,6 +88,7 @@ void link::close() noexcept {
   if (_js != nullptr) jsCtx_Destroy(_js);
   _js = nullptr;
   if (_nc != nullptr) {
+    closing.store(true);
     natsConnection_Close(_nc);
     natsConnection_Destroy(_nc);
   }

@@ -44,7 +44,9 @@ class link {
   bool connected() const noexcept;
   // Set by the client when a connection came back after a loss (the caller clears it).
   std::atomic<bool> reconnected{false};
-  std::atomic<std::uint64_t> disconnects{0};
+  std::atomic<std::uint64_t> reconnects{0};   // every connection regained after a loss
+  std::atomic<std::uint64_t> disconnects{0};  // losses (not counting close())
+  std::atomic<bool> closing{false};
   __natsConnection* connection() const noexcept { return _nc; }
   __jsCtx* js() const noexcept { return _js; }
   void close() noexcept;
