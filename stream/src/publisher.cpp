@@ -220,6 +220,9 @@ struct publisher::impl {
       again.swap(retries);
     }
     std::vector<natsMsg*> kept;
+    // A refusal comes back at once (no responders while a cluster elects the stream's leader):
+    // a short pause per round of resends instead of a busy loop.
+    if (!again.empty()) pause_for(std::chrono::milliseconds(50));
     for (auto* msg : again) {
       worked = true;
       if (up && publish(msg)) {
@@ -322,7 +325,9 @@ struct publisher::impl {
     if (!cfg.lossless) {
       // Live: what the stream has not acknowledged waits in the spool for the next start.
       natsMsgList pending{};
-      if (l.js() != nullptr && js_PublishAsyncGetPendingList(&pending, l.js()) == NATS_OK) {
+      // (libnats 3.4 crashes in this call when nothing was ever published asynchronously.)
+      if (l.js() != nullptr && published.load() > 0 && in_flight.load() > 0 &&
+          js_PublishAsyncGetPendingList(&pending, l.js()) == NATS_OK) {
         for (int i = 0; i < pending.Count; ++i) {
           std::vector<natsMsg*> unused;
           keep(pending.Msgs[i], unused);
