@@ -148,6 +148,8 @@ struct common_options {
 // The stream's settings, shared by `replay|live|dpdk --publish` and `trigger --consume`.
 void add_stream_options(CLI::App& app, stream::stream_settings& s) {
   app.add_option("--stream", s.name, "JetStream stream name (default BSSAP_EVENTS)");
+  app.add_option("--stream-subject-prefix", s.subject_prefix,
+                 "subjects PREFIX.<shard> (default bssap.events; another stream on the same servers needs its own)");
   app.add_option("--stream-shards", s.shards,
                  "shards of the stream when this process creates it (default 8; an existing stream keeps its own)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));

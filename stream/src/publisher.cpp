@@ -280,6 +280,17 @@ struct publisher::impl {
     }
     if (spool != nullptr) std::fflush(spool);
     const auto now = clock_type::now();
+    if (!cfg.lossless) {
+      // Live: the capture clock moves on without events (packets are stamped with the wall
+      // clock), so a quiet probe does not hold the workers back. One second behind it, for what
+      // is still between the capture and this thread.
+      const std::int64_t live_ts =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count() -
+          1'000'000;
+      if (!have_ts || live_ts > latest_ts) latest_ts = live_ts;
+      have_ts = true;
+    }
     if (up && have_ts && now >= next_mark && (!marked || marked_ts != latest_ts)) {
       next_mark = now + std::chrono::milliseconds(200);
       send_marks(payload_kind::mark);

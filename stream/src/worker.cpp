@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -112,6 +113,17 @@ class shard_runner {
         _shard, _counters.messages.load(), _counters.events.load(), _counters.marks.load(), _counters.bad.load(),
         c.released, c.late, c.forced, _window.held(), c.duplicates, _counters.acked.load(), _counters.resyncs.load());
   }
+  // p50 and p99 of capture to decision, microseconds; empty when no event was live.
+  std::string latency() const {
+    if (_latency_us.empty()) return {};
+    auto v = _latency_us;
+    std::sort(v.begin(), v.end());
+    return fmt::format(
+        "trigger shard {}: capture to decision over {} live events: p50 {:.1f} ms, p99 {:.1f} ms, max "
+        "{:.1f} ms",
+        _shard, v.size(), static_cast<double>(v[v.size() / 2]) / 1000.0,
+        static_cast<double>(v[v.size() * 99 / 100]) / 1000.0, static_cast<double>(v.back()) / 1000.0);
+  }
   std::uint64_t bad() const { return _counters.bad.load(); }
   std::uint64_t late() const { return _window.counters().late; }
 
@@ -164,6 +176,7 @@ class shard_runner {
   void to_engine(held_event& h) {
     _engine.on_event(h.ev);
     _released.push_back(static_cast<natsMsg*>(h.handle));
+    _released_ts.push_back(h.ev.ts_us);
   }
 
   // The engine commits what it was given; only then are those messages acknowledged.
@@ -177,6 +190,15 @@ class shard_runner {
       return false;
     }
     _counters.flushes.fetch_add(1, std::memory_order_relaxed);
+    // Capture to decision: the wall clock now (decisions durable) minus the event's ts, for
+    // events stamped within the last hour (a live capture; a replay's old times say nothing).
+    const std::int64_t now_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    for (const auto ts : _released_ts)
+      if (now_us - ts >= 0 && now_us - ts < 3'600'000'000 && _latency_us.size() < (1u << 22))
+        _latency_us.push_back(now_us - ts);
+    _released_ts.clear();
     save_sources();
     for (auto* m : _released) {
       natsMsg_Ack(m, nullptr);
@@ -274,6 +296,8 @@ class shard_runner {
   std::string _subject, _durable, _sources_path;
   natsSubscription* _sub = nullptr;
   std::vector<natsMsg*> _released;  // given to the engine, acknowledged at its next commit
+  std::vector<std::int64_t> _released_ts;
+  std::vector<std::int64_t> _latency_us;
   std::uint64_t _seen_reconnects = 0;
   std::uint64_t _catch_up_left = 0;
   bool _catching_up = false;
@@ -366,7 +390,10 @@ bool run_worker(const worker_config& cfg, std::string& error) {
   std::vector<std::thread> threads;
   for (auto& r : runners) threads.emplace_back([p = r.get()] { p->run(); });
   for (auto& t : threads) t.join();
-  for (const auto& r : runners) std::fprintf(stderr, "%s\n", r->summary().c_str());
+  for (const auto& r : runners) {
+    std::fprintf(stderr, "%s\n", r->summary().c_str());
+    if (const auto l = r->latency(); !l.empty()) std::fprintf(stderr, "%s\n", l.c_str());
+  }
   std::string finish_error;
   const bool finished = rt.finish(finish_error);
   std::fprintf(stderr, "%s\n", rt.summary().c_str());

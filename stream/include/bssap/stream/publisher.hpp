@@ -16,7 +16,9 @@
 //   server answers again, and a probe restarted with a spool left sends it too.
 // Every 200 ms, and at the end of the input, the thread publishes to every shard a mark with the
 // latest ts it has published (an end mark when the input is finished), so that trigger workers
-// know how far this probe has got (see reorder.hpp).
+// know how far this probe has got (see reorder.hpp). Live, the mark is at least the wall clock
+// minus one second: the capture clock moves on when no event comes, and a quiet probe must not
+// hold the workers' windows back.
 #pragma once
 
 #include <boost/lockfree/spsc_queue.hpp>
