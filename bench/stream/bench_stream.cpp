@@ -126,6 +126,7 @@ stream::publisher_config publisher_for(const std::string& url, const std::string
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const char* usage = "bench_stream [EVENTS] [RATE] [WORKERS]";
   const auto events = bench::count_arg(argc, argv, 1, 200000, usage);
   const auto rate = bench::count_arg(argc, argv, 2, 2000, usage);
@@ -218,7 +219,9 @@ int main(int argc, char** argv) {
   for (const double window : {2.0, 0.1}) {
     const std::string name = window > 1 ? "BENCH_LAT2" : "BENCH_LAT01";
     auto [logs, drained_at] = phase(name, window, [&](const std::string& stream_name) {
-      stream::publisher p(publisher_for(url, stream_name));
+      auto cfg = publisher_for(url, stream_name);
+      cfg.lossless = false;  // a live probe: its marks follow the wall clock
+      stream::publisher p(cfg);
       std::string error;
       p.start(error);
       const auto start = clock_type::now();
