@@ -30,7 +30,8 @@ set(BSSAP_MAN_OUT ${CMAKE_BINARY_DIR}/man)
 find_program(BSSAP_GZIP gzip REQUIRED)
 set(BSSAP_MAN_PAGES
     man8/bssap-probe.8 man8/bssap-probe-replay.8 man8/bssap-probe-live.8 man8/bssap-probe-dpdk.8
-    man8/bssap-probe-report.8 man8/bssap-probe-check-config.8 man5/probe.yaml.5 man1/bssap-synth.1
+    man8/bssap-probe-report.8 man8/bssap-probe-check-config.8 man8/bssap-probe-trigger.8 man5/probe.yaml.5
+    man1/bssap-synth.1
     man1/smpp-stub.1 man1/smpp-send.1 man1/tshark-diff.1)
 set(BSSAP_MAN_GZ)
 foreach(page ${BSSAP_MAN_PAGES})

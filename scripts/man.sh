@@ -43,6 +43,7 @@ page bssap-probe-live 8 "capture on span ports with libpcap" "$probe" live
 page bssap-probe-dpdk 8 "capture from DPDK ports" "$probe" dpdk --
 page bssap-probe-report 8 "the campaigns' evaluation" "$probe" report
 page bssap-probe-check-config 8 "validate a configuration without capturing" "$probe" check-config
+page bssap-probe-trigger 8 "a trigger worker: campaign engines fed by NATS JetStream" "$probe" trigger
 page bssap-synth 1 "realistic A-interface captures with ground-truth events" "$bin/bssap-synth"
 page smpp-stub 1 "SMSC simulator for SMPP 3.4" "$bin/smpp-stub"
 page smpp-send 1 "submit messages over SMPP 3.4 and wait for receipts" "$bin/smpp-send"

@@ -4,13 +4,16 @@
 //   bssap-probe dpdk [EAL args] -- --events OUT.jsonl
 //   bssap-probe report --config probe.yaml [--orders FILE] [--json]
 //   bssap-probe check-config probe.yaml [--connect]
+//   bssap-probe trigger --consume nats://HOST:PORT --shards LIST --config probe.yaml
 // Common: --threads N, --stats S, --state DIR, --home-plmns LIST, --pc24, --link-field,
-//         --strict-checksums, --trigger-shards N [--trigger-out DIR], --config probe.yaml, --decisions FILE.
+//         --strict-checksums, --trigger-shards N [--trigger-out DIR], --config probe.yaml, --decisions FILE,
+//         --publish nats://HOST:PORT (repeatable) [--source-name NAME --stream-* ...].
 // A mistake a user can make ends with one line on stderr and a non-zero status.
 #include <fmt/format.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -30,6 +33,8 @@
 #include "bssap/probe/pipeline.hpp"
 #include "bssap/probe/privileges.hpp"
 #include "bssap/probe/summary.hpp"
+#include "bssap/stream/publisher.hpp"
+#include "bssap/stream/worker.hpp"
 #include "check_config.hpp"
 
 using namespace bssap;
@@ -90,18 +95,21 @@ class shard_log final : public shard_consumer {
   event_log log;
 };
 
-// The correlator's one sink: the event log first, then the trigger hand-off (when configured).
+// The correlator's one sink: the event log first, then the trigger hand-off and the event bus
+// publisher (when configured).
 class event_tee final : public event_sink {
  public:
-  event_tee(event_sink& log, event_sink* trigger) : _log(log), _trigger(trigger) {}
+  event_tee(event_sink& log, event_sink* trigger, event_sink* bus) : _log(log), _trigger(trigger), _bus(bus) {}
   void on_event(const event& e) noexcept override {
     _log.on_event(e);
     if (_trigger != nullptr) _trigger->on_event(e);
+    if (_bus != nullptr) _bus->on_event(e);
   }
 
  private:
   event_sink& _log;
   event_sink* _trigger;
+  event_sink* _bus;
 };
 
 void on_signal(int) {
@@ -133,7 +141,35 @@ struct common_options {
   double receipt_wait_s = -1;  // < 0: the mode's default (replay 5 s, live 0)
   bool home_plmns_given = false;
   bool state_given = false;
+  // The event bus (stream/): --publish servers, this probe's name, the stream's settings.
+  std::vector<std::string> publish;
+  std::string source_name;
+  stream::stream_settings stream;
+  std::int64_t publish_max_pending = 4096;
+  std::uint64_t spool_mb = 256;
 };
+
+// The stream's settings, shared by `replay|live|dpdk --publish` and `trigger --consume`.
+void add_stream_options(CLI::App& app, stream::stream_settings& s) {
+  app.add_option("--stream", s.name, "JetStream stream name (default BSSAP_EVENTS)");
+  app.add_option("--stream-subject-prefix", s.subject_prefix,
+                 "subjects PREFIX.<shard> (default bssap.events; another stream on the same servers needs its own)");
+  app.add_option("--stream-shards", s.shards,
+                 "shards of the stream when this process creates it (default 8; an existing stream keeps its own)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+  app.add_option("--stream-replicas", s.replicas, "replicas when creating the stream (1, or 3 on a cluster)")
+      ->check(CLI::Range(1, 5));
+  app.add_option("--stream-retention", s.retention,
+                 "retention when creating the stream: limits (default: kept by size and age) or workqueue (deleted "
+                 "once a worker acknowledged it)")
+      ->check(CLI::IsMember({"limits", "workqueue"}));
+  app.add_option("--stream-max-bytes", s.max_bytes, "size limit when creating the stream (-1: none)");
+  app.add_option("--stream-max-age", s.max_age_s, "age limit in seconds when creating the stream (default 7 days)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--stream-dedup-window", s.duplicate_window_s,
+                 "seconds the server remembers a Nats-Msg-Id when creating the stream (default 120)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400 * 7}));
+}
 
 void add_common(CLI::App& app, common_options& o) {
   app.add_option("--events", o.events, "event log (JSON lines); - for stdout");
@@ -164,6 +200,17 @@ void add_common(CLI::App& app, common_options& o) {
                  "with --config: at the end, wait up to this many seconds for the delivery receipts of "
                  "acknowledged messages, so that the report counts them (default: 5 when reading files, 0 live)")
       ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--publish", o.publish,
+                 "publish every event to NATS JetStream at nats://HOST:PORT (repeat for a cluster's seed servers)");
+  app.add_option("--source-name", o.source_name,
+                 "with --publish: this probe's name in the stream (default: the host name)");
+  app.add_option("--publish-max-pending", o.publish_max_pending,
+                 "with --publish: unacknowledged asynchronous publishes at most (default 4096)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+  app.add_option("--spool-mb", o.spool_mb,
+                 "with --publish, live: MiB of events kept in <state>/publish-spool.bin while no server is reachable "
+                 "(default 256; beyond, events are dropped and counted)");
+  add_stream_options(app, o.stream);
 }
 
 // What the trigger side of a run is: campaign engines (--config), shard logs (--trigger-out), or
@@ -173,7 +220,7 @@ std::string check_trigger_options(const common_options& o) {
   if (!o.config.empty() && !o.trigger_out.empty()) return "--trigger-out and --config exclude each other";
   if (o.config.empty() && (o.trigger_shards > 0) != !o.trigger_out.empty())
     return "--trigger-shards and --trigger-out go together (or use --config)";
-  if (o.config.empty() && o.events.empty()) return "--events is required (or --config)";
+  if (o.config.empty() && o.events.empty() && o.publish.empty()) return "--events is required (or --config, --publish)";
   return {};
 }
 
@@ -272,7 +319,35 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
     }
     trigger = std::make_unique<event_fanout>(fanout_config{.lossless = lossless}, std::move(consumers));
   }
-  event_tee sink(events_log, trigger.get());
+  std::unique_ptr<stream::publisher> bus;
+  if (!o.publish.empty()) {
+    stream::publisher_config pc;
+    pc.servers = o.publish;
+    pc.stream = o.stream;
+    pc.lossless = lossless;
+    pc.max_pending = o.publish_max_pending;
+    pc.spool_max_bytes = o.spool_mb << 20;
+    pc.source = o.source_name;
+    if (pc.source.empty()) {
+      char host[256] = {};
+      gethostname(host, sizeof host - 1);
+      pc.source = host;
+    }
+    if (!lossless) {
+      // Live: the spool lives with the probe's state (--state, else the configuration's state_dir).
+      std::string dir = cfg.state_dir ? cfg.state_dir->string() : std::string();
+      if (dir.empty())
+        return fail("--publish in live capture needs --state DIR (the spool for when no server answers)");
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      pc.spool_path = (std::filesystem::path(dir) / "publish-spool.bin").string();
+    }
+    pc.shard_of = [](const event& e, std::size_t n) { return event_fanout::shard_of(e, n); };
+    pc.event_id_of = [](const event& e) { return campaign::event_id_of(e); };
+    bus = std::make_unique<stream::publisher>(std::move(pc));
+    if (!bus->start(error)) return fail(error);
+  }
+  event_tee sink(events_log, trigger.get(), bus.get());
   pipeline p(cfg, sink);
   if (!p.start(error)) return fail(error);
   if (trigger) trigger->start();
@@ -309,6 +384,9 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   const bool finished = p.finish(finish_error);
   const bool written = events_log.close();
   if (trigger) trigger->stop();  // after the last event (finish ends open connections)
+  std::string publish_error;
+  // The input ended (not stopped by a signal): end marks tell the trigger workers.
+  const bool published = !bus || bus->finish(ok && !g_stop_requested.load(), publish_error);
   if (reloader.joinable()) {
     reloader_stop.store(true);
     reloader.join();
@@ -322,12 +400,71 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   if (!o.no_summary) {
     print_summary(stderr, p, counters, trigger.get());
     if (campaigns) std::fprintf(stderr, "%s\n", campaigns->summary().c_str());
+    if (bus) std::fprintf(stderr, "%s\n", bus->summary().c_str());
   }
+  if (!published) return fail(publish_error);
   if (!campaigns_finished) return fail(campaign_error);
   if (g_stop_requested.load()) log(log_level::info, "stopped");
   if (!finished) return fail(finish_error);
   if (!written) return fail(fmt::format("{}: write error", o.events));
   if (!shards_written) return fail(fmt::format("{}: write error", o.trigger_out));
+  return 0;
+}
+
+// `trigger --events FILE...`: the one-process reference of a distributed run. The events of the
+// logs in (ts, event_id) order, as the trigger workers' reorder windows release them, through
+// the same fan-out and engines as `replay --config`.
+int decide_events(const std::vector<std::string>& files, const std::string& config, const std::string& decisions,
+                  unsigned shards) {
+  std::vector<std::pair<std::string, event>> events;
+  for (const auto& f : files) {
+    std::FILE* in = std::fopen(f.c_str(), "r");
+    if (in == nullptr) return fail(fmt::format("{}: {}", f, std::strerror(errno)));
+    char* line = nullptr;
+    std::size_t cap = 0;
+    std::size_t number = 0;
+    ssize_t n = 0;
+    while ((n = getline(&line, &cap, in)) > 0) {
+      ++number;
+      std::string_view text(line, static_cast<std::size_t>(n));
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+      if (text.empty()) continue;
+      std::string why;
+      const auto e = parse_json_line(text, &why);
+      if (!e) {
+        std::free(line);
+        std::fclose(in);
+        return fail(fmt::format("{}:{}: {}", f, number, why));
+      }
+      events.emplace_back(campaign::event_id_of(*e), *e);
+    }
+    std::free(line);
+    std::fclose(in);
+  }
+  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+    if (a.second.ts_us != b.second.ts_us) return a.second.ts_us < b.second.ts_us;
+    return a.first < b.first;
+  });
+  campaign::runtime rt;
+  campaign::runtime_options ro;
+  ro.config_path = config;
+  ro.shards = shards;
+  ro.decisions_path = decisions;
+  ro.ordered_log = true;
+  std::vector<std::string> warnings;
+  std::string error;
+  const bool started = rt.start(ro, warnings, error);
+  for (const auto& w : warnings) std::fprintf(stderr, "bssap-probe: warning: %s\n", w.c_str());
+  if (!started) return fail(error);
+  {
+    event_fanout fan(fanout_config{.lossless = true}, rt.consumers());
+    fan.start();
+    for (const auto& [id, e] : events) fan.on_event(e);
+    fan.stop();
+  }
+  const bool finished = rt.finish(error);
+  std::fprintf(stderr, "%s\n", rt.summary().c_str());
+  if (!finished) return fail(error);
   return 0;
 }
 
@@ -392,6 +529,50 @@ int main(int argc, char** argv) {
   report->add_option("--orders", report_orders, "orders file (msisdn,product,time) from the operator's BSS");
   report->add_flag("--json", report_json, "JSON instead of text");
 
+  stream::worker_config w;
+  std::string shard_list;
+  double window_s = 2, max_lag_s = 30;
+  auto* trigger = app.add_subcommand(
+      "trigger", "a trigger worker: campaign engines for some shards of the event stream (NATS JetStream)");
+  std::vector<std::string> event_files;
+  unsigned event_shards = 1;
+  auto* consume = trigger->add_option("--consume", w.servers, "nats://HOST:PORT (repeat for a cluster's seed servers)");
+  auto* from_logs = trigger->add_option("--events", event_files,
+                                        "instead of --consume: decide in this one process on event logs (JSON lines), "
+                                        "merged by ts: the reference a distributed run must equal");
+  consume->excludes(from_logs);
+  trigger->add_option("--trigger-shards", event_shards, "with --events: engine shards (the stream's count to compare)")
+      ->check(CLI::Range(1u, 1024u));
+  trigger->add_option("--shards", shard_list, "with --consume: the shards this worker runs: 0,2,5-7");
+  trigger->add_option("--config", w.config_path, "probe.yaml")->required()->check(CLI::ExistingFile);
+  trigger->add_option("--decisions", w.decisions_path, "decision log (JSON lines); - for stdout");
+  trigger
+      ->add_option("--window", window_s,
+                   "seconds of ts disorder tolerated within one probe's events (default 2); an event older than "
+                   "what its shard has released is late: counted, and the engine skips it if its subscriber has "
+                   "a later event")
+      ->check(CLI::Range(0.0, 86400.0));
+  trigger
+      ->add_option("--max-lag", max_lag_s,
+                   "seconds a probe may fall behind the fastest before it is no longer waited for (default 30; "
+                   "parallel replays of files: as long as the captures)")
+      ->check(CLI::Range(0.0, 1e9));
+  trigger
+      ->add_option("--sources", w.reorder.expected_sources,
+                   "release nothing until this many probes have published (default 1)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  trigger->add_option("--max-held", w.reorder.max_held, "events held per shard at most (default 500000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+  trigger->add_option("--ack-wait", w.ack_wait_s, "seconds before the server redelivers an unacknowledged message")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}));
+  trigger
+      ->add_option("--idle-exit", w.idle_exit_s,
+                   "stop when every probe has ended its input, nothing is held and the stream was quiet this many "
+                   "seconds (default: run until SIGTERM)")
+      ->check(CLI::NonNegativeNumber);
+  trigger->add_option("--stats", w.stats_s, "a line per shard to stderr every SECONDS")->check(CLI::NonNegativeNumber);
+  add_stream_options(*trigger, w.stream);
+
   live_options l;
   // Once the interfaces are open nothing needs a capability any more (privileges.hpp).
   l.after_open = [](std::string& err) {
@@ -434,6 +615,19 @@ int main(int argc, char** argv) {
     const std::string text = campaign::report_text(*in->config, in->tables, report_orders, report_json, error);
     if (!error.empty()) return fail(error);
     std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  if (trigger->parsed()) {
+    std::string error;
+    if (!event_files.empty()) return decide_events(event_files, w.config_path, w.decisions_path, event_shards);
+    if (w.servers.empty()) return fail("trigger: --consume (or --events) is required");
+    if (!stream::parse_shard_list(shard_list, w.shards, error)) return fail(error);
+    w.reorder.window_us = static_cast<std::int64_t>(window_s * 1e6);
+    w.reorder.max_lag_us = static_cast<std::int64_t>(max_lag_s * 1e6);
+    w.stop = &g_stop_requested;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    if (!stream::run_worker(w, error)) return fail(error);
     return 0;
   }
   if (replay->parsed()) {

@@ -258,7 +258,8 @@ class engine_consumer final : public shard_consumer {
 struct runtime::impl final : channel {
   runtime_options options;
   std::shared_ptr<const probe_config> config;
-  std::vector<std::unique_ptr<engine>> engines;
+  std::vector<std::unique_ptr<engine>> engines;  // the shards run here, in owned order
+  std::vector<engine*> by_shard;                 // every shard; nullptr when run elsewhere
   std::unique_ptr<smpp::client> sms;
   worklist_writer worklists;
   decision_file decisions;
@@ -315,8 +316,10 @@ struct runtime::impl final : channel {
     }
     const auto row = profiles ? profiles->find_msisdn(m.source.addr) : std::nullopt;
     if (!row) return;
-    const std::size_t shard = fnv1a64(profiles->imsi(*row)) % engines.size();
-    engines[shard]->post_reply({m.source.addr, m.destination.addr, m.text});
+    const std::size_t shard = fnv1a64(profiles->imsi(*row)) % by_shard.size();
+    // A reply for a shard another trigger worker runs is not ours to take (that worker's own
+    // SMPP session receives the subscriber's replies only when the SMSC routes them there).
+    if (by_shard[shard] != nullptr) by_shard[shard]->post_reply({m.source.addr, m.destination.addr, m.text});
   }
 };
 
@@ -370,7 +373,15 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
       return false;
     m.have_decisions = true;
   }
-  for (std::size_t k = 0; k < m.options.shards; ++k) {
+  std::vector<std::size_t> owned = m.options.owned_shards;
+  if (owned.empty())
+    for (std::size_t k = 0; k < m.options.shards; ++k) owned.push_back(k);
+  m.by_shard.assign(m.options.shards, nullptr);
+  for (const std::size_t k : owned) {
+    if (k >= m.options.shards || m.by_shard[k] != nullptr) {
+      error = fmt::format("shard {}: not one of 0..{} or given twice", k, m.options.shards - 1);
+      return false;
+    }
     engine_options eo;
     eo.shard = k;
     eo.shards = m.options.shards;
@@ -387,6 +398,7 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
       return sum;
     };
     auto e = std::make_unique<engine>(std::move(eo), in, &m, m.have_decisions ? &m.decisions : nullptr);
+    m.by_shard[k] = e.get();
     m.engines.push_back(std::move(e));
   }
   if (m.sms) m.sms->start();  // before the engines hand over what a crash left

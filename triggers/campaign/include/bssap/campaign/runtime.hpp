@@ -20,6 +20,9 @@ namespace bssap::campaign {
 struct runtime_options {
   std::string config_path;
   std::size_t shards = 1;
+  // The shards this process runs (a trigger worker behind the event bus runs some of them, with
+  // `shards` the stream's count so that budgets are shared out as in one process); empty: all.
+  std::vector<std::size_t> owned_shards;
   std::string decisions_path;  // "" = none, "-" = stdout
   // Replay: decision lines of several shards are written shard by shard at the end, so that two
   // runs give byte-identical logs. Live: lines are written as each batch commits.
@@ -59,7 +62,8 @@ class runtime {
   bool start(const runtime_options& options, std::vector<std::string>& warnings, std::string& error);
   const probe_config& config() const;
 
-  // One consumer per shard, for event_fanout (they forward to the engines this runtime owns).
+  // One consumer per shard run here (every shard, or owned_shards in their order), for
+  // event_fanout or a trigger worker (they forward to the engines this runtime owns).
   std::vector<std::unique_ptr<shard_consumer>> consumers();
 
   // Loads the configuration and tables again; on success every engine takes them before its next
