@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev
   libpcap-dev dpdk-dev libdpdk-dev libboost-dev libfmt-dev catch2
   tshark libcli11-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
-  tcpreplay iproute2 nodejs npm
+  tcpreplay iproute2 nodejs npm libcpp-httplib-dev prometheus libjs-chart.js chromium fonts-wqy-zenhei
 )
 
 die() { echo "setup: $*" >&2; exit 1; }

@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bssap/campaign/engine.hpp"
+#include "bssap/smpp/client.hpp"
 
 namespace bssap::campaign {
 
@@ -28,6 +30,13 @@ struct runtime_options {
   // counts them (those still missing stay in the outbox and count when they arrive, on a later
   // run). 0: do not wait.
   std::chrono::milliseconds receipt_wait{0};
+};
+
+// The SMPP channel's figures at one moment (for the console's /metrics).
+struct sms_figures {
+  smpp::metrics_snapshot metrics;
+  smpp::outbox_counts outbox;  // zero once the client has stopped
+  bool bound = false;
 };
 
 class runtime {
@@ -56,6 +65,10 @@ class runtime {
   // Lines for the probe's summary (decisions by outcome and reason, channel figures).
   std::string summary() const;
   engine_counters totals() const;
+  // Thread-safe, for the console: the current tables (swapped on reload) and the SMPP channel's
+  // figures (nullopt without an sms channel).
+  operator_tables tables() const;
+  std::optional<sms_figures> sms() const;
 
   struct impl;
 
