@@ -61,6 +61,7 @@ percentiles of(std::vector<double>& us) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
   const char* usage = "bench_presence [SUBSCRIBERS [LOOKUPS [HTTP_LOOKUPS]]]";
   const auto subscribers = bench::count_arg(argc, argv, 1, 10'000'000, usage);
   const auto lookups = bench::count_arg(argc, argv, 2, 2'000'000, usage);
@@ -147,6 +148,7 @@ int main(int argc, char** argv) {
   }
   httplib::Client c("127.0.0.1", http.port());
   c.set_keep_alive(true);
+  c.set_tcp_nodelay(true);
   lat.clear();
   std::uint64_t ok = 0;
   t1 = clk::now();
