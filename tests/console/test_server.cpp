@@ -115,7 +115,7 @@ TEST_CASE("console: a subscriber by IMSI: attached, last event, location, device
   }
 }
 
-TEST_CASE("console: POST /api/v1/presence answers each number; bounds and bad bodies are 4xx", "[console]") {
+TEST_CASE("console: POST /api/v1/presence answers each number, bounds and bad bodies are 4xx", "[console]") {
   fixture f;
   auto c = f.client();
   auto r = c.Post("/api/v1/presence", R"({"numbers":["460001234567890","+460021111111111","460009999999999","x1"]})",
