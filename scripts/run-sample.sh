@@ -33,8 +33,16 @@ stub=$!
 trap 'kill $stub 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$work/smsc.port" ] && break; sleep 0.05; done
 sed -i "s/port: 2775/port: $(cat "$work/smsc.port")/" "$work/examples/probe.yaml"
+# BSSAP_CONSOLE=[ADDR:]PORT: watch this replay in the console page (README "Watching the main job"):
+# paced at BSSAP_SPEED (default 10) times capture speed, served BSSAP_LINGER s (default 600) after.
+pace=(--fast)
+if [ -n "${BSSAP_CONSOLE:-}" ]; then
+  pace=(--speed "${BSSAP_SPEED:-10}" --http "$BSSAP_CONSOLE" --http-linger "${BSSAP_LINGER:-600}")
+  case $BSSAP_CONSOLE in *:*) url=$BSSAP_CONSOLE ;; *) url=127.0.0.1:$BSSAP_CONSOLE ;; esac
+  echo "== console: http://$url/ (Ctrl-C ends the wait after the replay)"
+fi
 echo "== bssap-probe replay pcaps/sample.pcap --config examples/probe.yaml (SMSC: smpp-stub on 127.0.0.1)"
-SMPP_PASSWORD=demo-pw1 "$bin"/bssap-probe replay pcaps/sample.pcap --fast --config "$work/examples/probe.yaml" \
+SMPP_PASSWORD=demo-pw1 "$bin"/bssap-probe replay pcaps/sample.pcap "${pace[@]}" --config "$work/examples/probe.yaml" \
   --decisions "$work/decisions.jsonl" --no-summary
 echo "== $(wc -l <"$work/decisions.jsonl") decisions ($work/decisions.jsonl), by campaign, outcome and reason:"
 grep -o '"campaign":"[a-z0-9-]*"\|"outcome":"[a-z]*"\|"reason":"[a-z_]*"' "$work/decisions.jsonl" |

@@ -11,6 +11,7 @@ PACKAGES=(
   tshark libcli11-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
   tcpreplay iproute2 nodejs npm nats-server libnats-dev
   libcap-dev fakeroot lintian help2man go-md2man logrotate systemd
+  libcpp-httplib-dev prometheus libjs-chart.js chromium fonts-wqy-zenhei
 )
 
 die() { echo "setup: $*" >&2; exit 1; }

@@ -261,6 +261,10 @@ status_reporter::status_reporter(double stats_interval_s, bool progress_bar)
 void status_reporter::tick(const pipeline& p, std::uint64_t done, std::uint64_t total,
                            std::uint64_t kernel_drops) noexcept {
   const double t = now_s();
+  if (_publish && t - _last_publish >= _publish_interval) {
+    _last_publish = t;
+    _publish(p);
+  }
   if (_interval > 0 && t - _last_line >= _interval) {
     const auto& tot = p.totals();
     const double pps = static_cast<double>(tot.packets - _last_packets) / (t - _last_line);

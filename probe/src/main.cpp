@@ -12,20 +12,27 @@
 #include <fmt/format.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "bssap/campaign/runtime.hpp"
+#include "bssap/console/presence.hpp"
+#include "bssap/console/server.hpp"
+#include "bssap/console/visitors.hpp"
 #include "bssap/probe/capture.hpp"
 #include "bssap/probe/event_fanout.hpp"
 #include "bssap/probe/event_writer.hpp"
@@ -95,21 +102,44 @@ class shard_log final : public shard_consumer {
   event_log log;
 };
 
-// The correlator's one sink: the event log first, then the trigger hand-off and the event bus
-// publisher (when configured).
+// The correlator's one sink: the event log first, then the trigger hand-off, the event bus
+// publisher and the console's fan-out (--http), each when configured.
 class event_tee final : public event_sink {
  public:
-  event_tee(event_sink& log, event_sink* trigger, event_sink* bus) : _log(log), _trigger(trigger), _bus(bus) {}
+  event_tee(event_sink& log, event_sink* trigger, event_sink* bus, event_sink* console)
+      : _log(log), _trigger(trigger), _bus(bus), _console(console) {}
   void on_event(const event& e) noexcept override {
     _log.on_event(e);
     if (_trigger != nullptr) _trigger->on_event(e);
     if (_bus != nullptr) _bus->on_event(e);
+    if (_console != nullptr) _console->on_event(e);
   }
 
  private:
   event_sink& _log;
   event_sink* _trigger;
   event_sink* _bus;
+  event_sink* _console;
+};
+
+// The console's consumer, on a thread of its own behind a one-shard fan-out: the presence index
+// and the visitor statistics.
+class console_feed final : public shard_consumer {
+ public:
+  console_feed(console::presence_index& presence, console::visitor_stats* visitors)
+      : _presence(presence), _visitors(visitors) {}
+  void on_event(const event& e) noexcept override {
+    _presence.on_event(e);
+    if (_visitors != nullptr) _visitors->on_event(e);
+  }
+  void flush() noexcept override {
+    _presence.flush();
+    if (_visitors != nullptr) _visitors->flush();
+  }
+
+ private:
+  console::presence_index& _presence;
+  console::visitor_stats* _visitors;
 };
 
 void on_signal(int) {
@@ -147,6 +177,11 @@ struct common_options {
   stream::stream_settings stream;
   std::int64_t publish_max_pending = 4096;
   std::uint64_t spool_mb = 256;
+  std::string http;  // [ADDR:]PORT of the console; "" = none
+  std::string http_token_env;
+  double http_linger_s = 0;
+  double presence_fresh_s = 3600;
+  std::string regions;
 };
 
 // The stream's settings, shared by `replay|live|dpdk --publish` and `trigger --consume`.
@@ -211,6 +246,22 @@ void add_common(CLI::App& app, common_options& o) {
                  "with --publish, live: MiB of events kept in <state>/publish-spool.bin while no server is reachable "
                  "(default 256; beyond, events are dropped and counted)");
   add_stream_options(app, o.stream);
+  app.add_option("--http", o.http,
+                 "serve the operator's console on [ADDR:]PORT (loopback unless ADDR is given; PORT 0: any free port): "
+                 "/metrics, /api/v1/..., the web page at /");
+  app.add_option("--http-token-env", o.http_token_env,
+                 "with --http: every path but /metrics requires `Authorization: Bearer` the value of this "
+                 "environment variable");
+  app.add_option("--http-linger", o.http_linger_s,
+                 "with --http: keep serving this many seconds after the capture ends (a signal ends it sooner)")
+      ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--presence-fresh", o.presence_fresh_s,
+                 "with --http: a subscriber is powered on when attached and seen within this many seconds (default "
+                 "3600)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--regions", o.regions,
+                 "with --http: MSISDN prefix -> region CSV (prefix,region) for the visitor statistics")
+      ->check(CLI::ExistingFile);
 }
 
 // What the trigger side of a run is: campaign engines (--config), shard logs (--trigger-out), or
@@ -220,7 +271,10 @@ std::string check_trigger_options(const common_options& o) {
   if (!o.config.empty() && !o.trigger_out.empty()) return "--trigger-out and --config exclude each other";
   if (o.config.empty() && (o.trigger_shards > 0) != !o.trigger_out.empty())
     return "--trigger-shards and --trigger-out go together (or use --config)";
-  if (o.config.empty() && o.events.empty() && o.publish.empty()) return "--events is required (or --config, --publish)";
+  if (o.config.empty() && o.events.empty() && o.publish.empty() && o.http.empty())
+    return "--events is required (or --config, --publish, --http)";
+  if (o.http.empty() && (!o.http_token_env.empty() || o.http_linger_s > 0 || !o.regions.empty()))
+    return "--http-token-env, --http-linger and --regions need --http";
   return {};
 }
 
@@ -299,6 +353,47 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   }
   if (!make_config(o, lossless, campaigns ? &campaigns->config() : nullptr, cfg, error)) return fail(error);
   cfg.producers = producers;
+  // The console (--http): its own threads; the capture thread only publishes snapshots and
+  // pushes events into the presence fan-out's queue.
+  std::unique_ptr<console::presence_index> presence;
+  std::unique_ptr<console::visitor_stats> visitors;
+  std::unique_ptr<event_fanout> console_fanout;
+  std::unique_ptr<console::server> http;
+  if (!o.http.empty()) {
+    console::server_options so;
+    if (!console::parse_listen(o.http, so.address, so.port, error)) return fail(error);
+    if (!o.http_token_env.empty()) {
+      const char* token = std::getenv(o.http_token_env.c_str());
+      if (token == nullptr || *token == 0)
+        return fail(fmt::format("--http-token-env: {} is not set or empty", o.http_token_env));
+      so.token = token;
+    }
+    so.fresh_s = o.presence_fresh_s;
+    so.wall_clock = !lossless;  // live: freshness against the wall clock; files: against the capture's time
+    cfg.publish_figures = true;
+    presence = std::make_unique<console::presence_index>(cfg.correlation.home_plmns);
+    if (campaigns && !campaigns->config().areas.empty()) {
+      std::optional<console::region_table> regions;
+      if (!o.regions.empty()) {
+        regions = console::region_table::load(o.regions, error);
+        if (!regions) return fail(error);
+      }
+      const std::string tz = campaigns->config().timezone;
+      auto clock = campaign::local_clock::from_name(tz, error);
+      if (!clock) return fail(error);
+      campaign::runtime* rt = campaigns.get();
+      visitors = std::make_unique<console::visitor_stats>([rt] { return rt->tables(); }, std::move(regions),
+                                                          cfg.correlation.home_plmns, *clock, tz);
+    } else if (!o.regions.empty()) {
+      return fail("--regions needs --config with areas (the named areas to count visitors in)");
+    }
+    std::vector<std::unique_ptr<shard_consumer>> feed;
+    feed.push_back(std::make_unique<console_feed>(*presence, visitors.get()));
+    console_fanout = std::make_unique<event_fanout>(fanout_config{.lossless = lossless}, std::move(feed));
+    http = std::make_unique<console::server>(so, campaigns.get(), presence.get(), visitors.get());
+    if (!http->start(error)) return fail(error);
+    std::fprintf(stderr, "bssap-probe: info: console on http://%s:%d/\n", so.address.c_str(), http->port());
+  }
   event_writer events_log(lossless);  // written by a thread of its own: the capture thread does no file I/O
   if (!events_log.open(o.events, error, !lossless)) return fail(error);
   std::unique_ptr<event_fanout> trigger;
@@ -347,10 +442,11 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
     bus = std::make_unique<stream::publisher>(std::move(pc));
     if (!bus->start(error)) return fail(error);
   }
-  event_tee sink(events_log, trigger.get(), bus.get());
+  event_tee sink(events_log, trigger.get(), bus.get(), console_fanout.get());
   pipeline p(cfg, sink);
   if (!p.start(error)) return fail(error);
   if (trigger) trigger->start();
+  if (console_fanout) console_fanout->start();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::atomic<bool> reloader_stop{false};
@@ -376,6 +472,28 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   status_reporter status(o.stats, progress && isatty(STDERR_FILENO) != 0);
   status.watch(trigger.get());
   capture_counters counters;
+  // The console's figures, taken on the capture thread (the one that owns the pipeline's
+  // counters) and handed over whole.
+  auto publish = [&](const pipeline& pl, bool final) {
+    if (!http) return;
+    try {
+      auto snap = std::make_shared<console::capture_snapshot>();
+      snap->pipeline = pl.figures();
+      snap->capture = counters;
+      if (trigger) snap->trigger = trigger->totals();
+      snap->presence = console_fanout->totals();
+      snap->wall_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      snap->finished = final;
+      http->publish(std::move(snap));
+    } catch (const std::exception&) {  // no memory for a copy: the console shows the previous one
+    }
+  };
+  if (http) {
+    publish(p, false);
+    status.on_publish([&](const pipeline& pl) { publish(pl, false); });
+  }
   const bool ok = capture(p, status, counters, error);
   status.finish();
   if (g_stop_requested.load())
@@ -387,6 +505,9 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   std::string publish_error;
   // The input ended (not stopped by a signal): end marks tell the trigger workers.
   const bool published = !bus || bus->finish(ok && !g_stop_requested.load(), publish_error);
+  if (console_fanout) console_fanout->stop();
+  counters.event_log_drops = events_log.dropped();
+  publish(p, true);
   if (reloader.joinable()) {
     reloader_stop.store(true);
     reloader.join();
@@ -396,12 +517,18 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
   std::string campaign_error;
   const bool campaigns_finished = !campaigns || campaigns->finish(campaign_error);
   if (!ok) return fail(error);  // a user error: one line, no statistics of nothing
-  counters.event_log_drops = events_log.dropped();
   if (!o.no_summary) {
     print_summary(stderr, p, counters, trigger.get());
     if (campaigns) std::fprintf(stderr, "%s\n", campaigns->summary().c_str());
     if (bus) std::fprintf(stderr, "%s\n", bus->summary().c_str());
   }
+  if (http && o.http_linger_s > 0) {
+    std::fflush(stderr);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.http_linger_s);
+    while (std::chrono::steady_clock::now() < until && !g_stop_requested.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (http) http->stop();
   if (!published) return fail(publish_error);
   if (!campaigns_finished) return fail(campaign_error);
   if (g_stop_requested.load()) log(log_level::info, "stopped");
@@ -468,6 +595,56 @@ int decide_events(const std::vector<std::string>& files, const std::string& conf
   return 0;
 }
 
+// `report --visitors EVENTS`: the console's visitor statistics, from an event log.
+int report_visitors(const campaign::engine_inputs& in, const std::string& events_path, const std::string& regions_path,
+                    const std::string& only_area, bool as_json) {
+  std::string error;
+  if (!in.tables.areas) return fail("--visitors: the configuration names no areas (areas:)");
+  std::optional<console::region_table> regions;
+  if (!regions_path.empty()) {
+    regions = console::region_table::load(regions_path, error);
+    if (!regions) return fail(error);
+  }
+  const auto clock = campaign::local_clock::from_name(in.config->timezone, error);
+  if (!clock) return fail(error);
+  std::vector<std::string> home;
+  if (in.config->home_plmns)
+    home = *in.config->home_plmns;
+  else
+    home = {"460-00", "460-02", "460-07"};
+  const campaign::operator_tables tables = in.tables;
+  console::visitor_stats stats([tables] { return tables; }, std::move(regions), home, *clock, in.config->timezone);
+  std::ifstream file(events_path, std::ios::binary);
+  if (!file) return fail(fmt::format("{}: cannot read", events_path));
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(file, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    const auto e = parse_json_line(line, &error);
+    if (!e) return fail(fmt::format("{}:{}: {}", events_path, line_no, error));
+    stats.on_event(*e);
+  }
+  std::vector<std::string> names = stats.areas();
+  if (!only_area.empty()) {
+    if (std::find(names.begin(), names.end(), only_area) == names.end())
+      return fail(fmt::format("--area: no area named \"{}\"", only_area));
+    names = {only_area};
+  }
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& name : names) {
+    const auto r =
+        stats.report(name, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+    if (!r) continue;
+    if (as_json)
+      all.push_back(console::to_json(*r));
+    else
+      std::fputs(console::to_text(*r).c_str(), stdout);
+  }
+  if (as_json) std::printf("%s\n", (only_area.empty() ? all : all.at(0)).dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -528,6 +705,14 @@ int main(int argc, char** argv) {
   report->add_option("--config", report_config, "probe.yaml")->required()->check(CLI::ExistingFile);
   report->add_option("--orders", report_orders, "orders file (msisdn,product,time) from the operator's BSS");
   report->add_flag("--json", report_json, "JSON instead of text");
+  std::string visitors_events, visitors_regions, visitors_area;
+  report
+      ->add_option("--visitors", visitors_events,
+                   "the visitor statistics of the named areas instead, from this event log (JSON lines)")
+      ->check(CLI::ExistingFile);
+  report->add_option("--regions", visitors_regions, "with --visitors: MSISDN prefix -> region CSV (prefix,region)")
+      ->check(CLI::ExistingFile);
+  report->add_option("--area", visitors_area, "with --visitors: only this area");
 
   stream::worker_config w;
   std::string shard_list;
@@ -612,6 +797,9 @@ int main(int argc, char** argv) {
     std::string error;
     const auto in = campaign::load_inputs(report_config, warnings, error);
     if (!in) return fail(error);
+    if (!visitors_events.empty())
+      return report_visitors(*in, visitors_events, visitors_regions, visitors_area, report_json);
+    if (!visitors_regions.empty() || !visitors_area.empty()) return fail("--regions and --area go with --visitors");
     const std::string text = campaign::report_text(*in->config, in->tables, report_orders, report_json, error);
     if (!error.empty()) return fail(error);
     std::fputs(text.c_str(), stdout);

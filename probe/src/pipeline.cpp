@@ -43,6 +43,28 @@ struct backoff {
 
 using record_queue = boost::lockfree::spsc_queue<a_record>;
 
+decoder_figures figures_of(const flow_decoder& d) {
+  decoder_figures f;
+  f.errors += d.stack_errors();
+  f.errors += d.upper_errors();
+  f.stack += d.stack_counters();
+  f.fd += d.stats();
+  f.open_connections = d.open_connections();
+  return f;
+}
+
+// When a thread that owns a decoder should publish its figures again (publish_figures).
+struct figures_clock {
+  std::chrono::steady_clock::duration every;
+  std::chrono::steady_clock::time_point last{};
+  bool due() noexcept {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < every) return false;
+    last = now;
+    return true;
+  }
+};
+
 // Pushes `r`, waiting while the merge side has not made room.
 void push_waiting(record_queue& q, const a_record& r, backoff& b) noexcept {
   while (!q.push(r)) b.wait();
@@ -93,7 +115,17 @@ struct pipeline::worker {
   std::atomic<std::uint64_t> packets{0}, bytes{0}, drops{0};
   std::atomic<std::int64_t> first_ts_us{0}, last_ts_us{0};
   std::atomic<bool> ended{false};
+  // publish_figures: this worker's (or producer's) decoder counters, swapped whole by its thread.
+  std::atomic<std::shared_ptr<const decoder_figures>> figures;
 };
+
+decoder_figures& decoder_figures::operator+=(const decoder_figures& o) noexcept {
+  errors += o.errors;
+  stack += o.stack;
+  fd += o.fd;
+  open_connections += o.open_connections;
+  return *this;
+}
 
 pipeline::pipeline(pipeline_config config, event_sink& sink) : _config(std::move(config)), _sink(sink) {
   if (_config.producers > 0) _config.threads = _config.producers;  // one flow decoder per producer
@@ -133,8 +165,12 @@ bool pipeline::start(std::string& error) {
   for (unsigned i = 0; i < _config.threads; ++i) {
     worker* w = _workers[i].get();
     flow_decoder* d = _decoders[i].get();
-    w->thread = std::thread([w, d] {
+    const bool publish = _config.publish_figures;
+    const auto every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(_config.figures_interval_s));
+    w->thread = std::thread([w, d, publish, every] {
       backoff wait_in, wait_out;
+      figures_clock clock{every};
       auto push_out = [&](const a_record& r) noexcept { push_waiting(w->out, r, wait_out); };
       auto sink = make_record_sink(push_out);
       for (;;) {
@@ -152,6 +188,7 @@ bool pipeline::start(std::string& error) {
             break;
           case ring_item::tick:
             push_out(tick_record(h->seq));
+            if (publish && clock.due()) w->figures.store(std::make_shared<const decoder_figures>(figures_of(*d)));
             break;
           case ring_item::eof:
             d->close_all(h->seq, sink);
@@ -220,7 +257,7 @@ bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, s
 
 bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> frame, std::int64_t ts_us) noexcept {
   worker& w = *_workers[i];
-  w.packets.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t frames = w.packets.fetch_add(1, std::memory_order_relaxed);
   w.bytes.fetch_add(frame.size(), std::memory_order_relaxed);
   if (w.first_ts_us.load(std::memory_order_relaxed) == 0) w.first_ts_us.store(ts_us, std::memory_order_relaxed);
   w.last_ts_us.store(ts_us, std::memory_order_relaxed);
@@ -239,6 +276,12 @@ bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> 
     }
   };
   _decoders[i]->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+  if (_config.publish_figures && (frames & 1023) == 0) {  // every 1024 frames
+    try {
+      w.figures.store(std::make_shared<const decoder_figures>(figures_of(*_decoders[i])));
+    } catch (const std::bad_alloc&) {  // the console's copy is late, the capture goes on
+    }
+  }
   return all_taken;
 }
 
@@ -393,6 +436,31 @@ void pipeline::maybe_snapshot() noexcept {
     _snapshots_failed.fetch_add(1, std::memory_order_relaxed);
     log(log_level::warning, "state snapshot not taken: {}", e.what());
   }
+}
+
+std::shared_ptr<pipeline_figures> pipeline::figures() const {
+  auto f = std::make_shared<pipeline_figures>();
+  f->totals = _totals;
+  // Which decoders this thread owns: all of them without worker threads or once finish() has
+  // joined them; else only the last (the capture side's transport half, or producer mode's
+  // merge-side SCCP half).
+  const bool all_mine = _workers.empty() || _finished;
+  for (std::size_t i = 0; i < _decoders.size(); ++i) {
+    if (all_mine || i + 1 == _decoders.size()) {
+      f->decoders += figures_of(*_decoders[i]);
+    } else if (i < _workers.size()) {
+      if (const auto w = _workers[i]->figures.load()) f->decoders += *w;
+    }
+  }
+  f->correlation = _correlator->stats();
+  f->subscribers = _correlator->subscriber_count();
+  f->correlator_connections = _correlator->open_connections();
+  f->tmsi_map = _correlator->tmsi_map_size();
+  f->snapshots_written = _snapshots_written.load(std::memory_order_relaxed);
+  f->snapshots_failed = _snapshots_failed.load(std::memory_order_relaxed);
+  f->threads = _config.threads;
+  f->producers = _config.producers;
+  return f;
 }
 
 bool pipeline::finish(std::string& error) {

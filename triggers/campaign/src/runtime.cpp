@@ -268,7 +268,8 @@ struct runtime::impl final : channel {
   operator_tables tables;  // the current ones, for routing replies
   std::shared_ptr<const rule_set> rules;
   std::optional<smpp::metrics_snapshot> final_metrics;  // the client's figures when it stopped
-  std::uint64_t awaiting_receipts = 0;                  // acknowledged messages without a receipt at the end
+  mutable std::mutex sms_mutex;         // sms reset and final_metrics vs channel_figures() from other threads
+  std::uint64_t awaiting_receipts = 0;  // acknowledged messages without a receipt at the end
 
   bool deliver(std::span<const outgoing> batch, std::string& error) override {
     std::vector<smpp::outgoing_message> texts;
@@ -458,6 +459,7 @@ bool runtime::finish(std::string& error) {
     }
     m.awaiting_receipts = awaiting;
     m.sms->stop(std::chrono::milliseconds(2000));
+    std::lock_guard lock(m.sms_mutex);
     m.final_metrics = m.sms->metrics();
     m.sms.reset();
   }
@@ -496,6 +498,26 @@ engine_counters runtime::totals() const {
     t.store_errors += c.store_errors;
   }
   return t;
+}
+
+operator_tables runtime::tables() const {
+  std::lock_guard lock(_impl->inputs_mutex);
+  return _impl->tables;
+}
+
+std::optional<sms_figures> runtime::sms() const {
+  std::lock_guard lock(_impl->sms_mutex);
+  sms_figures f;
+  if (_impl->sms) {
+    f.metrics = _impl->sms->metrics();
+    f.outbox = _impl->sms->counts();
+    f.bound = _impl->sms->bound();
+  } else if (_impl->final_metrics) {
+    f.metrics = *_impl->final_metrics;
+  } else {
+    return std::nullopt;
+  }
+  return f;
 }
 
 std::string runtime::summary() const {

@@ -114,6 +114,7 @@ metrics_snapshot client::metrics() const {
     m.failed_by_status.assign(c.failed_by_status.begin(), c.failed_by_status.end());
   }
   c.latency.percentiles(m.latency_p50_us, m.latency_p99_us, m.latency_max_us, m.latency_samples);
+  c.latency.cumulative(m.latency_buckets, m.latency_sum_us);
   c.smsc_latency.percentiles(m.smsc_p50_us, m.smsc_p99_us, m.smsc_max_us, m.smsc_samples);
   return m;
 }

@@ -9,6 +9,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
 
 namespace bssap::smpp {
 
@@ -17,6 +20,7 @@ class latency_histogram {
  public:
   void add(std::uint64_t us) noexcept {
     _buckets[index(us)].fetch_add(1, std::memory_order_relaxed);
+    _sum.fetch_add(us, std::memory_order_relaxed);
     std::uint64_t prev = _max.load(std::memory_order_relaxed);
     while (us > prev && !_max.compare_exchange_weak(prev, us, std::memory_order_relaxed)) {
     }
@@ -27,6 +31,21 @@ class latency_histogram {
     max = static_cast<double>(_max.load(std::memory_order_relaxed));
     p50 = value_at(n, 0.50);
     p99 = value_at(n, 0.99);
+  }
+  // Cumulative counts at the powers of two 2^0 .. 2^24 microseconds (bucket edges, so exact),
+  // then +Inf; and the sum: a Prometheus histogram.
+  void cumulative(std::vector<std::pair<double, std::uint64_t>>& out, std::uint64_t& sum_us) const {
+    out.clear();
+    std::uint64_t seen = 0;
+    std::size_t i = 0;
+    for (int k = 0; k <= 24; ++k) {
+      const double edge = std::ldexp(1.0, k);
+      for (; i < bucket_count && lower_bound_of(i) < edge; ++i) seen += _buckets[i].load(std::memory_order_relaxed);
+      out.emplace_back(edge, seen);
+    }
+    for (; i < bucket_count; ++i) seen += _buckets[i].load(std::memory_order_relaxed);
+    out.emplace_back(std::numeric_limits<double>::infinity(), seen);
+    sum_us = _sum.load(std::memory_order_relaxed);
   }
 
  private:
@@ -57,6 +76,7 @@ class latency_histogram {
   static constexpr std::size_t bucket_count = 64 * sub;
   std::array<std::atomic<std::uint64_t>, bucket_count> _buckets{};
   std::atomic<std::uint64_t> _max{0};
+  std::atomic<std::uint64_t> _sum{0};
 };
 
 }  // namespace bssap::smpp

@@ -28,8 +28,15 @@ class status_reporter {
   void finish() noexcept;
   // The trigger hand-off whose drops the statistics line reports (none: not shown).
   void watch(const event_fanout* trigger) noexcept { _trigger = trigger; }
+  // Called from tick() at most every `interval_s` (the console's snapshots, --http).
+  void on_publish(std::function<void(const pipeline&)> f, double interval_s = 0.25) {
+    _publish = std::move(f);
+    _publish_interval = interval_s;
+  }
 
  private:
+  std::function<void(const pipeline&)> _publish;
+  double _publish_interval = 0.25, _last_publish = 0;
   const event_fanout* _trigger = nullptr;
   double _interval;
   bool _bar;

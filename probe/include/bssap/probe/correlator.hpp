@@ -62,6 +62,7 @@ class correlator {
   const correlator_stats& stats() const noexcept { return _stats; }
   std::size_t subscriber_count() const noexcept { return _subscriber_count; }
   std::size_t open_connections() const noexcept { return _connections.size(); }
+  std::size_t tmsi_map_size() const noexcept { return _tmsi_map.size(); }
 
   // Subscriber state snapshot (--state DIR): a text file written to a temporary name and
   // renamed, so a crash never leaves half a snapshot. Returns false and sets `error` on failure.

@@ -53,6 +53,10 @@ struct pipeline_config {
   correlator_config correlation;
   std::optional<std::filesystem::path> state_dir;
   double snapshot_interval_s = 60.0;
+  // Publish counter copies for other threads (the console, --http): each thread that owns
+  // counters copies them at most every `figures_interval_s`; false costs nothing.
+  bool publish_figures = false;
+  double figures_interval_s = 0.25;
 };
 
 struct pipeline_totals {
@@ -61,6 +65,25 @@ struct pipeline_totals {
   std::uint64_t queue_drops = 0;  // SCCP units dropped because a worker's ring was full (lossy mode)
   std::uint64_t records = 0;
   std::int64_t first_ts_us = 0, last_ts_us = 0;
+};
+
+// The counters of one flow decoder, copied by the thread that owns it.
+struct decoder_figures {
+  dec::decode_stats errors;  // transport and upper layers together
+  dec::stack_counters stack;
+  flow_decoder_stats fd;
+  std::size_t open_connections = 0;
+  decoder_figures& operator+=(const decoder_figures& o) noexcept;
+};
+
+// Everything the pipeline counts, as one value that another thread may read (pipeline::figures).
+struct pipeline_figures {
+  pipeline_totals totals;
+  decoder_figures decoders;  // summed over every decoder
+  correlator_stats correlation;
+  std::size_t subscribers = 0, correlator_connections = 0, tmsi_map = 0;
+  std::uint64_t snapshots_written = 0, snapshots_failed = 0;
+  unsigned threads = 1, producers = 0;
 };
 
 class pipeline {
@@ -100,6 +123,11 @@ class pipeline {
   snapshot_counts snapshots() const noexcept {
     return {_snapshots_written.load(), _snapshots_failed.load(), _snapshots_skipped.load()};
   }
+
+  // From the capture thread (the one that calls push_packet/idle): a copy of every counter, the
+  // workers' as they last published them (publish_figures; directly once finish() has joined
+  // them). Allocates; meant for a few calls per second.
+  std::shared_ptr<pipeline_figures> figures() const;
 
   const pipeline_totals& totals() const noexcept { return _totals; }
   const correlator& correlation() const noexcept { return *_correlator; }

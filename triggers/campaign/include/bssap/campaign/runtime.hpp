@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bssap/campaign/engine.hpp"
+#include "bssap/smpp/client.hpp"
 
 namespace bssap::campaign {
 
@@ -50,6 +51,13 @@ struct start_check {
 std::optional<start_check> check_start(const std::string& config_path, std::vector<std::string>& warnings,
                                        std::string& error);
 
+// The SMPP channel's figures at one moment (for the console's /metrics).
+struct sms_figures {
+  smpp::metrics_snapshot metrics;
+  smpp::outbox_counts outbox;  // zero once the client has stopped
+  bool bound = false;
+};
+
 class runtime {
  public:
   runtime();
@@ -79,6 +87,10 @@ class runtime {
   // Lines for the probe's summary (decisions by outcome and reason, channel figures).
   std::string summary() const;
   engine_counters totals() const;
+  // Thread-safe, for the console: the current tables (swapped on reload) and the SMPP channel's
+  // figures (nullopt without an sms channel).
+  operator_tables tables() const;
+  std::optional<sms_figures> sms() const;
 
   struct impl;
 

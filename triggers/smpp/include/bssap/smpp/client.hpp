@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bssap/smpp/outbox.hpp"
@@ -117,6 +118,10 @@ struct metrics_snapshot {
   std::vector<std::pair<std::uint32_t, std::uint64_t>> failed_by_status;
   double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;  // event -> submit_sm_resp
   std::uint64_t latency_samples = 0;
+  // The same latency as a histogram: (upper bound in microseconds, cumulative count), the last
+  // +Inf; and the sum of the samples (Prometheus histogram).
+  std::vector<std::pair<double, std::uint64_t>> latency_buckets;
+  std::uint64_t latency_sum_us = 0;
   double smsc_p50_us = 0, smsc_p99_us = 0, smsc_max_us = 0;  // submit_sm written -> its response
   std::uint64_t smsc_samples = 0;
 };
