@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
   std::printf("| bench_stream | events, workers, shards | %llu, %llu, 4 | |\n", static_cast<unsigned long long>(events),
               static_cast<unsigned long long>(workers));
 
+  bool worker_failed = false;
   // Runs one phase: workers on a fresh stream, `publish` feeding it; returns the workers' logs.
   auto phase = [&](const std::string& stream_name, double window, const auto& publish) {
     std::vector<pid_t> pids;
@@ -185,10 +186,37 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     publish(stream_name);
     const auto until = clock_type::now() + std::chrono::minutes(10);
-    while (!drained(url, stream_name, 4) && clock_type::now() < until)
+    // A worker that dies (a crash) is reported with its log's last lines and fails the bench:
+    // its shards would never drain.
+    auto died = [&](std::size_t w, int st) {
+      worker_failed = true;
+      std::fprintf(stderr, "bench_stream: %s worker %zu %s %d; its log ends:\n", stream_name.c_str(), w,
+                   WIFSIGNALED(st) ? "killed by signal" : "exited with status",
+                   WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+      std::ifstream in(logs[w]);
+      std::vector<std::string> lines;
+      for (std::string line; std::getline(in, line);) lines.push_back(line);
+      for (std::size_t i = lines.size() > 5 ? lines.size() - 5 : 0; i < lines.size(); ++i)
+        std::fprintf(stderr, "  %s\n", lines[i].c_str());
+    };
+    bool all_alive = true;
+    while (all_alive && !drained(url, stream_name, 4) && clock_type::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      for (std::size_t w = 0; w < pids.size(); ++w) {
+        int st = 0;
+        if (pids[w] > 0 && ::waitpid(pids[w], &st, WNOHANG) == pids[w]) {
+          pids[w] = -1;
+          died(w, st);
+          all_alive = false;
+        }
+      }
+    }
     const auto drained_at = clock_type::now();
-    for (const auto p : pids) stop(p, SIGTERM);
+    for (std::size_t w = 0; w < pids.size(); ++w) {
+      if (pids[w] <= 0) continue;
+      const int st = stop(pids[w], SIGTERM);
+      if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) died(w, st);
+    }
     return std::pair{logs, drained_at};
   };
 
@@ -248,6 +276,10 @@ int main(int argc, char** argv) {
   }
   stop(smsc, SIGINT);
   stop(server, SIGTERM);
+  if (worker_failed) {
+    std::fprintf(stderr, "bench_stream: a worker failed; its files are kept in %s\n", dir.c_str());
+    return 1;
+  }
   std::error_code ec;
   fs::remove_all(dir, ec);
   return 0;
