@@ -159,6 +159,13 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(workers));
 
   bool worker_failed = false;
+  // A phase whose worker died gives no figures: the bench stops there, its files kept.
+  auto give_up = [&] {
+    stop(smsc, SIGINT);
+    stop(server, SIGTERM);
+    std::fprintf(stderr, "bench_stream: a worker failed; its files are kept in %s\n", dir.c_str());
+    return 1;
+  };
   // Runs one phase: workers on a fresh stream, `publish` feeding it; returns the workers' logs.
   auto phase = [&](const std::string& stream_name, double window, const auto& publish) {
     std::vector<pid_t> pids;
@@ -236,6 +243,7 @@ int main(int argc, char** argv) {
       p.finish(true, error);
       published_at = clock_type::now();
     });
+    if (worker_failed) return give_up();
     const double publish_s = std::chrono::duration<double>(published_at - t0).count();
     const double total_s = std::chrono::duration<double>(drained_at - t0).count();
     std::printf("| bench_stream | publish (to the stream's acknowledgement) | %.0f | events/s |\n",
@@ -265,6 +273,7 @@ int main(int argc, char** argv) {
       p.finish(false, error);
     });
     (void)drained_at;
+    if (worker_failed) return give_up();
     for (const auto& log : logs) {
       std::ifstream in(log);
       std::string line;
@@ -276,10 +285,6 @@ int main(int argc, char** argv) {
   }
   stop(smsc, SIGINT);
   stop(server, SIGTERM);
-  if (worker_failed) {
-    std::fprintf(stderr, "bench_stream: a worker failed; its files are kept in %s\n", dir.c_str());
-    return 1;
-  }
   std::error_code ec;
   fs::remove_all(dir, ec);
   return 0;
