@@ -158,6 +158,14 @@ int main(int argc, char** argv) {
   std::printf("| bench_stream | events, workers, shards | %llu, %llu, 4 | |\n", static_cast<unsigned long long>(events),
               static_cast<unsigned long long>(workers));
 
+  bool worker_failed = false;
+  // A phase whose worker died gives no figures: the bench stops there, its files kept.
+  auto give_up = [&] {
+    stop(smsc, SIGINT);
+    stop(server, SIGTERM);
+    std::fprintf(stderr, "bench_stream: a worker failed; its files are kept in %s\n", dir.c_str());
+    return 1;
+  };
   // Runs one phase: workers on a fresh stream, `publish` feeding it; returns the workers' logs.
   auto phase = [&](const std::string& stream_name, double window, const auto& publish) {
     std::vector<pid_t> pids;
@@ -185,10 +193,37 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     publish(stream_name);
     const auto until = clock_type::now() + std::chrono::minutes(10);
-    while (!drained(url, stream_name, 4) && clock_type::now() < until)
+    // A worker that dies (a crash) is reported with its log's last lines and fails the bench:
+    // its shards would never drain.
+    auto died = [&](std::size_t w, int st) {
+      worker_failed = true;
+      std::fprintf(stderr, "bench_stream: %s worker %zu %s %d; its log ends:\n", stream_name.c_str(), w,
+                   WIFSIGNALED(st) ? "killed by signal" : "exited with status",
+                   WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+      std::ifstream in(logs[w]);
+      std::vector<std::string> lines;
+      for (std::string line; std::getline(in, line);) lines.push_back(line);
+      for (std::size_t i = lines.size() > 5 ? lines.size() - 5 : 0; i < lines.size(); ++i)
+        std::fprintf(stderr, "  %s\n", lines[i].c_str());
+    };
+    bool all_alive = true;
+    while (all_alive && !drained(url, stream_name, 4) && clock_type::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      for (std::size_t w = 0; w < pids.size(); ++w) {
+        int st = 0;
+        if (pids[w] > 0 && ::waitpid(pids[w], &st, WNOHANG) == pids[w]) {
+          pids[w] = -1;
+          died(w, st);
+          all_alive = false;
+        }
+      }
+    }
     const auto drained_at = clock_type::now();
-    for (const auto p : pids) stop(p, SIGTERM);
+    for (std::size_t w = 0; w < pids.size(); ++w) {
+      if (pids[w] <= 0) continue;
+      const int st = stop(pids[w], SIGTERM);
+      if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) died(w, st);
+    }
     return std::pair{logs, drained_at};
   };
 
@@ -208,6 +243,7 @@ int main(int argc, char** argv) {
       p.finish(true, error);
       published_at = clock_type::now();
     });
+    if (worker_failed) return give_up();
     const double publish_s = std::chrono::duration<double>(published_at - t0).count();
     const double total_s = std::chrono::duration<double>(drained_at - t0).count();
     std::printf("| bench_stream | publish (to the stream's acknowledgement) | %.0f | events/s |\n",
@@ -237,6 +273,7 @@ int main(int argc, char** argv) {
       p.finish(false, error);
     });
     (void)drained_at;
+    if (worker_failed) return give_up();
     for (const auto& log : logs) {
       std::ifstream in(log);
       std::string line;

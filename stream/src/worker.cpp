@@ -65,7 +65,7 @@ class shard_runner {
       }
       natsMsgList list{};
       jsErrCode jerr = static_cast<jsErrCode>(0);
-      const natsStatus s = natsSubscription_Fetch(&list, _sub, 512, 200, &jerr);
+      const natsStatus s = natsSubscription_Fetch(&list, _sub, fetch_batch(), 200, &jerr);
       bool idle = false;
       if (s == NATS_OK) {
         for (int i = 0; i < list.Count; ++i) {
@@ -129,6 +129,24 @@ class shard_runner {
 
  private:
   bool stopping() const { return (_cfg.stop != nullptr && _cfg.stop->load()) || _failed.load(); }
+
+  // libnats 3.4.1 (Debian 12) overruns natsSubscription_Fetch's message array. _fetch first
+  // takes the p messages already queued on the subscription (left over from an earlier pull
+  // request whose Fetch had returned), then asks the server for B - p more and stores that
+  // smaller figure back into the request; its loop then runs "while count != req->Batch", so
+  // with p >= B/2 the count is already past it and every further message is written beyond the
+  // B-pointer array until the timeout: heap corruption (seen as glibc "corrupted double-linked
+  // list" / "malloc(): invalid size" aborts under load, valgrind: "Invalid write of size 8 in
+  // _fetch, 0 bytes after a block of size 4,096"). Later nats.c keeps the original batch for
+  // that loop (reported to us as nats.c #637, fixed in 3.6; the fix is in nats.c's js.c _fetch).
+  // Workaround: a batch of 1 while messages are queued (p <= 1 = B: the array is filled and no
+  // request is sent), the full batch only when none are (p = 0: the loop is right). Left open:
+  // B/2 = 256 messages arriving between this check and _fetch's own (microseconds); not seen.
+  int fetch_batch() const {
+    int pending = 0;
+    if (natsSubscription_GetPending(_sub, &pending, nullptr) != NATS_OK || pending > 0) return 1;
+    return 512;
+  }
 
   void end_catch_up() {
     _catching_up = false;
