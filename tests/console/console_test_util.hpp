@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../triggers/smpp/proc.hpp"
+#include "loopback.hpp"
 #include "test_support.hpp"
 
 namespace bssap::test {
@@ -50,19 +51,6 @@ inline int wait_console_port(const fs::path& err, std::chrono::milliseconds time
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return 0;
-}
-
-// A TCP port nobody listens on now (bound to 0, read back, closed).
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 // Sends `bytes` on a fresh connection and returns what came back up to the end of the response

@@ -12,6 +12,7 @@
 
 #include "../triggers/smpp/proc.hpp"
 #include "bssap/stream/publisher.hpp"
+#include "loopback.hpp"
 
 namespace fs = std::filesystem;
 using namespace bssap;
@@ -19,29 +20,6 @@ using namespace bssap::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-int unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool port_open(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 event numbered(int i) {
   event e;
@@ -92,7 +70,7 @@ TEST_CASE("publisher: live spools while no server answers, sends the spool when 
   const fs::path dir = scratch("publisher-spool");
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const int port = unused_port();
+  const int port = free_port();
   const fs::path spool = dir / "publish-spool.bin";
 
   // 1. No server: a live probe goes on, its events wait in the spool; it stops with them there.

@@ -19,35 +19,13 @@
 #include <vector>
 
 #include "../triggers/smpp/proc.hpp"
+#include "loopback.hpp"
 
 namespace fs = std::filesystem;
 using namespace bssap::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool listening(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 bool have_nats_server() {
   return std::system("nats-server --version >/dev/null 2>&1") == 0;
@@ -153,7 +131,7 @@ struct nats_node {
                                   "-a",          "127.0.0.1", "-p",  std::to_string(port)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc = child(argv, log, log);
-    REQUIRE(wait_until([&] { return listening(port); }, 10s));
+    REQUIRE(wait_until([&] { return port_open(port); }, 10s));
   }
 };
 
@@ -231,7 +209,7 @@ void run_scale_out(bool cluster) {
       argv.insert(argv.end(), n.extra.begin(), n.extra.end());
       n.proc = child(argv, n.log, n.log);
     }
-    for (auto& n : nodes) REQUIRE(wait_until([&] { return listening(n.port); }, 10s));
+    for (auto& n : nodes) REQUIRE(wait_until([&] { return port_open(n.port); }, 10s));
   } else {
     nodes[0].start();
   }
