@@ -102,6 +102,23 @@ void campaign_metrics(writer& w, const campaign::runtime& r) {
     w.sample(
         "bssap_campaign_decisions_total", t.suppressed[i],
         fmt::format("outcome=\"suppressed\",reason=\"{}\"", campaign::to_string(static_cast<campaign::reason>(i))));
+  // The same by campaign (a campaign id is the operator's name for a rule, never a subscriber);
+  // only the pairs that occurred, so a hundred campaigns do not make thousands of zero series.
+  w.family("bssap_campaign_decisions_by_campaign_total", "counter",
+           "Campaign decisions by campaign, outcome and reason (campaigns.md).");
+  for (const auto& c : r.decisions_by_campaign()) {
+    auto put = [&](std::uint64_t n, std::string_view outcome, std::string_view why) {
+      if (n == 0) return;
+      w.sample("bssap_campaign_decisions_by_campaign_total", n,
+               fmt::format("{},outcome=\"{}\",reason=\"{}\"", label("campaign", c.campaign), outcome, why));
+    };
+    put(c.sent, "sent", "none");
+    put(c.recorded, "recorded", "none");
+    put(c.deferred, "deferred", "none");
+    put(c.rehearsed, "rehearsed", "none");
+    for (std::size_t i = 1; i < campaign::reason_count; ++i)
+      put(c.suppressed[i], "suppressed", campaign::to_string(static_cast<campaign::reason>(i)));
+  }
   w.one("bssap_campaign_events_total", "counter", "Events the campaign engines processed.", t.events);
   w.one("bssap_campaign_candidates_total", "counter", "Events some campaign matched.", t.candidates);
   w.one("bssap_campaign_recorded_total", "counter", "Decisions written to the record channel.", t.recorded);

@@ -109,6 +109,24 @@ TEST_CASE("checks 1-3: no_msisdn, test_numbers, dnd (the DND file and its commen
   CHECK(outcomes(r, "b-testers") ==
         std::vector<std::string>{s(imsi1, "suppressed test_numbers"), s(imsi2, "suppressed priority"),
                                  s(imsi4, "suppressed no_msisdn"), s(imsi5, "suppressed test_numbers")});
+  // The per-campaign figures (/metrics) count the same decisions as the log, by campaign.
+  const auto by = r.engine->decisions_by_campaign();
+  REQUIRE(by.size() == 2);
+  CHECK(by[0].campaign == "a-welcome");
+  CHECK(by[0].sent == 2);
+  CHECK(by[0].suppressed[static_cast<std::size_t>(campaign::reason::no_msisdn)] == 1);
+  CHECK(by[0].suppressed[static_cast<std::size_t>(campaign::reason::dnd)] == 1);
+  CHECK(by[1].campaign == "b-testers");
+  CHECK(by[1].sent == 0);
+  CHECK(by[1].suppressed[static_cast<std::size_t>(campaign::reason::test_numbers)] == 2);
+  CHECK(by[1].suppressed[static_cast<std::size_t>(campaign::reason::priority)] == 1);
+  CHECK(by[1].suppressed[static_cast<std::size_t>(campaign::reason::no_msisdn)] == 1);
+  std::uint64_t all = 0;
+  for (const auto& c : by) {
+    all += c.sent + c.recorded + c.deferred + c.rehearsed;
+    for (const auto n : c.suppressed) all += n;
+  }
+  CHECK(all == r.log.lines().size());
 }
 
 TEST_CASE("targets and where conditions: numbers compare as numbers, missing values never hold") {

@@ -12,6 +12,10 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "bssap/campaign/engine.hpp"
@@ -473,6 +477,24 @@ struct engine::impl {
     std::atomic<std::uint64_t> subscribers{0}, subscribers_with_history{0}, state_bytes{0};  // as of the last batch
     std::array<std::atomic<std::uint64_t>, reason_count> suppressed{};
   } counts;
+  // Decisions per campaign (the same outcomes as counts, split by campaign id). Tallies are never
+  // removed (a campaign dropped by a reload keeps its figures), so a pointer cached by the worker
+  // stays valid; the mutex guards only the map's shape.
+  struct campaign_tally {
+    std::atomic<std::uint64_t> sent{0}, recorded{0}, deferred{0}, rehearsed{0};
+    std::array<std::atomic<std::uint64_t>, reason_count> suppressed{};
+  };
+  mutable std::mutex tallies_mutex;
+  std::map<std::string, std::unique_ptr<campaign_tally>, std::less<>> tallies;
+  std::unordered_map<std::string_view, campaign_tally*> tally_of;  // worker only; keys in tallies
+  campaign_tally& tally(std::string_view id) {
+    if (const auto it = tally_of.find(id); it != tally_of.end()) return *it->second;
+    std::lock_guard lock(tallies_mutex);
+    auto [at, added] = tallies.try_emplace(std::string(id));
+    if (added) at->second = std::make_unique<campaign_tally>();
+    tally_of.emplace(at->first, at->second.get());
+    return *at->second;
+  }
   // Today's figures (the local day of the clock), read by the other shards' reporters.
   std::atomic<local_days> fig_day{std::numeric_limits<local_days>::min()};
   std::atomic<std::uint64_t> fig_sent{0}, fig_suppressed{0}, fig_responses{0}, fig_orders{0}, fig_opt_outs{0};
@@ -808,18 +830,23 @@ struct engine::impl {
     roll_day(ts);
     if (o == outcome::sent && d.action != channel_type::record) bump(fig_sent);
     if (o == outcome::suppressed) bump(fig_suppressed);
+    auto& by_campaign = tally(d.campaign);
     switch (o) {
       case outcome::sent:
         bump(d.action == channel_type::record ? counts.recorded : counts.sent);
+        bump(d.action == channel_type::record ? by_campaign.recorded : by_campaign.sent);
         break;
       case outcome::deferred:
         bump(counts.deferred);
+        bump(by_campaign.deferred);
         break;
       case outcome::rehearsed:
         bump(counts.rehearsed);
+        bump(by_campaign.rehearsed);
         break;
       case outcome::suppressed:
         bump(counts.suppressed[static_cast<std::size_t>(why)]);
+        bump(by_campaign.suppressed[static_cast<std::size_t>(why)]);
         break;
     }
   }
@@ -1518,6 +1545,24 @@ engine_counters engine::counters() const noexcept {
   r.subscribers_with_history = get(c.subscribers_with_history);
   r.state_bytes = get(c.state_bytes);
   return r;
+}
+
+std::vector<campaign_decisions> engine::decisions_by_campaign() const {
+  std::vector<campaign_decisions> out;
+  std::lock_guard lock(_impl->tallies_mutex);
+  out.reserve(_impl->tallies.size());
+  auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  for (const auto& [id, t] : _impl->tallies) {
+    campaign_decisions c;
+    c.campaign = id;
+    c.sent = get(t->sent);
+    c.recorded = get(t->recorded);
+    c.deferred = get(t->deferred);
+    c.rehearsed = get(t->rehearsed);
+    for (std::size_t i = 0; i < reason_count; ++i) c.suppressed[i] = get(t->suppressed[i]);
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 day_figures engine::figures(local_days day) const noexcept {

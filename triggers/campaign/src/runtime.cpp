@@ -473,6 +473,25 @@ bool runtime::finish(std::string& error) {
   return ok;
 }
 
+std::vector<campaign_decisions> runtime::decisions_by_campaign() const {
+  std::map<std::string, campaign_decisions, std::less<>> sum;
+  for (const auto& e : _impl->engines) {
+    for (const auto& c : e->decisions_by_campaign()) {
+      auto& t = sum[c.campaign];
+      t.campaign = c.campaign;
+      t.sent += c.sent;
+      t.recorded += c.recorded;
+      t.deferred += c.deferred;
+      t.rehearsed += c.rehearsed;
+      for (std::size_t i = 0; i < reason_count; ++i) t.suppressed[i] += c.suppressed[i];
+    }
+  }
+  std::vector<campaign_decisions> out;
+  out.reserve(sum.size());
+  for (auto& [id, c] : sum) out.push_back(std::move(c));
+  return out;
+}
+
 engine_counters runtime::totals() const {
   engine_counters t;
   for (const auto& e : _impl->engines) {

@@ -138,6 +138,14 @@ struct engine_counters {
   std::uint64_t subscribers = 0, subscribers_with_history = 0, state_bytes = 0;
 };
 
+// One campaign's decisions by outcome and, when suppressed, reason (for /metrics: the operator
+// graphs each campaign's sends and why the rest were not sent).
+struct campaign_decisions {
+  std::string campaign;  // the campaign's id
+  std::uint64_t sent = 0, recorded = 0, deferred = 0, rehearsed = 0;
+  std::array<std::uint64_t, reason_count> suppressed{};
+};
+
 // One local day's figures over every shard (the daily report SMS and the capacity alarm).
 struct day_figures {
   std::uint64_t sent = 0, suppressed = 0, responses = 0, orders = 0, opt_outs = 0;
@@ -185,7 +193,10 @@ class engine final : public shard_consumer {
   // Final commit (deferrals still waiting stay in the store). Idempotent.
   void close() noexcept;
 
-  engine_counters counters() const noexcept;           // safe from other threads (relaxed)
+  engine_counters counters() const noexcept;  // safe from other threads (relaxed)
+  // Every campaign that has decided here since the engine was made, ordered by id; safe from other
+  // threads (the worker takes a lock only the first time a campaign decides).
+  std::vector<campaign_decisions> decisions_by_campaign() const;
   day_figures figures(local_days day) const noexcept;  // this shard's, for `day` (0 when another day)
   std::string last_error() const;
 

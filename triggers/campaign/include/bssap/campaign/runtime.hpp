@@ -87,6 +87,8 @@ class runtime {
   // Lines for the probe's summary (decisions by outcome and reason, channel figures).
   std::string summary() const;
   engine_counters totals() const;
+  // Decisions by campaign over every shard, ordered by campaign id. Any thread.
+  std::vector<campaign_decisions> decisions_by_campaign() const;
   // Thread-safe, for the console: the current tables (swapped on reload) and the SMPP channel's
   // figures (nullopt without an sms channel).
   operator_tables tables() const;
