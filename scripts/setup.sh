@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev
   libpcap-dev dpdk-dev libdpdk-dev libboost-dev libfmt-dev catch2
-  tshark libcli11-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
+  tshark libwireshark-dev libglib2.0-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev libyaml-cpp-dev zlib1g-dev
   tcpreplay iproute2 nodejs npm nats-server libnats-dev
   libcap-dev fakeroot lintian help2man go-md2man logrotate systemd
   libcpp-httplib-dev prometheus libjs-chart.js chromium fonts-wqy-zenhei

@@ -6,7 +6,9 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +75,10 @@ struct frame_values {
   std::map<std::size_t, explanation> explained;
   bool any_explained_frame_wide = false;  // K3 / K4 apply to every field of the frame
   explanation frame_wide{};
+  // Our side: the stack delivered an SCCP / SUA unit in this frame (A-interface or Iu traffic).
+  bool carried_sccp = false;
+  // Wireshark's side: frame.protocols (e.g. eth:ethertype:ip:tcp:gsm_ipa:gsup), empty on ours.
+  std::string protocols;
 };
 
 using capture_values = std::vector<frame_values>;  // index = frame number - 1
@@ -82,10 +88,40 @@ struct run_options {
   std::string tshark = "tshark";
 };
 
+// Wireshark's view of one frame, as either engine (tshark subprocess or libwireshark) sees it.
+struct wireshark_frame {
+  std::string_view protocols;  // frame.protocols
+  bool malformed = false;      // _ws.malformed present
+  bool sctp_retransmission = false;
+};
+// Records on `fv` the frame-wide known differences (K3, K5, K7) that Wireshark's own view of the
+// frame shows (known_differences.cpp), and keeps the protocol path.
+void classify_theirs(frame_values& fv, const wireshark_frame& w);
+
+// Our decoder stack frame by frame, with one capture's state (SCTP/TCP/MTP2 flows, SCCP
+// connections and reassembly). `dlt` is the pcap link type.
+class our_stack {
+ public:
+  explicit our_stack(const run_options& options);
+  ~our_stack();
+  our_stack(const our_stack&) = delete;
+  our_stack& operator=(const our_stack&) = delete;
+  void decode(int dlt, std::span<const std::uint8_t> frame, std::int64_t ts_us, std::uint32_t wire_len,
+              frame_values& out);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
+
 // Our side: the decoder stack over the capture. Returns false (with a message) if unreadable.
 bool run_ours(const std::string& file, const run_options& options, capture_values& out, std::string& error);
 // tshark's side. Returns false (with a message) if tshark failed.
 bool run_theirs(const std::string& file, const run_options& options, capture_values& out, std::string& error);
+
+// libwireshark in process (tools/epan), the same fields and classification as run_theirs.
+// Only when built with BSSAP_EPAN.
+bool run_epan(const std::string& file, const run_options& options, capture_values& out, std::string& error);
 
 // tshark's escaping of a string field (epan/strutil format_text style for the characters we
 // meet): \r \n \t and backslash.

@@ -4,7 +4,12 @@
 // Disagreements that are known Wireshark behaviours (KNOWN_DIFFERENCES.md) are printed as
 // explained and not counted. Last line: "frames: N compared, M disagreements"; exit 1 if M > 0.
 //
-//   tshark-diff FILE... [--pc24] [--tshark PATH] [--quiet]
+// Frames that carry no A-interface / Iu signalling on either side (GSUP, GTP ...) are printed as
+// "not A/Iu traffic" and counted apart. Wireshark's side is libwireshark in process (--engine
+// epan, the default when built with it) or a tshark subprocess (--engine tshark); both print
+// the same.
+//
+//   tshark-diff FILE... [--pc24] [--engine epan|tshark] [--tshark PATH] [--quiet]
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +17,7 @@
 #include <vector>
 
 #include "fields.hpp"
+#include "known_differences.hpp"
 
 using namespace bssap::tshark_diff;
 
@@ -26,23 +32,6 @@ std::string join(const std::multiset<std::string>& s) {
   return out + "}";
 }
 
-bool is_subset(const std::multiset<std::string>& a, const std::multiset<std::string>& b) {
-  return std::includes(b.begin(), b.end(), a.begin(), a.end());
-}
-
-// A field a DTAP / RR message can produce (not SCCP, not BSSMAP's own IEs).
-bool is_layer3_field(std::string_view name) {
-  return name.rfind("sccp.", 0) != 0 && name.rfind("gsm_a.bssmap.", 0) != 0 && name != "gsm_a.tmsi";
-}
-
-// K1: tshark keeps the USSD padding CR that TS 23.038 6.1.2.3.1 says to drop.
-bool ussd_padding_only(const std::multiset<std::string>& ours, const std::multiset<std::string>& theirs) {
-  if (ours.size() != theirs.size()) return false;
-  std::multiset<std::string> padded;
-  for (const auto& v : ours) padded.insert(v + "\\r");
-  return padded == theirs;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,12 +43,34 @@ int main(int argc, char** argv) {
   app.add_flag("--pc24", options.pc24, "24-bit point codes (MTP3 and SCCP addresses)");
   app.add_option("--tshark", options.tshark, "tshark program to run")->capture_default_str();
   app.add_flag("--quiet", quiet, "print only the summary line and disagreements");
+#ifdef BSSAP_HAVE_EPAN
+  std::string engine = "epan";
+#else
+  std::string engine = "tshark";
+#endif
+  app.add_option("--engine", engine, "Wireshark's side: epan (libwireshark in process) or tshark (subprocess)")
+      ->check(CLI::IsMember({"epan", "tshark"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  // --tshark PATH alone means the subprocess engine (a tshark given is a tshark to run).
+  if (app.count("--tshark") > 0 && app.count("--engine") == 0) engine = "tshark";
+#ifndef BSSAP_HAVE_EPAN
+  if (engine == "epan") {
+    std::fprintf(stderr, "tshark-diff: built without libwireshark (BSSAP_EPAN=OFF): use --engine tshark\n");
+    return 2;
+  }
+#endif
+#ifdef BSSAP_HAVE_EPAN
+  auto run_wireshark = engine == "epan" ? run_epan : run_theirs;
+#else
+  auto run_wireshark = run_theirs;
+#endif
 
   std::size_t frames = 0;
   std::size_t disagreements = 0;
   std::size_t explained = 0;
   std::size_t agreeing_values = 0;
+  std::size_t not_a_iu_frames = 0;
   for (const auto& file : files) {
     capture_values ours;
     capture_values theirs;
@@ -68,7 +79,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: %s\n", file.c_str(), error.c_str());
       return 2;
     }
-    if (!run_theirs(file, options, theirs, error)) {
+    if (!run_wireshark(file, options, theirs, error)) {
       std::fprintf(stderr, "%s: %s\n", file.c_str(), error.c_str());
       return 2;
     }
@@ -77,6 +88,7 @@ int main(int argc, char** argv) {
     theirs.resize(n);
     for (std::size_t frame = 0; frame < n; ++frame) {
       ++frames;
+      bool counted_not_a_iu = false;
       for (std::size_t i = 0; i < fields.size(); ++i) {
         const auto& a = ours[frame].values[i];
         const auto& b = theirs[frame].values[i];
@@ -84,42 +96,20 @@ int main(int argc, char** argv) {
           agreeing_values += a.size();
           continue;
         }
-        // Why it may be explained: a per-field reason our decoder recorded, a frame-wide one
-        // (ours or tshark's side), or the USSD padding rule.
-        const auto per_field = ours[frame].explained.find(i);
-        const char* why = nullptr;
-        std::string reason;
-        // A frame-wide reason from either side, if the direction of the difference fits it.
-        auto frame_wide_fits = [&](const frame_values& side) {
-          if (!side.any_explained_frame_wide) return false;
-          switch (side.frame_wide) {
-            case explanation::retransmission:
-            case explanation::out_of_scope:
-              return is_subset(a, b);  // tshark shows more
-            case explanation::sai_cell_l3_as_rrc:
-            case explanation::handover_l3_raw:
-              return is_subset(b, a) && is_layer3_field(fields[i].name);  // we show more
-            case explanation::ipa_split_malformed:
-              return true;  // tshark's dissection of the frame is broken
-            default:
-              return false;
-          }
-        };
-        if (per_field != ours[frame].explained.end()) {
-          reason = std::string(to_string(per_field->second));
-        } else if (fields[i].name == "gsm_map.ussd_string" && ussd_padding_only(a, b)) {
-          reason = std::string(to_string(explanation::ussd_cr_padding));
-        } else if (frame_wide_fits(ours[frame])) {
-          reason = std::string(to_string(ours[frame].frame_wide));
-        } else if (frame_wide_fits(theirs[frame])) {
-          reason = std::string(to_string(theirs[frame].frame_wide));
+        const judgement j = judge(i, ours[frame], theirs[frame]);
+        if (j.what == verdict::not_a_iu) {
+          if (!counted_not_a_iu) ++not_a_iu_frames;
+          counted_not_a_iu = true;
+          if (!quiet)
+            std::printf("%s frame %zu %s: ours %s tshark %s: %s\n", file.c_str(), frame + 1,
+                        std::string(fields[i].name).c_str(), join(a).c_str(), join(b).c_str(), j.reason.c_str());
+          continue;
         }
-        why = reason.empty() ? nullptr : reason.c_str();
-        if (why != nullptr) {
+        if (j.what == verdict::explained) {
           ++explained;
           if (!quiet)
             std::printf("%s frame %zu %s: ours %s tshark %s: explained: %s\n", file.c_str(), frame + 1,
-                        std::string(fields[i].name).c_str(), join(a).c_str(), join(b).c_str(), why);
+                        std::string(fields[i].name).c_str(), join(a).c_str(), join(b).c_str(), j.reason.c_str());
           continue;
         }
         ++disagreements;
@@ -129,6 +119,8 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("values: %zu equal on both sides; explained: %zu (KNOWN_DIFFERENCES.md)\n", agreeing_values, explained);
+  std::printf("not A/Iu traffic: %zu frames (no SCCP/SUA on either side: GSUP, GTP, ...; not compared)\n",
+              not_a_iu_frames);
   std::printf("frames: %zu compared, %zu disagreements\n", frames, disagreements);
   return disagreements > 0 ? 1 : 0;
 }

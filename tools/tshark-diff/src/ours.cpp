@@ -154,7 +154,7 @@ struct state {
   std::map<std::uint64_t, user_protocol> flows;  // what the flow's CR / UDT SSNs said
   a_message message;
   sccp_message sua_message;
-  capture_values* out = nullptr;
+  frame_values* current = nullptr;  // the frame being decoded
   std::size_t frame = 0;
 
   // When neither the connection nor the flow told the protocol (a connection whose CR is not in
@@ -204,7 +204,8 @@ struct state {
   }
 
   void unit(const sccp_unit& u) {
-    frame_values& f = (*out)[frame - 1];
+    frame_values& f = *current;
+    f.carried_sccp = true;
     sccp_options o;
     o.pc24 = options.pc24;
     // A SUA message (RFC 3868) stands for the SCCP message it replaces; tshark shows its own
@@ -267,6 +268,39 @@ linktype to_linktype(int dlt) {
 
 }  // namespace
 
+struct our_stack::impl {
+  explicit impl(const run_options& options) : stack(config_for(options)) { st->options = options; }
+  static stack_config config_for(const run_options& options) {
+    stack_config config;
+    if (options.pc24) config.pc_format = point_code_format::china24;
+    return config;
+  }
+  std::uint64_t retransmissions() const {
+    const auto& c = stack.counters();
+    return c.sctp_retransmissions_skipped + c.tcp_retransmitted_segments + c.mtp2_retransmissions_skipped;
+  }
+  packet_stack stack;
+  std::unique_ptr<state> st = std::make_unique<state>();
+};
+
+our_stack::our_stack(const run_options& options) : p_(std::make_unique<impl>(options)) {}
+our_stack::~our_stack() = default;
+
+void our_stack::decode(int dlt, std::span<const std::uint8_t> frame, std::int64_t ts_us, std::uint32_t wire_len,
+                       frame_values& out) {
+  state& st = *p_->st;
+  ++st.frame;
+  st.current = &out;
+  auto on_unit = [&st](const sccp_unit& u) noexcept { st.unit(u); };
+  const std::uint64_t before = p_->retransmissions();
+  p_->stack.decode(to_linktype(dlt), as_bytes(frame.data(), frame.size()), ts_us, make_sccp_sink(on_unit), wire_len);
+  if (p_->retransmissions() != before) {  // K3: a copy skipped in this frame
+    out.any_explained_frame_wide = true;
+    out.frame_wide = explanation::retransmission;
+  }
+  st.current = nullptr;
+}
+
 bool run_ours(const std::string& file, const run_options& options, capture_values& out, std::string& error) {
   std::array<char, PCAP_ERRBUF_SIZE> errbuf{};
   pcap_t* p = pcap_open_offline(file.c_str(), errbuf.data());
@@ -274,31 +308,15 @@ bool run_ours(const std::string& file, const run_options& options, capture_value
     error = errbuf.data();
     return false;
   }
-  stack_config config;
-  if (options.pc24) config.pc_format = point_code_format::china24;
-  packet_stack stack(config);
-  const linktype lt = to_linktype(pcap_datalink(p));
-  auto st = std::make_unique<state>();
-  st->options = options;
-  st->out = &out;
-  auto on_unit = [&st](const sccp_unit& u) noexcept { st->unit(u); };
+  our_stack stack(options);
+  const int dlt = pcap_datalink(p);
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   int rc = 0;
-  auto retransmissions = [&stack]() {
-    const auto& c = stack.counters();
-    return c.sctp_retransmissions_skipped + c.tcp_retransmitted_segments + c.mtp2_retransmissions_skipped;
-  };
   while ((rc = pcap_next_ex(p, &header, &data)) == 1) {
-    ++st->frame;
     out.emplace_back();
     const std::int64_t ts = static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec;
-    const std::uint64_t before = retransmissions();
-    stack.decode(lt, as_bytes(data, header->caplen), ts, make_sccp_sink(on_unit), header->len);
-    if (retransmissions() != before) {  // K3: a copy skipped in this frame
-      out.back().any_explained_frame_wide = true;
-      out.back().frame_wide = explanation::retransmission;
-    }
+    stack.decode(dlt, std::span<const std::uint8_t>(data, header->caplen), ts, header->len, out.back());
   }
   if (rc == -1) error = pcap_geterr(p);
   pcap_close(p);
@@ -326,28 +344,6 @@ std::string escape_like_tshark(std::string_view s) {
     }
   }
   return out;
-}
-
-std::string_view to_string(explanation e) {
-  switch (e) {
-    case explanation::ussd_cr_padding:
-      return "K1 USSD CR padding (TS 23.038 6.1.2.3.1): tshark keeps the filler CR";
-    case explanation::cc_cause_octet_3a:
-      return "K2 cause octet 3a (TS 24.008 10.5.4.11): tshark reads the ext bit of octet 3a, not octet 3";
-    case explanation::retransmission:
-      return "K3 retransmission (SCTP TSN, TCP sequence, MTP2 FSN): our stack skips the copy (events.md), tshark "
-             "dissects it again";
-    case explanation::ipa_split_malformed:
-      return "K7 IPA message split across TCP segments: tshark 4.0 does not reassemble it (malformed)";
-    case explanation::sai_cell_l3_as_rrc:
-      return "K4 SAI Cell Identifier (TS 48.008 3.2.2.17): tshark decodes the Layer 3 Information as RRC";
-    case explanation::handover_l3_raw:
-      return "K6 Handover Command / Request Acknowledge (TS 48.008 3.2.1.10-11): tshark leaves the RR Handover "
-             "Command in Layer 3 Information undissected";
-    case explanation::out_of_scope:
-      return "K5 out of scope: GMM/SM (Iu-PS), UMA/GAN or a frame without SCCP (GTP), not decoded by bssap-probe";
-  }
-  return "?";
 }
 
 }  // namespace bssap::tshark_diff

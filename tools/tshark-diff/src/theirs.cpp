@@ -77,25 +77,7 @@ bool run_theirs(const std::string& file, const run_options& options, capture_val
     if (out.size() < frame) out.resize(frame);
     frame_values& fv = out[frame - 1];
     ++lines;
-    if (!columns[1].empty()) {  // sctp.retransmission: K3 applies to this frame
-      fv.any_explained_frame_wide = true;
-      fv.frame_wide = explanation::retransmission;
-    }
-    const std::string& protocols = columns[2];
-    // SUA (RFC 3868) carries the SCCP procedures over SCTP: in scope like SCCP itself.
-    const bool has_sccp = protocols.find("sccp") != std::string::npos || protocols.find(":sua") != std::string::npos;
-    if (protocols.find(":tcp") != std::string::npos && protocols.find(":uma") == std::string::npos &&
-        (!columns[3].empty() || !has_sccp)) {
-      // K7: an IPA message split across TCP segments: tshark 4.0 dissects the head as a cut
-      // (malformed) SCCP message and the tail as a bogus IPA header or as plain data (no SCCP).
-      fv.any_explained_frame_wide = true;
-      fv.frame_wide = explanation::ipa_split_malformed;
-    } else if (protocols.find(":uma") != std::string::npos || !has_sccp) {
-      // K5: DTAP over UMA / GAN (TS 44.318), or identities in frames that carry no SCCP at all
-      // (GTP, ...): transports bssap-probe does not decode.
-      fv.any_explained_frame_wide = true;
-      fv.frame_wide = explanation::out_of_scope;
-    }
+    classify_theirs(fv, wireshark_frame{columns[2], !columns[3].empty(), !columns[1].empty()});
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (columns[i + 4].empty()) continue;
       for (const auto& v : split(columns[i + 4], aggregator))
