@@ -126,3 +126,47 @@ TEST_CASE("tshark-diff: the real third-party captures agree with tshark", "[uppe
   CHECK(r.status == 0);
   CHECK(last_line(r.output).find(", 0 disagreements") != std::string::npos);
 }
+
+TEST_CASE("tshark-diff: --engine epan and --engine tshark print the same on the committed captures", "[upper]") {
+  if (!have_tshark()) BSSAP_SKIP_OR_FAIL("tshark not installed");
+  const auto probe =
+      run("'" + (bssap::test::source_dir() / "pcaps" / "mtp3.pcap").string() + "' --engine epan --quiet");
+  if (probe.output.find("built without libwireshark") != std::string::npos)
+    BSSAP_SKIP_OR_FAIL("tshark-diff built without libwireshark (BSSAP_EPAN=OFF)");
+  std::size_t compared = 0;
+  for (const auto& e : fs::directory_iterator(bssap::test::source_dir() / "pcaps")) {
+    const auto ext = e.path().extension();
+    if (ext != ".pcap" && ext != ".pcapng" && ext != ".cap") continue;
+    const std::string option = e.path().filename().string().find("pc24") != std::string::npos ? " --pc24" : "";
+    const std::string args = "'" + e.path().string() + "'" + option;
+    // Not --quiet: every explained difference and its reason must match as well.
+    const auto epan = run(args + " --engine epan");
+    const auto tshark = run(args + " --engine tshark");
+    INFO(e.path());
+    CHECK(epan.status == tshark.status);
+    CHECK(epan.output == tshark.output);
+    CHECK(last_line(epan.output).find(" compared, ") != std::string::npos);
+    ++compared;
+  }
+  CHECK(compared > 0);
+}
+
+// gsup_hlr.pcap (text2pcap, TCP port 4222): one IPA message of the Osmocom GSUP extension (0xEE
+// 0x05), an UpdateLocation Request with an IMSI, sent to an HLR. Not A-interface or Iu traffic:
+// it must be counted as such, not put down to K7 (a split IPA message) or any other Kn.
+TEST_CASE("tshark-diff: GSUP to an HLR is reported as not A/Iu traffic, not as a known difference", "[upper]") {
+  if (!have_tshark()) BSSAP_SKIP_OR_FAIL("tshark not installed");
+  const auto file = "'" + (bssap::test::source_dir() / "tests/tools/tshark_diff/gsup_hlr.pcap").string() + "'";
+  for (const char* engine : {"tshark", "epan"}) {
+    const auto r = run(file + " --engine " + engine);
+    if (r.output.find("built without libwireshark") != std::string::npos) continue;
+    INFO(engine << ": " << r.output);
+    CHECK(r.status == 0);
+    CHECK(r.output.find(
+              "e212.imsi: ours {} tshark {262400000000001}: not A/Iu traffic (eth:ethertype:ip:tcp:gsm_ipa:gsup)") !=
+          std::string::npos);
+    CHECK(r.output.find("not A/Iu traffic: 1 frames") != std::string::npos);
+    CHECK(r.output.find("explained: 0 ") != std::string::npos);
+    CHECK(r.output.find("K7") == std::string::npos);
+  }
+}

@@ -182,8 +182,9 @@ struct session::impl {
 session::session(const options& o) : p_(std::make_unique<impl>(o)) {}
 session::~session() = default;
 
-void session::reset() {
+void session::reset(const options& o) {
   p_->close();
+  p_->l.apply(o);
   p_->open();
 }
 

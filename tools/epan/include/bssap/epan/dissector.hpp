@@ -45,8 +45,8 @@ class session {
   void dissect(int dlt, std::span<const std::uint8_t> frame, std::int64_t ts_us, std::uint32_t wire_len,
                dissection& out);
 
-  // Drops the capture's state (a new capture starts at frame 1).
-  void reset();
+  // Drops the capture's state (a new capture starts at frame 1), and applies `o`.
+  void reset(const options& o);
 
  private:
   struct impl;
