@@ -38,6 +38,9 @@ seed_from_examples() {
 run_one() {
   local t=$1 corpus work
   corpus=tests/fuzz/corpus/${t#fuzz_}
+  # fuzz_differential's seeds are one folder per transport family (m3ua, sua, ipa, mtp);
+  # FUZZ_DIFF_FAMILY=NAME holds a run to one of them (libFuzzer reads the folders recursively).
+  if [ "$t" = fuzz_differential ] && [ -n "${FUZZ_DIFF_FAMILY:-}" ]; then corpus=$corpus/$FUZZ_DIFF_FAMILY; fi
   work=build/fuzz/work/$t
   mkdir -p "$work" "build/fuzz/crashes/$t"
   cp -r "$corpus"/. "$work"/ 2>/dev/null || true

@@ -85,6 +85,9 @@ using capture_values = std::vector<frame_values>;  // index = frame number - 1
 
 struct run_options {
   bool pc24 = false;
+  // Tables of a few entries (fuzzing: a stack per input is cheap to build; the default tables
+  // preallocate tens of MiB). Captures of more than a few flows need the defaults.
+  bool small_tables = false;
   std::string tshark = "tshark";
 };
 

@@ -273,6 +273,17 @@ struct our_stack::impl {
   static stack_config config_for(const run_options& options) {
     stack_config config;
     if (options.pc24) config.pc_format = point_code_format::china24;
+    if (options.small_tables) {  // as tests/decoders/vectors/lower/packet_fuzz_input.hpp
+      config.ip_reasm_slots = 4;
+      config.ip_reasm_bytes = 4096;
+      config.sctp_max_associations = 8;
+      config.sctp_reasm_slots = 4;
+      config.sctp_reasm_bytes = 4096;
+      config.tcp_max_flows = 8;
+      config.tcp_buffers = 4;
+      config.tcp_buffer_bytes = 4096;
+      config.mtp_max_links = 8;
+    }
     return config;
   }
   std::uint64_t retransmissions() const {
