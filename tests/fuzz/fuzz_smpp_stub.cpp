@@ -85,12 +85,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // Everything the stub wrote before closing was whole PDUs.
       if (!pipe->received.empty()) std::abort();
       fuzz_stub_access::close(s, *c);
+      c = nullptr;
       if (++reconnects > 16) break;
       pipe = std::make_unique<bssap::test::smpp_pipe>();
       c = &fuzz_stub_access::connect(s, pipe->fd[0]);
     }
   }
-  fuzz_stub_access::close(s, *c);
+  if (c != nullptr) fuzz_stub_access::close(s, *c);
   fuzz_stub_access::stop(s);
   return 0;
 }
