@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -708,59 +711,94 @@ bool correlator::write_state(const state_copy& copy, const std::filesystem::path
   return true;
 }
 
+namespace {
+
+// One field of a state line, checked as strictly as write_state() writes it: a value that does
+// not fit its slot is an error, never silently cut (a cut TMSI or LAC would correlate wrongly).
+bool digits_only(std::string_view s) noexcept {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+template <class T>
+bool parse_number(std::string_view s, T max, T& out, int base = 10) noexcept {
+  if (s.empty() || s.size() > 10) return false;
+  unsigned long long v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc{} || end != s.data() + s.size() || v > max) return false;
+  out = static_cast<T>(v);
+  return true;
+}
+bool parse_flag(std::string_view s, bool& out) noexcept {
+  if (s != "0" && s != "1") return false;
+  out = s == "1";
+  return true;
+}
+// "-" (absent) or 1..8 hex digits (write_state writes 8).
+bool parse_tmsi(std::string_view s, bool& has, std::uint32_t& out) noexcept {
+  has = s != "-";
+  if (!has) return true;
+  return s.size() <= 8 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }) &&
+         parse_number<std::uint32_t>(s, 0xFFFFFFFFu, out, 16);
+}
+
+}  // namespace
+
 bool correlator::load_state(const std::filesystem::path& dir, std::string& error) {
   const auto path = dir / state_file;
   std::ifstream in(path);
   if (!in) return true;  // first run: nothing to restore
   std::string line;
   std::size_t line_no = 0;
+  auto fail = [&](std::string_view why) {
+    error = fmt::format("{}:{}: {}", path.string(), line_no, why);
+    return false;
+  };
   while (std::getline(in, line)) {
     ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string imsi, mcc, mnc, imei, tmsi, map_tmsi;
-    int attached = 0, has_loc = 0, has_plmn = 0, has_lac = 0, has_ci = 0, lu_seen = 0;
-    unsigned lac = 0;
-    std::uint32_t ci = 0;
-    if (!(fields >> imsi >> attached >> has_loc >> has_plmn >> has_lac >> has_ci >> mcc >> mnc >> lac >> ci >> imei >>
-          tmsi >> map_tmsi >> lu_seen)) {
-      error = fmt::format("{}:{}: malformed state line", path.string(), line_no);
-      return false;
-    }
-    const auto key = imsi_key(imsi);
-    if (key == 0) {
-      error = fmt::format("{}:{}: bad IMSI", path.string(), line_no);
-      return false;
-    }
-    subscriber s;
-    s.imsi.assign(imsi);
-    s.attached = static_cast<std::uint8_t>(attached);
-    s.has_location = has_loc != 0;
-    s.last.has_plmn = has_plmn != 0;
-    s.last.has_lac = has_lac != 0;
-    s.last.has_ci = has_ci != 0;
-    s.last.mcc.assign(undash(mcc));
-    s.last.mnc.assign(undash(mnc));
-    s.last.lac = static_cast<std::uint16_t>(lac);
-    s.last.ci = ci;
-    s.has_imei = imei != "-";
-    s.imei.assign(undash(imei));
-    s.has_tmsi = tmsi != "-";
-    if (s.has_tmsi) s.tmsi = static_cast<std::uint32_t>(std::strtoul(tmsi.c_str(), nullptr, 16));
-    s.has_map_tmsi = map_tmsi != "-";
-    if (s.has_map_tmsi) {
-      s.map_tmsi = static_cast<std::uint32_t>(std::strtoul(map_tmsi.c_str(), nullptr, 16));
-      _tmsi_map.set(s.map_tmsi, key);
-    }
-    s.lu_seen = lu_seen != 0;
-    subscriber* slot = find_subscriber(key);
-    if (slot == nullptr) {
-      if (_subscriber_count >= _config.max_subscribers) {
-        error = fmt::format("{}: more subscribers than the table holds ({})", path.string(), _config.max_subscribers);
-        return false;
+    // imsi attached loc plmn lac ci mcc mnc lac ci imei tmsi map_tmsi lu_seen (write_state)
+    std::array<std::string_view, 14> f{};
+    std::size_t n = 0;
+    for (std::size_t at = 0; at < line.size();) {
+      if (line[at] == ' ' || line[at] == '\t') {
+        ++at;
+        continue;
       }
-      slot = &add_subscriber(key);
+      const std::size_t stop = line.find_first_of(" \t", at);
+      const std::size_t end = stop == std::string::npos ? line.size() : stop;
+      if (n == f.size()) return fail("malformed state line (more than 14 fields)");
+      f[n++] = std::string_view(line).substr(at, end - at);
+      at = end;
     }
+    if (n != f.size()) return fail("malformed state line (14 fields expected)");
+    const auto key = imsi_key(f[0]);
+    if (key == 0) return fail("bad IMSI");
+    subscriber s;
+    s.imsi.assign(f[0]);
+    if (!parse_number<std::uint8_t>(f[1], 2, s.attached)) return fail("bad attach state (0, 1 or 2)");
+    if (!parse_flag(f[2], s.has_location) || !parse_flag(f[3], s.last.has_plmn) || !parse_flag(f[4], s.last.has_lac) ||
+        !parse_flag(f[5], s.last.has_ci) || !parse_flag(f[13], s.lu_seen))
+      return fail("bad flag (0 or 1)");
+    // MCC 3 digits, MNC 2 or 3 (TS 23.003 2.2).
+    if (f[6] != "-" && !(f[6].size() == 3 && digits_only(f[6]))) return fail("bad MCC");
+    if (f[7] != "-" && !(f[7].size() >= 2 && f[7].size() <= 3 && digits_only(f[7]))) return fail("bad MNC");
+    s.last.mcc.assign(undash(f[6]));
+    s.last.mnc.assign(undash(f[7]));
+    if (!parse_number<std::uint16_t>(f[8], 0xFFFF, s.last.lac)) return fail("bad LAC (0..65535)");
+    if (!parse_number<std::uint32_t>(f[9], 0xFFFFFFFFu, s.last.ci)) return fail("bad cell identity");
+    s.has_imei = f[10] != "-";
+    if (s.has_imei && !(digits_only(f[10]) && s.imei.assign(f[10]))) return fail("bad IMEI");
+    if (!parse_tmsi(f[11], s.has_tmsi, s.tmsi)) return fail("bad TMSI");
+    if (!parse_tmsi(f[12], s.has_map_tmsi, s.map_tmsi)) return fail("bad TMSI map entry");
+    subscriber* slot = find_subscriber(key);
+    // write_state writes each subscriber once: a second line for one is not our file (and
+    // would leave the first line's TMSI map entry behind).
+    if (slot != nullptr) return fail("IMSI listed twice");
+    if (_subscriber_count >= _config.max_subscribers)
+      return fail(fmt::format("more subscribers than the table holds ({})", _config.max_subscribers));
+    if (s.has_map_tmsi) _tmsi_map.set(s.map_tmsi, key);
+    slot = &add_subscriber(key);
     *slot = s;
   }
   return true;

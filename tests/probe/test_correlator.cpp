@@ -1,8 +1,10 @@
 // Correlation semantics (probe/EVENTS.md) on hand-built records: each case is one rule.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bssap/probe/correlator.hpp"
@@ -289,6 +291,46 @@ TEST_CASE("a corrupt state file is refused with a message", "[correlator]") {
   std::string error;
   CHECK_FALSE(c.load_state(dir, error));
   CHECK(error.find("malformed") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// Found writing fuzz_state (issue 13): the reader cut what did not fit (a LAC of 70000 became
+// 4464, a 5-digit MCC its first 3, a TMSI "zz" 0) and took an IMSI twice, leaving the first
+// line's TMSI map entry behind. Each field is now checked; the message names line and field.
+TEST_CASE("a state line whose field does not fit is refused, naming it", "[correlator]") {
+  const auto dir = std::filesystem::temp_directory_path() / "bssap-probe-test-strict-state";
+  std::filesystem::create_directories(dir);
+  const std::string good = "262011234567890 1 1 1 1 1 262 01 4660 1001 35209900176148 abcdef01 abcdef01 1";
+  auto load = [&](const std::string& body, std::string& error) {
+    std::FILE* f = std::fopen((dir / "subscribers.txt").c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs(("# bssap-probe subscriber state v1\n" + body + "\n").c_str(), f);
+    std::fclose(f);
+    collect out;
+    correlator c({}, out);
+    error.clear();
+    return c.load_state(dir, error);
+  };
+  std::string error;
+  CHECK(load(good, error));
+  const std::pair<std::string, std::string> bad[] = {
+      {"262011234567890 1 1 1 1 1 262 01 70000 1001 - - - 1", "bad LAC"},
+      {"262011234567890 3 1 1 1 1 262 01 4660 1001 - - - 1", "bad attach state"},
+      {"262011234567890 1 2 1 1 1 262 01 4660 1001 - - - 1", "bad flag"},
+      {"262011234567890 1 1 1 1 1 26201 01 4660 1001 - - - 1", "bad MCC"},
+      {"262011234567890 1 1 1 1 1 262 0 4660 1001 - - - 1", "bad MNC"},
+      {"262011234567890 1 1 1 1 1 262 01 4660 1001 - zz - 1", "bad TMSI"},
+      {"262011234567890 1 1 1 1 1 262 01 4660 1001 - - 123456789 1", "bad TMSI map"},
+      {"262011234567890 1 1 1 1 1 262 01 4660 1001 3520990017614899 - - 1", "bad IMEI"},
+      {"262011234567890 1 1 1 1 1 262 01 4660 1001 - - - 1 extra", "more than 14 fields"},
+      {good + "\n" + good, "IMSI listed twice"},
+  };
+  for (const auto& [line, why] : bad) {
+    INFO(line);
+    CHECK_FALSE(load(line, error));
+    CHECK(error.find(why) != std::string::npos);
+    CHECK(error.find("subscribers.txt:") != std::string::npos);
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "bssap/smpp/text.hpp"
 
@@ -148,4 +149,36 @@ TEST_CASE("reassembler joins parts in any order and ignores a repeated part") {
   CHECK(done.text == text);
   CHECK(done.total == 2);
   CHECK(r.pending() == 0);
+}
+
+// Found writing fuzz_smpp_client (issue 13): concatenations that never complete (a lost part, a
+// hostile peer) grew the reassembler for ever. It now keeps at most max_pending messages and
+// max_bytes of parts, dropping the oldest incomplete one (counted).
+TEST_CASE("reassembler is bounded: the oldest incomplete message goes first") {
+  reassembler r(3, 100);
+  reassembler::complete done;
+  const std::vector<std::uint8_t> ten(10, 'a');
+  auto part = [&](std::uint16_t ref, std::uint8_t seq, const std::vector<std::uint8_t>& payload) {
+    return r.add("1000", "123", 0, concat_info{true, ref, 2, seq}, payload, done);
+  };
+  CHECK_FALSE(part(1, 1, ten));
+  CHECK_FALSE(part(2, 1, ten));
+  CHECK_FALSE(part(3, 1, ten));
+  CHECK(r.pending() == 3);
+  CHECK_FALSE(part(4, 1, ten));  // a fourth message: ref 1, the oldest, is dropped
+  CHECK(r.pending() == 3);
+  CHECK(r.evicted() == 1);
+  CHECK_FALSE(part(1, 2, ten));  // its second part starts it again, alone: no message
+  CHECK(r.evicted() == 2);       // and pushes out ref 2
+  REQUIRE(part(3, 2, ten));      // ref 3 survived both and completes
+  CHECK(done.text == std::string(20, 'a'));
+  // Bytes: 95 octets for a new message pushes out everything older to stay within 100.
+  const std::vector<std::uint8_t> big(95, 'b');
+  CHECK_FALSE(part(9, 1, big));
+  CHECK(r.pending_bytes() <= 100);
+  CHECK(r.pending() == 1);
+  // A part that alone passes the bound drops its message.
+  const std::vector<std::uint8_t> huge(101, 'c');
+  CHECK_FALSE(part(10, 1, huge));
+  CHECK(r.pending_bytes() <= 100);
 }

@@ -109,6 +109,10 @@ class stub {
   int run();
 
  private:
+  // tests/fuzz/fuzz_smpp_stub.cpp drives on_readable() and the timers on a socketpair, as if
+  // an ESME had sent its input.
+  friend struct fuzz_stub_access;
+
   static constexpr std::uint64_t listen_key = 1, signal_key = 2;
 
   // server.cpp

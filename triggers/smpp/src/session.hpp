@@ -53,6 +53,10 @@ class session {
   bool sends() const noexcept { return _role != role::receiver; }
 
  private:
+  // tests/fuzz/fuzz_smpp_client.cpp drives read_frames() and commit() on a socketpair, as if
+  // the SMSC had sent its input.
+  friend struct fuzz_session_access;
+
   // session.cpp
   void run();
   void drain_wake();

@@ -233,6 +233,17 @@ bool decode_payload(std::uint8_t data_coding, std::span<const std::uint8_t> payl
   return data_coding == 0x03;
 }
 
+bool reassembler::evict_oldest(const entry* keep) {
+  auto oldest = _pending.end();
+  for (auto it = _pending.begin(); it != _pending.end(); ++it)
+    if (&it->second != keep && (oldest == _pending.end() || it->second.order < oldest->second.order)) oldest = it;
+  if (oldest == _pending.end()) return false;
+  _bytes -= oldest->second.bytes;
+  _pending.erase(oldest);
+  ++_evicted;
+  return true;
+}
+
 bool reassembler::add(std::string_view source, std::string_view destination, std::uint8_t data_coding,
                       const concat_info& concat, std::span<const std::uint8_t> payload, complete& out) {
   if (!concat.present || concat.total <= 1) {
@@ -241,22 +252,41 @@ bool reassembler::add(std::string_view source, std::string_view destination, std
     return true;
   }
   if (concat.seq == 0 || concat.seq > concat.total) return false;
-  auto& e = _pending[{std::string(source), std::string(destination), concat.ref, concat.total}];
-  if (e.parts.empty()) {
-    e.parts.resize(concat.total);
-    e.have.assign(concat.total, false);
-    e.data_coding = data_coding;
+  key k{std::string(source), std::string(destination), concat.ref, concat.total};
+  auto it = _pending.find(k);
+  if (it == _pending.end()) {
+    if (_pending.size() >= _max_pending) evict_oldest(nullptr);
+    it = _pending.emplace(std::move(k), entry{}).first;
+    auto& fresh = it->second;
+    fresh.parts.resize(concat.total);
+    fresh.have.assign(concat.total, false);
+    fresh.data_coding = data_coding;
+    fresh.order = _next_order++;
   }
-  const std::size_t k = concat.seq - 1;
-  if (e.have[k]) return false;  // a repeated part (resend): the first copy wins
-  e.have[k] = true;
-  e.parts[k].assign(payload.begin(), payload.end());
+  auto& e = it->second;
+  const std::size_t i = concat.seq - 1;
+  if (e.have[i]) return false;  // a repeated part (resend): the first copy wins
+  while (_bytes + payload.size() > _max_bytes && evict_oldest(&e)) {
+  }
+  if (_bytes + payload.size() > _max_bytes) {
+    // This message alone would pass the bound: it is dropped, with what it had.
+    _bytes -= e.bytes;
+    _pending.erase(it);
+    ++_evicted;
+    return false;
+  }
+  e.have[i] = true;
+  e.parts[i].assign(payload.begin(), payload.end());
+  e.bytes += payload.size();
+  _bytes += payload.size();
   if (++e.count < concat.total) return false;
   std::vector<std::uint8_t> joined;
+  joined.reserve(e.bytes);
   for (const auto& p : e.parts) joined.insert(joined.end(), p.begin(), p.end());
   out.total = concat.total;
   decode_payload(e.data_coding, joined, out.text);
-  _pending.erase({std::string(source), std::string(destination), concat.ref, concat.total});
+  _bytes -= e.bytes;
+  _pending.erase(it);
   return true;
 }
 

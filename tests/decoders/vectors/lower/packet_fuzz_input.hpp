@@ -1,5 +1,5 @@
 // How fuzz_packet (tests/fuzz/fuzz_packet.cpp) turns one input into several frames for ONE
-// packet_stack, shared with the Catch2 test that replays tests/fuzz/regressions/packet/*.
+// packet_stack, shared with the Catch2 test that replays tests/fuzz/regressions/fuzz_packet/*.
 // Input: a config octet, then records of [selector(1) length(2, big-endian) frame(length)].
 // Config octet: bit 0 verify the SCTP CRC (off by default so the fuzzer reaches SCTP chunks),
 // bit 1 Chinese 24-bit point codes, bit 2 IPA detection on any port off.

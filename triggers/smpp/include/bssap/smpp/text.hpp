@@ -68,8 +68,16 @@ bool decode_payload(std::uint8_t data_coding, std::span<const std::uint8_t> payl
 
 // Reassembles concatenated parts by (source, destination, reference, total). Payloads are
 // joined before decoding, so a pair split by another sender's splitter still decodes.
+// Bounded: a peer that starts concatenations and never finishes them (a lost part, or a hostile
+// SMSC / ESME) cannot grow it for ever. At most `max_pending` incomplete messages and
+// `max_bytes` of stored parts; beyond, the oldest incomplete message is dropped (counted in
+// evicted()). 3GPP TS 23.040 9.2.3.24.1 sets no reassembly timer, so age alone drops nothing.
 class reassembler {
  public:
+  static constexpr std::size_t default_max_pending = 1024;
+  static constexpr std::size_t default_max_bytes = 8u << 20;
+  explicit reassembler(std::size_t max_pending = default_max_pending, std::size_t max_bytes = default_max_bytes)
+      : _max_pending(max_pending ? max_pending : 1), _max_bytes(max_bytes) {}
   struct complete {
     std::string text;
     std::uint8_t total = 1;
@@ -78,15 +86,26 @@ class reassembler {
   bool add(std::string_view source, std::string_view destination, std::uint8_t data_coding, const concat_info& concat,
            std::span<const std::uint8_t> payload, complete& out);
   std::size_t pending() const noexcept { return _pending.size(); }
+  std::size_t pending_bytes() const noexcept { return _bytes; }
+  // Incomplete messages dropped to stay within the bounds (their parts never joined).
+  std::uint64_t evicted() const noexcept { return _evicted; }
 
  private:
+  using key = std::tuple<std::string, std::string, std::uint16_t, std::uint8_t>;
   struct entry {
     std::uint8_t data_coding = 0;
     std::vector<std::vector<std::uint8_t>> parts;
     std::vector<bool> have;
     std::size_t count = 0;
+    std::size_t bytes = 0;
+    std::uint64_t order = 0;  // arrival of its first part: the oldest goes first
   };
-  std::map<std::tuple<std::string, std::string, std::uint16_t, std::uint8_t>, entry> _pending;
+  // Drops the oldest incomplete message other than `keep`; false when there is none.
+  bool evict_oldest(const entry* keep);
+  std::map<key, entry> _pending;
+  std::size_t _max_pending, _max_bytes;
+  std::size_t _bytes = 0;
+  std::uint64_t _next_order = 0, _evicted = 0;
 };
 
 }  // namespace bssap::smpp
