@@ -51,3 +51,26 @@ TEST_CASE("dpdk status line: redrawn in place on a terminal, absent on a pipe", 
   CHECK(test::slurp(dir / "pipe.jsonl") == test::slurp(dir / "tty.jsonl"));  // the line changes nothing else
   CHECK(!test::slurp(dir / "pipe.jsonl").empty());
 }
+
+TEST_CASE("live status line: on a pty, not on a pipe", "[console][e2e][live]") {
+  if (::geteuid() != 0) BSSAP_SKIP_OR_FAIL("live capture on lo needs root (CAP_NET_RAW)");
+  if (std::system("command -v script >/dev/null 2>&1") != 0) BSSAP_SKIP_OR_FAIL("script (util-linux) missing");
+  const auto dir = test::console_dir("status-live");
+  // Two seconds of lo, then SIGINT (a clean stop: drained, flushed).
+  const std::string live =
+      "timeout -s INT 2 " + test::probe_path() + " live -i lo --no-summary --events " + (dir / "live.jsonl").string();
+  (void)std::system(
+      ("script -q -c '" + live + "' /dev/null > " + (dir / "tty.txt").string() + " 2>&1 < /dev/null").c_str());
+  const std::string tty = test::slurp(dir / "tty.txt");
+  INFO(tty);
+  const auto first = tty.find("\r\033[Klive ");
+  REQUIRE(first != std::string::npos);
+  CHECK(tty.find("\r\033[Klive ", first + 1) != std::string::npos);
+  CHECK(tty.find(" conns") != std::string::npos);
+  (void)std::system((live + " 2>&1 < /dev/null | cat > " + (dir / "pipe.txt").string()).c_str());
+  const std::string plain = test::slurp(dir / "pipe.txt");
+  INFO(plain);
+  CHECK(plain.find("stopping") != std::string::npos);  // it ran and said so, on a pipe
+  CHECK(plain.find("\033[K") == std::string::npos);
+  CHECK(plain.find("pkt/s") == std::string::npos);
+}
