@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iterator>
 #include <string_view>
+#include <vector>
 
 #include "bssap/decoders/stats.hpp"
 
@@ -40,6 +41,37 @@ std::string label(std::string_view k, std::string_view v) {
   return fmt::format("{}=\"{}\"", k, v);  // our label values are identifiers: nothing to escape
 }
 
+// Per interface (libpcap: {interface="eth0"}; DPDK: {interface="net_pcap0",port="0"}) or per
+// DPDK RX queue ({interface="net_pcap0",port="0",queue="1"}): packets, bytes and drops by kind.
+// Names and numbers of the capture host's own devices, never a subscriber. Nothing is written
+// when there are none (replay), so that an empty family does not pretend to be a zero.
+void sources(writer& w, std::string_view prefix, std::string_view what, const std::vector<probe::capture_source>& list,
+             bool queues) {
+  if (list.empty()) return;
+  auto labels = [&](const probe::capture_source& s) {
+    std::string l = label("interface", s.interface);
+    if (s.port >= 0) l += fmt::format(",port=\"{}\"", s.port);
+    if (queues && s.queue >= 0) l += fmt::format(",queue=\"{}\"", s.queue);
+    return l;
+  };
+  const std::string packets = fmt::format("{}_packets_total", prefix), bytes = fmt::format("{}_bytes_total", prefix),
+                    drops = fmt::format("{}_drops_total", prefix);
+  w.family(packets, "counter", fmt::format("Frames received, by {} (the device's count for DPDK).", what));
+  for (const auto& s : list) w.sample(packets, s.packets, labels(s));
+  w.family(bytes, "counter", fmt::format("Octets received, by {}.", what));
+  for (const auto& s : list) w.sample(bytes, s.bytes, labels(s));
+  w.family(drops, "counter",
+           fmt::format("Frames lost, by {} and kind (as bssap_capture_drops_total; queue: frames with an SCCP unit "
+                       "a full ring refused).",
+                       what));
+  for (const auto& s : list) {
+    const std::string l = labels(s);
+    if (!queues) w.sample(drops, s.kernel_drops, l + "," + label("kind", "kernel"));  // DPDK has no imissed per queue
+    w.sample(drops, s.interface_drops, l + "," + label("kind", "interface"));
+    w.sample(drops, s.queue_drops, l + "," + label("kind", "queue"));
+  }
+}
+
 void capture_metrics(writer& w, const capture_snapshot& c) {
   const auto& p = *c.pipeline;
   w.one("bssap_capture_packets_total", "counter", "Frames read from the capture source.", p.totals.packets);
@@ -50,6 +82,8 @@ void capture_metrics(writer& w, const capture_snapshot& c) {
   w.sample("bssap_capture_drops_total", c.capture.kernel_drops, label("kind", "kernel"));
   w.sample("bssap_capture_drops_total", c.capture.interface_drops, label("kind", "interface"));
   w.sample("bssap_capture_drops_total", p.totals.queue_drops, label("kind", "queue"));
+  sources(w, "bssap_capture_interface", "interface (live) or DPDK port", c.capture.interfaces, false);
+  sources(w, "bssap_capture_queue", "DPDK RX queue", c.capture.queues, true);
   w.one("bssap_capture_truncated_frames_total", "counter", "Frames cut by the snaplen, decoded as far as they go.",
         c.capture.truncated_frames);
   w.one("bssap_event_log_drops_total", "counter", "Events the event log's writer could not take in time (live).",
@@ -130,6 +164,13 @@ void campaign_metrics(writer& w, const campaign::runtime& r) {
   w.one("bssap_campaign_hand_over_failures_total", "counter", "Messages a channel could not take.",
         t.hand_over_failures);
   w.one("bssap_campaign_store_errors_total", "counter", "Campaign state store errors.", t.store_errors);
+  // The engines' subscriber tables (subscriber_states.hpp), summed over the shards as of their
+  // last batch: the memory a campaign run holds grows with these.
+  w.one("bssap_campaign_subscribers", "gauge", "Subscribers in the campaign engines' tables.", t.subscribers);
+  w.one("bssap_campaign_subscribers_with_history", "gauge",
+        "Subscribers of those tables with an extra part (event history or contacts).", t.subscribers_with_history);
+  w.one("bssap_campaign_state_bytes", "gauge", "Bytes of the engines' subscriber tables and their parts.",
+        t.state_bytes);
   const auto sms = r.sms();
   if (!sms) return;
   const auto& m = sms->metrics;

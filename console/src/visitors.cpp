@@ -135,8 +135,22 @@ void visitor_stats::flush() noexcept {
     std::lock_guard lock(_mutex);
     _tables = std::move(t);
     if (_tables.areas) _area_names = _tables.areas->names();
+    resolve_sources_locked();
   } catch (...) {  // keeps the tables it had
   }
+}
+
+void visitor_stats::record_source(std::string area, std::string campaign) {
+  std::lock_guard lock(_mutex);
+  _record_by_name[std::move(area)] = std::move(campaign);
+  resolve_sources_locked();
+}
+
+void visitor_stats::resolve_sources_locked() {
+  _record_of_area.assign(_area_names.size(), std::string());
+  for (std::size_t a = 0; a < _area_names.size(); ++a)
+    if (const auto it = _record_by_name.find(_area_names[a]); it != _record_by_name.end())
+      _record_of_area[a] = it->second;
 }
 
 std::uint16_t visitor_stats::origin_of(const event& e) {
@@ -162,15 +176,31 @@ std::uint16_t visitor_stats::origin_of(const event& e) {
 }
 
 void visitor_stats::on_event(const event& e) noexcept {
+  std::lock_guard lock(_mutex);
+  count_locked(e, {});
+}
+
+void visitor_stats::on_record(std::string_view campaign, const event& e) noexcept {
+  if (campaign.empty()) return;
+  std::lock_guard lock(_mutex);
+  count_locked(e, campaign);
+}
+
+void visitor_stats::count_locked(const event& e, std::string_view campaign) noexcept {
   if (!e.has(f_imsi) || !_tables.areas || !(e.has(f_lai) || e.has(f_lac))) return;
   const auto key = pack_imsi(e.imsi.view());
   if (!key) return;
   try {
     _scratch.clear();
     _tables.areas->areas_of(e.lac, e.has(f_cell) ? std::optional<std::uint32_t>(e.cell) : std::nullopt, _scratch);
+    // Only the areas this source feeds: an event for the areas without a record campaign, a
+    // record decision for the areas that name its campaign.
+    std::erase_if(_scratch, [&](campaign::area_id a) {
+      const std::string_view want = a < _record_of_area.size() ? std::string_view(_record_of_area[a]) : "";
+      return want != campaign;
+    });
     if (_scratch.empty()) return;
     const std::int64_t hour = floor_div(_clock.to_local_us(e.ts_us), hour_us);
-    std::lock_guard lock(_mutex);
     const std::uint16_t origin = origin_of(e);
     for (const auto a : _scratch) _seen[{a, hour}].emplace(*key, origin);
   } catch (...) {  // no memory: this event is not counted

@@ -99,6 +99,9 @@ struct rx_lcore {
   double idle_exit_s = 0;
   unsigned burst = 32;
   const std::atomic<bool>* stop = nullptr;
+  // Frames of this queue the pipeline refused (lossy, unit queue full): written by this lcore
+  // only, read by the main lcore for the queue's figures.
+  std::atomic<std::uint64_t> queue_drops{0};
 };
 
 int rx_lcore_main(void* arg) {
@@ -134,7 +137,8 @@ int rx_lcore_main(void* arg) {
     last_packet = now_s();
     // A refused SCCP unit (lossy, unit queue full) is counted by the pipeline as a queue drop.
     const std::int64_t ts = take_burst(burst.data(), n, c.q.pcap, c.ts, linear, [&](auto frame, std::int64_t t) {
-      (void)c.p->produce(c.index, dec::linktype::ethernet, frame, t);
+      if (!c.p->produce(c.index, dec::linktype::ethernet, frame, t))
+        c.queue_drops.store(c.queue_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     });
     c.p->watermark(c.index, ts);  // the queue's frames come in time order
     last_mark = ts;
@@ -143,17 +147,51 @@ int rx_lcore_main(void* arg) {
   return 0;
 }
 
-void read_port_drops(const std::vector<std::uint16_t>& ports, capture_counters& counters) {
+// The ports' and queues' figures from the devices' own counters (rte_eth_stats: per port
+// imissed, rx_nombuf, ierrors; per queue q_ipackets, q_ibytes, q_errors for the first
+// RTE_ETHDEV_QUEUE_STAT_CNTRS queues), into `counters`, sized by init_sources(). The queue drops
+// (frames the pipeline refused) are counted by whoever polls the queue; an interface's are the
+// sum of its queues'.
+void read_port_drops(const std::vector<std::uint16_t>& ports, const std::vector<rx_queue>& queues,
+                     capture_counters& counters) {
   std::uint64_t missed = 0, nombuf = 0;
-  for (const auto port : ports) {
+  for (std::size_t pi = 0; pi < ports.size(); ++pi) {
     rte_eth_stats st{};
-    if (rte_eth_stats_get(port, &st) == 0) {
-      missed += st.imissed;
-      nombuf += st.rx_nombuf + st.ierrors;
+    if (rte_eth_stats_get(ports[pi], &st) != 0) continue;
+    missed += st.imissed;
+    nombuf += st.rx_nombuf + st.ierrors;
+    auto& port = counters.interfaces[pi];
+    port.packets = st.ipackets;
+    port.bytes = st.ibytes;
+    port.kernel_drops = st.imissed;
+    port.interface_drops = st.rx_nombuf + st.ierrors;
+    port.queue_drops = 0;
+    for (std::size_t qi = 0; qi < queues.size(); ++qi) {
+      if (queues[qi].port != ports[pi]) continue;
+      auto& q = counters.queues[qi];
+      port.queue_drops += q.queue_drops;
+      if (queues[qi].queue >= RTE_ETHDEV_QUEUE_STAT_CNTRS) continue;
+      q.packets = st.q_ipackets[queues[qi].queue];
+      q.bytes = st.q_ibytes[queues[qi].queue];
+      q.interface_drops = st.q_errors[queues[qi].queue];
     }
   }
   counters.kernel_drops = missed;
   counters.interface_drops = nombuf;
+}
+
+void init_sources(const std::vector<std::uint16_t>& ports, const std::vector<rx_queue>& queues,
+                  capture_counters& counters) {
+  auto name_of = [](std::uint16_t port) {
+    char name[RTE_ETH_NAME_MAX_LEN] = {};
+    if (rte_eth_dev_get_name_by_port(port, name) != 0) return fmt::format("port{}", port);
+    return std::string(name);
+  };
+  counters.interfaces.clear();
+  for (const auto port : ports) counters.interfaces.push_back(capture_source{.interface = name_of(port), .port = port});
+  counters.queues.clear();
+  for (const auto& q : queues)
+    counters.queues.push_back(capture_source{.interface = name_of(q.port), .port = q.port, .queue = q.queue});
 }
 
 }  // namespace
@@ -287,8 +325,14 @@ bool run_dpdk(dpdk_session& session, const dpdk_options& options, pipeline& p, s
       for (unsigned i = 0; i < p.producers(); ++i) p.end(i);
       return false;
     }
+    init_sources(s.ports, s.queues, counters);
     std::atomic<bool> stop{false};
     std::vector<rx_lcore> lcores(s.lcores.size());
+    auto read_figures = [&] {
+      for (std::size_t i = 0; i < lcores.size(); ++i)
+        counters.queues[i].queue_drops = lcores[i].queue_drops.load(std::memory_order_relaxed);
+      read_port_drops(s.ports, s.queues, counters);
+    };
     for (std::size_t i = 0; i < lcores.size(); ++i) {
       auto& c = lcores[i];
       c.p = &p;
@@ -315,29 +359,33 @@ bool run_dpdk(dpdk_session& session, const dpdk_options& options, pipeline& p, s
       const double t = now_s();
       if (t - last_stats >= 0.5) {
         last_stats = t;
-        read_port_drops(s.ports, counters);
+        read_figures();
         status.tick(p, 0, 0, counters.kernel_drops);
         p.maybe_snapshot();
       }
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
     rte_eal_mp_wait_lcore();
-    read_port_drops(s.ports, counters);
+    read_figures();
     return true;
   }
 
+  init_sources(s.ports, s.queues, counters);
   std::vector<std::uint8_t> linear(65536);
   std::vector<rte_mbuf*> burst(options.burst == 0 ? 32 : options.burst);
   double last_packet = now_s();
   double last_stats = 0;
   while (!g_stop_requested.load(std::memory_order_relaxed)) {
     bool any = false;
-    for (const auto& q : s.queues) {
+    for (std::size_t qi = 0; qi < s.queues.size(); ++qi) {
+      const auto& q = s.queues[qi];
       const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, burst.data(), static_cast<std::uint16_t>(burst.size()));
       if (n == 0) continue;
       any = true;
-      (void)take_burst(burst.data(), n, q.pcap, s.ts, linear,
-                       [&](auto frame, std::int64_t t) { (void)p.push_packet(dec::linktype::ethernet, frame, t); });
+      auto& drops = counters.queues[qi].queue_drops;
+      (void)take_burst(burst.data(), n, q.pcap, s.ts, linear, [&](auto frame, std::int64_t t) {
+        if (!p.push_packet(dec::linktype::ethernet, frame, t)) drops += 1;
+      });
     }
     const double t = now_s();
     if (any) {
@@ -348,11 +396,11 @@ bool run_dpdk(dpdk_session& session, const dpdk_options& options, pipeline& p, s
     }
     if (t - last_stats < 0.5) continue;
     last_stats = t;
-    read_port_drops(s.ports, counters);
+    read_port_drops(s.ports, s.queues, counters);
     status.tick(p, 0, 0, counters.kernel_drops);
     p.maybe_snapshot();
   }
-  read_port_drops(s.ports, counters);
+  read_port_drops(s.ports, s.queues, counters);
   return true;
 }
 

@@ -253,9 +253,37 @@ bool open_input(input_file& f, std::string& error) {
 
 }  // namespace
 
-status_reporter::status_reporter(double stats_interval_s, bool progress_bar)
-    : _interval(stats_interval_s), _bar(progress_bar) {
-  _start = _last_line = _last_bar = now_s();
+status_reporter::status_reporter(double stats_interval_s, bool progress_bar, bool status_line)
+    : _interval(stats_interval_s), _bar(progress_bar), _line(status_line) {
+  _start = _last_line = _last_bar = _last_status = now_s();
+}
+
+// live / dpdk on a terminal: "live 1234 pkt/s 56 ev/s | drops kernel 0 interface 0 queue 0 |
+// 12 conns | smpp 3/64", redrawn in place twice a second.
+void status_reporter::draw_status_line(const pipeline& p, double t) noexcept {
+  const auto& tot = p.totals();
+  std::uint64_t events = 0;
+  for (auto e : p.correlation().stats().events) events += e;
+  const double dt = t - _last_status;
+  const double pps = dt > 0 ? static_cast<double>(tot.packets - _status_packets) / dt : 0;
+  const double eps = dt > 0 ? static_cast<double>(events - _status_events) / dt : 0;
+  char line[256];
+  int n = std::snprintf(line, sizeof line,
+                        "\r\033[Klive %.0f pkt/s %.0f ev/s | drops kernel %llu interface %llu queue %llu | %zu conns",
+                        pps, eps, static_cast<unsigned long long>(_counters ? _counters->kernel_drops : 0),
+                        static_cast<unsigned long long>(_counters ? _counters->interface_drops : 0),
+                        static_cast<unsigned long long>(tot.queue_drops), p.correlation().open_connections());
+  if (_window && n > 0 && static_cast<std::size_t>(n) < sizeof line) {
+    if (const auto w = _window())
+      std::snprintf(line + n, sizeof line - static_cast<std::size_t>(n), " | smpp %llu/%llu",
+                    static_cast<unsigned long long>(w->in_flight), static_cast<unsigned long long>(w->size));
+  }
+  std::fputs(line, stderr);
+  std::fflush(stderr);
+  _bar_drawn = true;
+  _last_status = t;
+  _status_packets = tot.packets;
+  _status_events = events;
 }
 
 void status_reporter::tick(const pipeline& p, std::uint64_t done, std::uint64_t total,
@@ -299,10 +327,11 @@ void status_reporter::tick(const pipeline& p, std::uint64_t done, std::uint64_t 
     _bar_drawn = true;
     _last_bar = t;
   }
+  if (_line && t - _last_status >= 0.5) draw_status_line(p, t);
 }
 
 void status_reporter::finish() noexcept {
-  if (_bar_drawn) std::fputs("\r\033[K", stderr);
+  if (_bar_drawn) std::fputs("\r\033[K", stderr);  // the summary starts on a clean line
   _bar_drawn = false;
 }
 
@@ -415,18 +444,24 @@ bool run_live(const live_options& options, pipeline& p, status_reporter& status,
   if (options.after_open && !options.after_open(error)) return false;
   std::vector<pollfd> fds;
   for (auto& i : ifs) fds.push_back(pollfd{pcap_get_selectable_fd(i->handle), POLLIN, 0});
+  // Per-interface figures, sized here once: the callback updates them in place.
+  counters.interfaces.assign(ifs.size(), capture_source{});
+  for (std::size_t k = 0; k < ifs.size(); ++k) counters.interfaces[k].interface = ifs[k]->name;
   struct ctx_t {
     pipeline* p;
     capture_counters* counters;
+    capture_source* source;
     dec::linktype lt;
   };
   auto kernel_drops = [&]() {
     std::uint64_t drops = 0, ifdrops = 0;
-    for (auto& i : ifs) {
+    for (std::size_t k = 0; k < ifs.size(); ++k) {
       pcap_stat st{};
-      if (pcap_stats(i->handle, &st) == 0) {
+      if (pcap_stats(ifs[k]->handle, &st) == 0) {
         drops += st.ps_drop;
         ifdrops += st.ps_ifdrop;
+        counters.interfaces[k].kernel_drops = st.ps_drop;
+        counters.interfaces[k].interface_drops = st.ps_ifdrop;
       }
     }
     counters.kernel_drops = drops;
@@ -441,14 +476,17 @@ bool run_live(const live_options& options, pipeline& p, status_reporter& status,
     }
     bool any = false;
     for (std::size_t k = 0; k < ifs.size(); ++k) {
-      ctx_t ctx{&p, &counters, to_linktype(ifs[k]->dlt)};
+      ctx_t ctx{&p, &counters, &counters.interfaces[k], to_linktype(ifs[k]->dlt)};
       const int n = pcap_dispatch(
           ifs[k]->handle, 256,
           [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
             auto* c = reinterpret_cast<ctx_t*>(user);
             if (h->caplen < h->len) c->counters->truncated_frames += 1;
-            c->p->push_packet(c->lt, {reinterpret_cast<const std::byte*>(bytes), h->caplen},
-                              static_cast<std::int64_t>(h->ts.tv_sec) * 1'000'000 + h->ts.tv_usec, h->len);
+            c->source->packets += 1;
+            c->source->bytes += h->caplen;
+            if (!c->p->push_packet(c->lt, {reinterpret_cast<const std::byte*>(bytes), h->caplen},
+                                   static_cast<std::int64_t>(h->ts.tv_sec) * 1'000'000 + h->ts.tv_usec, h->len))
+              c->source->queue_drops += 1;
           },
           reinterpret_cast<u_char*>(&ctx));
       if (n == PCAP_ERROR) {

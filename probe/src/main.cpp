@@ -25,6 +25,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -182,6 +183,7 @@ struct common_options {
   double http_linger_s = 0;
   double presence_fresh_s = 3600;
   std::string regions;
+  std::vector<std::string> visitors_record;  // AREA=CAMPAIGN: that area's visitors from the record channel
 };
 
 // The stream's settings, shared by `replay|live|dpdk --publish` and `trigger --consume`.
@@ -262,6 +264,36 @@ void add_common(CLI::App& app, common_options& o) {
   app.add_option("--regions", o.regions,
                  "with --http: MSISDN prefix -> region CSV (prefix,region) for the visitor statistics")
       ->check(CLI::ExistingFile);
+  app.add_option("--visitors-record", o.visitors_record,
+                 "with --http: AREA=CAMPAIGN, the area's visitors counted from the `record` campaign's decisions "
+                 "instead of from every event (repeatable)");
+}
+
+// --visitors-record AREA=CAMPAIGN: the area must be named in areas.yaml and the campaign be a
+// `record` campaign of the configuration. False with the user's mistake.
+bool apply_record_sources(console::visitor_stats& stats, const campaign::probe_config& cfg,
+                          const campaign::operator_tables& tables, const std::vector<std::string>& specs,
+                          std::string& error) {
+  for (const auto& spec : specs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      error = fmt::format("--visitors-record {}: expected AREA=CAMPAIGN", spec);
+      return false;
+    }
+    const std::string area = spec.substr(0, eq), id = spec.substr(eq + 1);
+    const auto names = tables.areas ? tables.areas->names() : std::vector<std::string>{};
+    if (std::find(names.begin(), names.end(), area) == names.end()) {
+      error = fmt::format("--visitors-record {}: no area named \"{}\" in the configuration's areas", spec, area);
+      return false;
+    }
+    const auto c = std::find_if(cfg.campaigns.begin(), cfg.campaigns.end(), [&](const auto& d) { return d.id == id; });
+    if (c == cfg.campaigns.end() || c->channel.type != campaign::channel_type::record) {
+      error = fmt::format("--visitors-record {}: \"{}\" is not a campaign of channel type record", spec, id);
+      return false;
+    }
+    stats.record_source(area, id);
+  }
+  return true;
 }
 
 // What the trigger side of a run is: campaign engines (--config), shard logs (--trigger-out), or
@@ -273,8 +305,9 @@ std::string check_trigger_options(const common_options& o) {
     return "--trigger-shards and --trigger-out go together (or use --config)";
   if (o.config.empty() && o.events.empty() && o.publish.empty() && o.http.empty())
     return "--events is required (or --config, --publish, --http)";
-  if (o.http.empty() && (!o.http_token_env.empty() || o.http_linger_s > 0 || !o.regions.empty()))
-    return "--http-token-env, --http-linger and --regions need --http";
+  if (o.http.empty() &&
+      (!o.http_token_env.empty() || o.http_linger_s > 0 || !o.regions.empty() || !o.visitors_record.empty()))
+    return "--http-token-env, --http-linger, --regions and --visitors-record need --http";
   return {};
 }
 
@@ -384,8 +417,14 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
       campaign::runtime* rt = campaigns.get();
       visitors = std::make_unique<console::visitor_stats>([rt] { return rt->tables(); }, std::move(regions),
                                                           cfg.correlation.home_plmns, *clock, tz);
-    } else if (!o.regions.empty()) {
-      return fail("--regions needs --config with areas (the named areas to count visitors in)");
+      if (!apply_record_sources(*visitors, campaigns->config(), campaigns->tables(), o.visitors_record, error))
+        return fail(error);
+      if (!o.visitors_record.empty()) {
+        console::visitor_stats* v = visitors.get();
+        campaigns->on_record([v](std::string_view campaign, const event& e) { v->on_record(campaign, e); });
+      }
+    } else if (!o.regions.empty() || !o.visitors_record.empty()) {
+      return fail("--regions and --visitors-record need --config with areas (the named areas to count visitors in)");
     }
     std::vector<std::unique_ptr<shard_consumer>> feed;
     feed.push_back(std::make_unique<console_feed>(*presence, visitors.get()));
@@ -469,9 +508,21 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
-  status_reporter status(o.stats, progress && isatty(STDERR_FILENO) != 0);
+  // On a terminal: the progress bar for replay, the status line for live and dpdk; nothing of
+  // either into a file or a pipe.
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  status_reporter status(o.stats, progress && tty, !progress && tty);
   status.watch(trigger.get());
   capture_counters counters;
+  status.watch(&counters);
+  if (campaigns) {
+    campaign::runtime* rt = campaigns.get();
+    status.watch_window([rt]() -> std::optional<status_window> {
+      const auto w = rt->window();
+      if (!w) return std::nullopt;
+      return status_window{w->in_flight, w->size};
+    });
+  }
   // The console's figures, taken on the capture thread (the one that owns the pipeline's
   // counters) and handed over whole.
   auto publish = [&](const pipeline& pl, bool final) {
@@ -597,7 +648,8 @@ int decide_events(const std::vector<std::string>& files, const std::string& conf
 
 // `report --visitors EVENTS`: the console's visitor statistics, from an event log.
 int report_visitors(const campaign::engine_inputs& in, const std::string& events_path, const std::string& regions_path,
-                    const std::string& only_area, bool as_json) {
+                    const std::string& only_area, const std::vector<std::string>& record_sources,
+                    const std::string& decisions_path, bool as_json) {
   std::string error;
   if (!in.tables.areas) return fail("--visitors: the configuration names no areas (areas:)");
   std::optional<console::region_table> regions;
@@ -614,6 +666,32 @@ int report_visitors(const campaign::engine_inputs& in, const std::string& events
     home = {"460-00", "460-02", "460-07"};
   const campaign::operator_tables tables = in.tables;
   console::visitor_stats stats([tables] { return tables; }, std::move(regions), home, *clock, in.config->timezone);
+  if (!apply_record_sources(stats, *in.config, in.tables, record_sources, error)) return fail(error);
+  // The record channel offline: the decision log's `sent` record decisions, (campaign, event_id),
+  // joined to the event log by event_id (campaigns.md "Exactly once").
+  std::set<std::pair<std::string, std::string>> recorded;
+  std::set<std::string> record_campaigns;
+  for (const auto& [area, id] : stats.record_sources()) record_campaigns.insert(id);
+  if (!record_campaigns.empty()) {
+    if (decisions_path.empty()) return fail("--visitors-record needs --visitors-decisions (the decision log)");
+    std::ifstream dl(decisions_path, std::ios::binary);
+    if (!dl) return fail(fmt::format("{}: cannot read", decisions_path));
+    std::string text;
+    std::size_t n = 0;
+    while (std::getline(dl, text)) {
+      ++n;
+      if (text.empty()) continue;
+      const auto j = nlohmann::json::parse(text, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("campaign") || !j.contains("event_id") ||
+          !j["campaign"].is_string() || !j["event_id"].is_string())
+        return fail(fmt::format("{}:{}: not a decision line (campaign, event_id)", decisions_path, n));
+      if (j.value("action", "") != "record" || j.value("outcome", "") != "sent") continue;
+      const auto campaign = j["campaign"].get<std::string>();
+      if (record_campaigns.count(campaign) != 0) recorded.emplace(campaign, j["event_id"].get<std::string>());
+    }
+  } else if (!decisions_path.empty()) {
+    return fail("--visitors-decisions goes with --visitors-record");
+  }
   std::ifstream file(events_path, std::ios::binary);
   if (!file) return fail(fmt::format("{}: cannot read", events_path));
   std::string line;
@@ -624,6 +702,11 @@ int report_visitors(const campaign::engine_inputs& in, const std::string& events
     const auto e = parse_json_line(line, &error);
     if (!e) return fail(fmt::format("{}:{}: {}", events_path, line_no, error));
     stats.on_event(*e);
+    if (!recorded.empty()) {
+      const std::string id = campaign::event_id_of(*e);
+      for (const auto& c : record_campaigns)
+        if (recorded.count({c, id}) != 0) stats.on_record(c, *e);
+    }
   }
   std::vector<std::string> names = stats.areas();
   if (!only_area.empty()) {
@@ -713,6 +796,15 @@ int main(int argc, char** argv) {
   report->add_option("--regions", visitors_regions, "with --visitors: MSISDN prefix -> region CSV (prefix,region)")
       ->check(CLI::ExistingFile);
   report->add_option("--area", visitors_area, "with --visitors: only this area");
+  std::vector<std::string> visitors_record;
+  std::string visitors_decisions;
+  report->add_option("--visitors-record", visitors_record,
+                     "with --visitors: AREA=CAMPAIGN, the area's visitors from the `record` campaign's decisions "
+                     "(--visitors-decisions) instead of every event (repeatable)");
+  report
+      ->add_option("--visitors-decisions", visitors_decisions,
+                   "with --visitors-record: the decision log (--decisions of the run) holding its record decisions")
+      ->check(CLI::ExistingFile);
 
   stream::worker_config w;
   std::string shard_list;
@@ -798,8 +890,10 @@ int main(int argc, char** argv) {
     const auto in = campaign::load_inputs(report_config, warnings, error);
     if (!in) return fail(error);
     if (!visitors_events.empty())
-      return report_visitors(*in, visitors_events, visitors_regions, visitors_area, report_json);
-    if (!visitors_regions.empty() || !visitors_area.empty()) return fail("--regions and --area go with --visitors");
+      return report_visitors(*in, visitors_events, visitors_regions, visitors_area, visitors_record, visitors_decisions,
+                             report_json);
+    if (!visitors_regions.empty() || !visitors_area.empty() || !visitors_record.empty() || !visitors_decisions.empty())
+      return fail("--regions, --area, --visitors-record and --visitors-decisions go with --visitors");
     const std::string text = campaign::report_text(*in->config, in->tables, report_orders, report_json, error);
     if (!error.empty()) return fail(error);
     std::fputs(text.c_str(), stdout);

@@ -4,6 +4,8 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -309,4 +311,260 @@ TEST_CASE("probe --http-token-env: the token guards the API and never reaches th
                   dir / "out2.txt", dir / "err2.txt");
   CHECK(bad.wait() == 1);
   CHECK(test::slurp(dir / "err2.txt").find("BSSAP_CONSOLE_TEST_TOKEN is not set") != std::string::npos);
+}
+
+namespace {
+
+// Frames and octets (caplen) of a classic little-endian pcap file.
+std::pair<std::uint64_t, std::uint64_t> pcap_frames(const fs::path& p) {
+  const std::string d = test::slurp(p);
+  REQUIRE(d.size() >= 24);
+  auto u32 = [&](std::size_t at) {
+    std::uint32_t v;
+    std::memcpy(&v, d.data() + at, 4);
+    return v;
+  };
+  REQUIRE(u32(0) == 0xa1b2c3d4u);
+  std::uint64_t frames = 0, bytes = 0;
+  for (std::size_t at = 24; at + 16 <= d.size();) {
+    const std::uint32_t caplen = u32(at + 8);
+    frames += 1;
+    bytes += caplen;
+    at += 16 + caplen;
+  }
+  return {frames, bytes};
+}
+
+// What the truth implies for one area: local hour label -> IMSI -> origin, and the same by day,
+// over the truth events `keep` accepts.
+struct visitor_truth {
+  std::map<std::string, std::map<std::string, std::string>> hours, days;
+};
+visitor_truth expected_visitors(const std::vector<event>& truth, const campaign::area_table& areas, campaign::area_id a,
+                                const campaign::profile_table& profiles, const console::region_table& regions,
+                                const campaign::local_clock& tz, const std::function<bool(const event&)>& keep) {
+  visitor_truth v;
+  for (const auto& e : truth) {
+    if (!e.has(f_imsi) || !(e.has(f_lai) || e.has(f_lac)) || !keep(e)) continue;
+    if (!areas.contains(a, e.lac, e.has(f_cell) ? std::optional<std::uint32_t>(e.cell) : std::nullopt)) continue;
+    const std::string imsi(e.imsi.view());
+    std::string origin;
+    if (imsi.starts_with("46000") || imsi.starts_with("46002") || imsi.starts_with("46007")) {
+      const auto row = profiles.find_imsi(imsi);
+      const std::string region(row ? regions.region_of(profiles.msisdn(*row)) : std::string_view());
+      origin = "home:" + (region.empty() ? std::string("unknown") : region);
+    } else {
+      origin = "roam:" + console::plmn_of_imsi(imsi);
+    }
+    const std::int64_t hour = tz.to_local_us(e.ts_us) / 3'600'000'000LL;
+    const std::string date = campaign::format_date(static_cast<campaign::local_days>(hour / 24));
+    v.hours[fmt::format("{}T{:02}:00", date, hour % 24)][imsi] = origin;
+    v.days[date][imsi] = origin;
+  }
+  return v;
+}
+
+void check_visitors(const json& got, const visitor_truth& want) {
+  auto summarize = [](const std::map<std::string, std::string>& seen) {
+    json home = json::object(), roam = json::object();
+    for (const auto& [imsi, o] : seen) {
+      json& j = o.starts_with("home:") ? home : roam;
+      const std::string k = o.substr(5);
+      j[k] = j.value(k, 0) + 1;
+    }
+    return std::pair{home, roam};
+  };
+  INFO(got.dump());
+  REQUIRE(got["hours"].size() == want.hours.size());
+  std::size_t i = 0;
+  for (const auto& [label, seen] : want.hours) {
+    const auto& h = got["hours"][i++];
+    CHECK(h["start"] == label);
+    CHECK(h["visitors"] == seen.size());
+    const auto [home, roam] = summarize(seen);
+    CHECK(h["home"] == home);
+    CHECK(h["roamers"] == roam);
+  }
+  REQUIRE(got["days"].size() == want.days.size());
+  i = 0;
+  for (const auto& [label, seen] : want.days) {
+    const auto& d = got["days"][i++];
+    CHECK(d["start"] == label);
+    CHECK(d["visitors"] == seen.size());
+    const auto [home, roam] = summarize(seen);
+    CHECK(d["home"] == home);
+    CHECK(d["roamers"] == roam);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("probe --http --visitors-record: an area's visitors from a record campaign equal the truth's",
+          "[console][e2e]") {
+  const auto dir = test::console_dir("record");
+  const auto config = write_config(dir);
+  // The example record campaign: registrations (location_update, periodic_update) in scenic-spot.
+  std::ofstream(config, std::ios::app) << "campaigns: [" << (examples() / "campaigns" / "scenic-visitors.yaml").string()
+                                       << "]\n";
+  const auto regions = write_regions(dir);
+  test::child probe(
+      {test::probe_path(), "replay", sample().string(), "--config", config.string(), "--http", "127.0.0.1:0",
+       "--http-linger", "300", "--regions", regions.string(), "--visitors-record", "scenic-spot=scenic-visitors",
+       "--decisions", (dir / "decisions.jsonl").string(), "--events", (dir / "events.jsonl").string()},
+      dir / "out.txt", dir / "err.txt");
+  const int port = test::wait_console_port(dir / "err.txt");
+  REQUIRE(port > 0);
+  REQUIRE(wait_summary(dir / "err.txt"));
+  INFO(test::slurp(dir / "err.txt"));
+
+  std::string error;
+  const auto areas = campaign::area_table::load((examples() / "areas.yaml").string(), error);
+  REQUIRE(areas);
+  campaign::load_report lr;
+  const auto profiles = campaign::profile_table::load((examples() / "subscribers.csv").string(), lr, error);
+  REQUIRE(profiles);
+  const auto region_table = console::region_table::load(regions.string(), error);
+  REQUIRE(region_table);
+  const auto tz = campaign::local_clock::from_name("+08:00", error);
+  REQUIRE(tz);
+  const auto truth = truth_events();
+  const auto& names = areas->names();
+  std::size_t scenic = names.size();
+  for (std::size_t a = 0; a < names.size(); ++a)
+    if (names[a] == "scenic-spot") scenic = a;
+  REQUIRE(scenic < names.size());
+
+  // scenic-spot: only the campaign's registrations; every other area: every event, as before.
+  auto registrations = [](const event& e) {
+    return e.type == event_type::location_update || e.type == event_type::periodic_update;
+  };
+  auto any = [](const event&) { return true; };
+  std::size_t fewer_hours_or_visitors = 0;
+  for (std::size_t a = 0; a < names.size(); ++a) {
+    const auto want = expected_visitors(truth, *areas, static_cast<campaign::area_id>(a), *profiles, *region_table, *tz,
+                                        a == scenic ? std::function<bool(const event&)>(registrations) : any);
+    const auto got = json::parse(get(port, "/api/v1/areas/" + names[a] + "/visitors"));
+    check_visitors(got, want);
+    if (a == scenic) {
+      REQUIRE(!want.hours.empty());
+      // The record source is not the events source in disguise: every event would count more.
+      const auto all =
+          expected_visitors(truth, *areas, static_cast<campaign::area_id>(a), *profiles, *region_table, *tz, any);
+      std::size_t n_rec = 0, n_all = 0;
+      for (const auto& [d, s] : want.days) n_rec += s.size();
+      for (const auto& [d, s] : all.days) n_all += s.size();
+      if (n_rec < n_all || want.hours.size() < all.hours.size()) ++fewer_hours_or_visitors;
+    }
+    // The same offline from the two logs: events joined to the record decisions by event_id.
+    const auto cmd = test::probe_path() + " report --config " + config.string() + " --visitors " +
+                     (dir / "events.jsonl").string() + " --regions " + regions.string() +
+                     " --visitors-record scenic-spot=scenic-visitors --visitors-decisions " +
+                     (dir / "decisions.jsonl").string() + " --area " + names[a] + " --json > " +
+                     (dir / "report.json").string() + " 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    CHECK(json::parse(test::slurp(dir / "report.json"), nullptr, false) == got);
+  }
+  CHECK(fewer_hours_or_visitors == 1);
+
+  // The engines' subscriber table, now summed over the shards.
+  const std::string text = get(port, "/metrics");
+  const auto subs = test::metric(text, "bssap_campaign_subscribers");
+  REQUIRE(subs);
+  CHECK(*subs > 100);
+  CHECK(*test::metric(text, "bssap_campaign_subscribers_with_history") <= *subs);
+  CHECK(*test::metric(text, "bssap_campaign_state_bytes") > *subs);
+  CHECK(test::metric(text, "bssap_campaign_recorded_total") > 0);
+
+  // Mistakes are one line at start.
+  CHECK(std::system((test::probe_path() + " replay " + sample().string() + " --config " + config.string() +
+                     " --http 127.0.0.1:0 --visitors-record nowhere=scenic-visitors > /dev/null 2>&1")
+                        .c_str()) != 0);
+  CHECK(std::system((test::probe_path() + " replay " + sample().string() + " --config " + config.string() +
+                     " --http 127.0.0.1:0 --visitors-record scenic-spot=no-such > /dev/null 2>&1")
+                        .c_str()) != 0);
+  CHECK(probe.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("probe dpdk --http: packets, bytes and drops per port and per RX queue, promtool clean",
+          "[console][e2e][dpdk]") {
+  const auto dir = test::console_dir("dpdk");
+  const auto a = sample(), b = test::source_dir() / "pcaps" / "m3ua.pcap";
+  test::child probe({test::probe_path(), "dpdk", "--no-huge", "--no-pci", "-m", "256", "--log-level=1",
+                     "--file-prefix=bssap-console-" + std::to_string(::getpid()),
+                     "--vdev=net_pcap0,rx_pcap=" + a.string() + ",rx_pcap=" + b.string(), "--", "--idle-exit", "1",
+                     "--http", "127.0.0.1:0", "--http-linger", "120", "--events", (dir / "events.jsonl").string()},
+                    dir / "out.txt", dir / "err.txt");
+  const int port = test::wait_console_port(dir / "err.txt");
+  REQUIRE(port > 0);
+  REQUIRE(wait_summary(dir / "err.txt"));
+  const std::string text = get(port, "/metrics");
+  INFO(test::slurp(dir / "err.txt"));
+  INFO(text);
+  const auto [fa, ba] = pcap_frames(a);
+  const auto [fb, bb] = pcap_frames(b);
+  const std::string q0 = "{interface=\"net_pcap0\",port=\"0\",queue=\"0\"}",
+                    q1 = "{interface=\"net_pcap0\",port=\"0\",queue=\"1\"}";
+  // net_pcap: each rx_pcap file is one queue, in order.
+  CHECK(test::metric(text, "bssap_capture_queue_packets_total" + q0) == static_cast<double>(fa));
+  CHECK(test::metric(text, "bssap_capture_queue_packets_total" + q1) == static_cast<double>(fb));
+  CHECK(test::metric(text, "bssap_capture_queue_bytes_total" + q0) == static_cast<double>(ba));
+  CHECK(test::metric(text, "bssap_capture_queue_bytes_total" + q1) == static_cast<double>(bb));
+  const std::string port0 = "interface=\"net_pcap0\",port=\"0\"";
+  CHECK(test::metric(text, "bssap_capture_interface_packets_total{" + port0 + "}") == static_cast<double>(fa + fb));
+  CHECK(test::metric(text, "bssap_capture_interface_bytes_total{" + port0 + "}") == static_cast<double>(ba + bb));
+  CHECK(test::metric(text, "bssap_capture_packets_total") == static_cast<double>(fa + fb));
+  for (const char* kind : {"kernel", "interface", "queue"})
+    CHECK(test::metric(text, "bssap_capture_interface_drops_total{" + port0 + ",kind=\"" + kind + "\"}") == 0);
+  for (const auto& q : {q0, q1})
+    for (const char* kind : {"interface", "queue"})
+      CHECK(test::metric(
+                text, "bssap_capture_queue_drops_total" + q.substr(0, q.size() - 1) + ",kind=\"" + kind + "\"}") == 0);
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
+    BSSAP_SKIP_OR_FAIL("promtool (Debian prometheus) missing");
+  std::ofstream(dir / "metrics.txt") << text;
+  const int rc = std::system(
+      ("promtool check metrics < " + (dir / "metrics.txt").string() + " > " + (dir / "promtool.txt").string() + " 2>&1")
+          .c_str());
+  INFO(test::slurp(dir / "promtool.txt"));
+  CHECK(rc == 0);
+  CHECK(probe.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("probe live --http: packets, bytes and drops per interface", "[console][e2e][live]") {
+  if (::geteuid() != 0) BSSAP_SKIP_OR_FAIL("live capture on lo needs root (CAP_NET_RAW)");
+  if (std::system("command -v tcpreplay >/dev/null 2>&1") != 0) BSSAP_SKIP_OR_FAIL("tcpreplay missing");
+  const auto dir = test::console_dir("live");
+  test::child probe(
+      {test::probe_path(), "live", "-i", "lo", "--http", "127.0.0.1:0", "--events", (dir / "events.jsonl").string()},
+      dir / "out.txt", dir / "err.txt");
+  const int port = test::wait_console_port(dir / "err.txt");
+  REQUIRE(port > 0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the capture is open (pcap_activate)
+  const auto [frames, bytes] = pcap_frames(sample());
+  REQUIRE(std::system(("tcpreplay -q --pps 20000 -i lo " + sample().string() + " > /dev/null 2>&1").c_str()) == 0);
+  const std::string lo = "{interface=\"lo\"}";
+  std::string text;
+  // lo also carries our own HTTP requests: at least the replayed frames, and the per-interface
+  // count equals the total (one interface; both counted in the same callback, snapshot whole).
+  REQUIRE(test::wait_until(
+      [&] {
+        text = get(port, "/metrics");
+        const auto n = test::metric(text, "bssap_capture_interface_packets_total" + lo);
+        return n && *n >= static_cast<double>(frames);
+      },
+      std::chrono::seconds(60)));
+  INFO(text);
+  CHECK(test::metric(text, "bssap_capture_interface_packets_total" + lo) ==
+        test::metric(text, "bssap_capture_packets_total"));
+  CHECK(test::metric(text, "bssap_capture_interface_bytes_total" + lo) ==
+        test::metric(text, "bssap_capture_bytes_total"));
+  CHECK(*test::metric(text, "bssap_capture_interface_bytes_total" + lo) >= static_cast<double>(bytes));
+  for (const char* kind : {"kernel", "interface", "queue"}) {
+    const auto per =
+        test::metric(text, "bssap_capture_interface_drops_total{interface=\"lo\",kind=\"" + std::string(kind) + "\"}");
+    REQUIRE(per);
+    CHECK(per == test::metric(text, "bssap_capture_drops_total{kind=\"" + std::string(kind) + "\"}"));
+  }
+  CHECK(test::metric(text, "bssap_events_total{type=\"location_update\"}") > 0);
+  CHECK(probe.stop(SIGTERM) == 0);
 }

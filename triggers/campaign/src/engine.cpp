@@ -828,6 +828,7 @@ struct engine::impl {
       unhanded.push_back(std::move(u));
     }
     roll_day(ts);
+    if (o == outcome::sent && d.action == channel_type::record && options.on_record) options.on_record(d.campaign, e);
     if (o == outcome::sent && d.action != channel_type::record) bump(fig_sent);
     if (o == outcome::suppressed) bump(fig_suppressed);
     auto& by_campaign = tally(d.campaign);

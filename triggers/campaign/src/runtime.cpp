@@ -4,12 +4,15 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <thread>
 #include <unordered_set>
 
@@ -260,7 +263,11 @@ struct runtime::impl final : channel {
   std::shared_ptr<const probe_config> config;
   std::vector<std::unique_ptr<engine>> engines;  // the shards run here, in owned order
   std::vector<engine*> by_shard;                 // every shard; nullptr when run elsewhere
-  std::unique_ptr<smpp::client> sms;
+  std::shared_ptr<smpp::client> sms;
+  // The same client for window(), which takes no lock: cleared before finish() stops the client.
+  std::atomic<std::shared_ptr<const smpp::client>> sms_view;
+  std::uint64_t sms_window_size = 0;
+  std::function<void(std::string_view, const event&)> on_record;  // runtime::on_record()
   worklist_writer worklists;
   decision_file decisions;
   bool have_decisions = false;
@@ -362,7 +369,8 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
     c.tps = s.tps;
     c.sessions = s.sessions;
     c.outbox_path = (std::filesystem::path(m.config->state_dir) / "outbox.db").string();
-    m.sms = std::make_unique<smpp::client>(c);
+    m.sms = std::make_shared<smpp::client>(c);
+    m.sms_window_size = std::uint64_t{s.window} * std::max<std::uint32_t>(1, s.sessions);
     m.sms->on_mo([&m](const smpp::mo_event& mo) { m.route_reply(mo); });
     if (auto err = m.sms->open(); !err.empty()) {
       error = err;
@@ -398,11 +406,17 @@ bool runtime::start(const runtime_options& options, std::vector<std::string>& wa
       }
       return sum;
     };
+    eo.on_record = [&m](std::string_view campaign, const event& ev) {
+      if (m.on_record) m.on_record(campaign, ev);
+    };
     auto e = std::make_unique<engine>(std::move(eo), in, &m, m.have_decisions ? &m.decisions : nullptr);
     m.by_shard[k] = e.get();
     m.engines.push_back(std::move(e));
   }
-  if (m.sms) m.sms->start();  // before the engines hand over what a crash left
+  if (m.sms) {
+    m.sms->start();  // before the engines hand over what a crash left
+    m.sms_view.store(m.sms);
+  }
   for (auto& e : m.engines) {
     error = e->open();
     if (!error.empty()) return false;
@@ -458,6 +472,7 @@ bool runtime::finish(std::string& error) {
       awaiting = m.sms->counts().submitted;
     }
     m.awaiting_receipts = awaiting;
+    m.sms_view.store(nullptr);
     m.sms->stop(std::chrono::milliseconds(2000));
     std::lock_guard lock(m.sms_mutex);
     m.final_metrics = m.sms->metrics();
@@ -515,6 +530,9 @@ engine_counters runtime::totals() const {
     t.reports += c.reports;
     t.alarms += c.alarms;
     t.store_errors += c.store_errors;
+    t.subscribers += c.subscribers;  // shards own disjoint subscribers (event_fanout::shard_of)
+    t.subscribers_with_history += c.subscribers_with_history;
+    t.state_bytes += c.state_bytes;
   }
   return t;
 }
@@ -537,6 +555,16 @@ std::optional<sms_figures> runtime::sms() const {
     return std::nullopt;
   }
   return f;
+}
+
+void runtime::on_record(std::function<void(std::string_view, const event&)> f) {
+  _impl->on_record = std::move(f);
+}
+
+std::optional<sms_window> runtime::window() const noexcept {
+  const auto c = _impl->sms_view.load();
+  if (!c) return std::nullopt;
+  return sms_window{c->in_flight(), _impl->sms_window_size};
 }
 
 std::string runtime::summary() const {

@@ -125,6 +125,9 @@ outbox_counts client::counts() {
 bool client::credentials_rejected() const noexcept {
   return _impl->creds_rejected.load();
 }
+std::uint64_t client::in_flight() const noexcept {
+  return _impl->in_flight.load(std::memory_order_relaxed);
+}
 bool client::bound() const noexcept {
   return _impl->bound_sessions.load() > 0;
 }

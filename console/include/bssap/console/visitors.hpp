@@ -9,6 +9,11 @@
 // Fed with events (inside the probe on the presence thread, or from an event log for `report
 // --visitors`); an event is inside an area when its LAC (or LAC:CI) is listed there. Events
 // without an IMSI are not counted (nobody to tell apart).
+// Or, per area, from the record channel (campaigns.md: `record` campaigns only count): an area
+// given a record campaign (record_source) counts only the events of that campaign's `sent`
+// decisions (on_record(), from the campaign shards' threads, or from a decision log joined to
+// the event log by event_id), so that the campaign's trigger, `where`, `history` and `target`
+// say who is a visitor (say, a dwell of 30 minutes instead of anyone passing by).
 #pragma once
 
 #include <cstdint>
@@ -66,8 +71,15 @@ class visitor_stats final : public shard_consumer {
   visitor_stats(tables_fn tables, std::optional<region_table> regions, std::vector<std::string> home_plmns,
                 campaign::local_clock clock, std::string timezone_name);
 
+  // Before the first event: the area `area` counts the record decisions of `campaign` instead
+  // of events. Several areas may name one campaign.
+  void record_source(std::string area, std::string campaign);
+  const std::map<std::string, std::string>& record_sources() const noexcept { return _record_by_name; }
+
   void on_event(const event& e) noexcept override;
   void flush() noexcept override;  // takes the tables again (they may have been reloaded)
+  // Any thread (the campaign shards): a `sent` decision of the record campaign `campaign`.
+  void on_record(std::string_view campaign, const event& e) noexcept;
 
   // Any thread. nullopt: no such area. Hours whose start lies in [from_us, to_us), and the days
   // of those hours.
@@ -76,6 +88,11 @@ class visitor_stats final : public shard_consumer {
 
  private:
   std::uint16_t origin_of(const event& e);
+  // Counts `e` in the areas that take it from `campaign` ("": the areas fed by events). Locked.
+  void count_locked(const event& e, std::string_view campaign) noexcept;
+  void resolve_sources_locked();
+  std::map<std::string, std::string> _record_by_name;  // area name -> record campaign id
+  std::vector<std::string> _record_of_area;            // by area id: its record campaign, "" = events
   tables_fn _tables_fn;
   campaign::operator_tables _tables;
   std::optional<region_table> _regions;

@@ -159,6 +159,9 @@ struct engine_options {
   std::uint64_t fold_bytes = 64ull << 20;
   // The day's figures of all shards (the runtime sums them); empty: this shard's own.
   std::function<day_figures(local_days)> all_shards;
+  // Called on the shard's thread for each `sent` decision of a `record` campaign, with the event
+  // that made it (the console counts visitors from it); empty: nothing is called.
+  std::function<void(std::string_view campaign, const event& e)> on_record;
 };
 
 // A reply from a subscriber (SMPP deliver_sm), routed to the subscriber's shard.

@@ -58,6 +58,13 @@ struct sms_figures {
   bool bound = false;
 };
 
+// The SMPP window now, for the probe's terminal status line: cheap enough for the capture
+// thread (no lock, no store query).
+struct sms_window {
+  std::uint64_t in_flight = 0;  // submit_sm awaiting their response, over every session
+  std::uint64_t size = 0;       // smpp.window x smpp.sessions
+};
+
 class runtime {
  public:
   runtime();
@@ -93,6 +100,12 @@ class runtime {
   // figures (nullopt without an sms channel).
   operator_tables tables() const;
   std::optional<sms_figures> sms() const;
+  // Each `sent` decision of a `record` campaign, on the shard's thread, with its event (the
+  // console's visitor statistics from the record channel). Set before the first event.
+  void on_record(std::function<void(std::string_view campaign, const event& e)> f);
+  // Lock-free (an atomic shared_ptr to the client): nullopt without an sms channel or once
+  // finish() has stopped it.
+  std::optional<sms_window> window() const noexcept;
 
   struct impl;
 

@@ -152,7 +152,8 @@ class client {
   // True once a bind was rejected with ESME_RINVPASWD / ESME_RINVSYSID / ESME_RBINDFAIL and
   // no bind has succeeded since: a configuration error, not a transient one.
   bool credentials_rejected() const noexcept;
-  bool bound() const noexcept;  // at least one session bound now
+  bool bound() const noexcept;               // at least one session bound now
+  std::uint64_t in_flight() const noexcept;  // submit_sm awaiting their response now (one atomic load)
   std::string last_error() const;
 
   struct impl;
