@@ -12,6 +12,7 @@ PACKAGES=(
   tcpreplay iproute2 nodejs npm nats-server libnats-dev
   libcap-dev fakeroot lintian help2man go-md2man logrotate systemd
   libcpp-httplib-dev prometheus libjs-chart.js chromium fonts-wqy-zenhei
+  valgrind
 )
 
 die() { echo "setup: $*" >&2; exit 1; }

@@ -19,6 +19,7 @@
 
 #include "../common/bench_args.hpp"
 #include "../common/heap_count.hpp"
+#include "../common/instructions.hpp"
 #include "bssap/decoders/a_message.hpp"
 #include "bssap/decoders/dtap.hpp"
 #include "bssap/decoders/packet_stack.hpp"
@@ -164,13 +165,16 @@ int main(int argc, char** argv) {
         ++bssap_failed;
     };
     double full_cpu = 0;
-    std::uint64_t full_allocations = 0;
+    std::uint64_t full_allocations = 0, full_instructions = 0;
+    bssap::bench::instruction_counter counter;  // per process: opened outside the timed loop
     for (int i = 0; i < repeats; ++i) {
       dec::packet_stack stack;
       const auto sink = dec::make_sccp_sink(full);
       const std::uint64_t a0 = bssap::bench::heap_allocations.load();
       const double c0 = cpu_seconds();
+      counter.start();
       for (const auto& f : frames) stack.decode(static_cast<dec::linktype>(lt), {f.data, f.size}, f.ts_us, sink);
+      full_instructions += counter.stop();
       full_cpu += cpu_seconds() - c0;
       full_allocations += bssap::bench::heap_allocations.load() - a0;
     }
@@ -179,6 +183,14 @@ int main(int argc, char** argv) {
                    : "BSSAP messages/s per core (frame to BSSMAP/DTAP fields)",
                 static_cast<double>(bssap_ok) / full_cpu);
     std::printf("| full stack %s | ns/frame | %.1f | ns |\n", r.name, full_cpu * 1e9 / n);
+    if (counter.available() && bssap_ok != 0)
+      std::printf("| full stack %s | instructions per %s message | %.0f | instructions |\n", r.name,
+                  iu ? "RANAP" : "BSSAP", static_cast<double>(full_instructions) / static_cast<double>(bssap_ok));
+    else
+      std::printf(
+          "| full stack %s | instructions per %s message | n/a (no hardware counter: perf_event_open) | "
+          "instructions |\n",
+          r.name, iu ? "RANAP" : "BSSAP");
     std::printf("| full stack %s | heap allocations per frame | %.4f | allocations |\n", r.name,
                 static_cast<double>(full_allocations) / n);
     std::printf("| full stack %s | %s decoded / failed, SCCP failed (per pass) | %llu / %llu, %llu | messages |\n",
