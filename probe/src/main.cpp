@@ -184,6 +184,11 @@ struct common_options {
   double presence_fresh_s = 3600;
   std::string regions;
   std::vector<std::string> visitors_record;  // AREA=CAMPAIGN: that area's visitors from the record channel
+  // --unknown: the forensic log of refused / not understood frames (unknown_tap.hpp).
+  std::string unknown;
+  std::uint32_t unknown_rate = 100;
+  std::string unknown_dissector;
+  double unknown_timeout_s = 5.0;
 };
 
 // The stream's settings, shared by `replay|live|dpdk --publish` and `trigger --consume`.
@@ -267,6 +272,19 @@ void add_common(CLI::App& app, common_options& o) {
   app.add_option("--visitors-record", o.visitors_record,
                  "with --http: AREA=CAMPAIGN, the area's visitors counted from the `record` campaign's decisions "
                  "instead of from every event (repeatable)");
+  app.add_option("--unknown", o.unknown,
+                 "write frames our decoders refuse or carry without understanding (unknown message, SSN, PPID) to "
+                 "this JSON-lines file, each with Wireshark's dissection (off the capture path)");
+  app.add_option("--unknown-rate", o.unknown_rate,
+                 "with --unknown: records per second of capture time at most (default 100; beyond: counted)")
+      ->check(CLI::Range(1u, 1000000u));
+  app.add_option("--unknown-dissector", o.unknown_dissector,
+                 "with --unknown: the dissector program (default: bssap-dissect beside bssap-probe, then PATH; none: "
+                 "no dissection)");
+  app.add_option("--unknown-timeout", o.unknown_timeout_s,
+                 "with --unknown: seconds the dissector may take over one frame before it is killed and restarted "
+                 "(default 5)")
+      ->check(CLI::Range(0.05, 600.0));
 }
 
 // --visitors-record AREA=CAMPAIGN: the area must be named in areas.yaml and the campaign be a
@@ -303,11 +321,12 @@ std::string check_trigger_options(const common_options& o) {
   if (!o.config.empty() && !o.trigger_out.empty()) return "--trigger-out and --config exclude each other";
   if (o.config.empty() && (o.trigger_shards > 0) != !o.trigger_out.empty())
     return "--trigger-shards and --trigger-out go together (or use --config)";
-  if (o.config.empty() && o.events.empty() && o.publish.empty() && o.http.empty())
-    return "--events is required (or --config, --publish, --http)";
+  if (o.config.empty() && o.events.empty() && o.publish.empty() && o.http.empty() && o.unknown.empty())
+    return "--events is required (or --config, --publish, --http, --unknown)";
   if (o.http.empty() &&
       (!o.http_token_env.empty() || o.http_linger_s > 0 || !o.regions.empty() || !o.visitors_record.empty()))
     return "--http-token-env, --http-linger, --regions and --visitors-record need --http";
+  if (o.unknown.empty() && !o.unknown_dissector.empty()) return "--unknown-dissector needs --unknown";
   return {};
 }
 
@@ -481,8 +500,20 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
     bus = std::make_unique<stream::publisher>(std::move(pc));
     if (!bus->start(error)) return fail(error);
   }
+  std::unique_ptr<unknown_tap> unknown;
+  if (!o.unknown.empty()) {
+    unknown_tap_config uc;
+    uc.path = o.unknown;
+    uc.rate = o.unknown_rate;
+    uc.dissector = o.unknown_dissector;
+    uc.dissector_timeout_s = o.unknown_timeout_s;
+    if (o.pc24) uc.dissector_args.push_back("--pc24");
+    unknown = std::make_unique<unknown_tap>(std::move(uc));
+    cfg.unknown = unknown.get();
+  }
   event_tee sink(events_log, trigger.get(), bus.get(), console_fanout.get());
-  pipeline p(cfg, sink);
+  pipeline p(cfg, sink);  // adds the --unknown tap's ports
+  if (unknown && !unknown->start(error)) return fail(error);
   if (!p.start(error)) return fail(error);
   if (trigger) trigger->start();
   if (console_fanout) console_fanout->start();
@@ -551,6 +582,7 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
     log(log_level::info, "stopping: draining the queues, flushing the logs, saving the state");
   std::string finish_error;
   const bool finished = p.finish(finish_error);
+  if (unknown) unknown->stop();  // after the last frame: what is queued is written first
   const bool written = events_log.close();
   if (trigger) trigger->stop();  // after the last event (finish ends open connections)
   std::string publish_error;
@@ -572,6 +604,7 @@ int run(const common_options& o, bool lossless, bool progress, Capture&& capture
     print_summary(stderr, p, counters, trigger.get());
     if (campaigns) std::fprintf(stderr, "%s\n", campaigns->summary().c_str());
     if (bus) std::fprintf(stderr, "%s\n", bus->summary().c_str());
+    if (unknown) std::fprintf(stderr, "%s\n", unknown->summary().c_str());
   }
   if (http && o.http_linger_s > 0) {
     std::fflush(stderr);

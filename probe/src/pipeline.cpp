@@ -98,6 +98,60 @@ dec::sccp_unit unit_of(const ring_header& h) noexcept {
   return u;
 }
 
+// --unknown: counters read before and after a frame (or unit) to tell whether a decoder refused
+// it or carried something it does not understand, and why.
+struct transport_mark {
+  std::uint64_t refusals = 0, ppid = 0, si = 0;
+};
+transport_mark mark_transport(const flow_decoder& d) noexcept {
+  const auto& c = d.stack_counters();
+  std::uint64_t si = 0;
+  for (const auto v : c.non_sccp_by_si) si += v;
+  return {d.stack_errors().refusals, c.sctp_ppid_other, si};
+}
+struct unit_mark {
+  std::uint64_t refusals = 0, ssn = 0;
+};
+unit_mark mark_units(const flow_decoder& d) noexcept {
+  return {d.upper_errors().refusals, d.stats().non_bssap_ssn};
+}
+
+bool is_mtp(dec::linktype lt) noexcept {
+  return lt == dec::linktype::mtp2 || lt == dec::linktype::mtp2_phdr || lt == dec::linktype::mtp3;
+}
+unknown_reason error_reason(const dec::decode_stats& s) noexcept {
+  return {s.last_layer, static_cast<std::uint8_t>(s.last_error)};
+}
+// The SCCP half's reason, if any (a refusal before a subsystem we do not decode).
+bool unit_reason(const flow_decoder& d, unit_mark before, unknown_reason& why) noexcept {
+  const unit_mark now = mark_units(d);
+  if (now.refusals != before.refusals) {
+    why = error_reason(d.upper_errors());
+    return true;
+  }
+  if (now.ssn != before.ssn) {
+    why = {dec::layer::sccp, static_cast<std::uint8_t>(unknown_kind::unknown_ssn)};
+    return true;
+  }
+  return false;
+}
+bool transport_reason(const flow_decoder& d, transport_mark before, dec::linktype lt, unknown_reason& why) noexcept {
+  const transport_mark now = mark_transport(d);
+  if (now.refusals != before.refusals) {
+    why = error_reason(d.stack_errors());
+    return true;
+  }
+  if (now.ppid != before.ppid) {
+    why = {dec::layer::sctp, static_cast<std::uint8_t>(unknown_kind::unknown_ppid)};
+    return true;
+  }
+  if (now.si != before.si) {
+    why = {is_mtp(lt) ? dec::layer::mtp3 : dec::layer::m3ua, static_cast<std::uint8_t>(unknown_kind::unknown_si)};
+    return true;
+  }
+  return false;
+}
+
 // Which worker owns an SS7 relation's connections.
 std::size_t worker_of(const dec::sccp_unit& u, std::size_t workers) noexcept {
   return static_cast<std::size_t>(dec::mix64(dec::relation_of(u).id) % workers);
@@ -138,6 +192,14 @@ pipeline::pipeline(pipeline_config config, event_sink& sink) : _config(std::move
   for (unsigned i = 0; i < _config.threads + halves; ++i)
     _decoders.push_back(std::make_unique<flow_decoder>(_config.decoder, std::uint64_t{i} << 48));
   _last_sent.assign(_config.threads, 0);
+  if (_config.unknown != nullptr) {
+    const unsigned transport_ports = _config.producers > 0 ? _config.producers : 1;
+    for (unsigned i = 0; i < transport_ports; ++i) _unknown_transport.push_back(&_config.unknown->add_port());
+    if (_config.producers > 0)
+      _unknown_units.push_back(&_config.unknown->add_port());
+    else if (_config.threads > 1)
+      for (unsigned i = 0; i < _config.threads; ++i) _unknown_units.push_back(&_config.unknown->add_port());
+  }
 }
 
 pipeline::~pipeline() {
@@ -168,7 +230,8 @@ bool pipeline::start(std::string& error) {
     const bool publish = _config.publish_figures;
     const auto every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(_config.figures_interval_s));
-    w->thread = std::thread([w, d, publish, every] {
+    unknown_port* unknown = _unknown_units.empty() ? nullptr : _unknown_units[i];
+    w->thread = std::thread([w, d, publish, every, unknown] {
       backoff wait_in, wait_out;
       figures_clock clock{every};
       auto push_out = [&](const a_record& r) noexcept { push_waiting(w->out, r, wait_out); };
@@ -182,7 +245,15 @@ bool pipeline::start(std::string& error) {
         wait_in.reset();
         switch (h->kind) {
           case ring_item::unit:
-            d->decode_unit(unit_of(*h), h->seq, sink);
+            if (unknown != nullptr) {
+              const unit_mark before = mark_units(*d);
+              const dec::sccp_unit u = unit_of(*h);
+              d->decode_unit(u, h->seq, sink);
+              unknown_reason why;
+              if (unit_reason(*d, before, why)) unknown->offer_unit(u, why);
+            } else {
+              d->decode_unit(unit_of(*h), h->seq, sink);
+            }
             break;
           case ring_item::packet:  // not sent: the capture thread runs the transport half
             break;
@@ -218,7 +289,17 @@ bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, s
   _totals.last_ts_us = ts_us;
   if (_config.threads == 1) {
     auto on_record = [this](const a_record& r) noexcept { feed(r); };
-    _decoders[0]->decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record), wire_length);
+    flow_decoder& d = *_decoders[0];
+    if (_unknown_transport.empty()) {
+      d.decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record), wire_length);
+      return true;
+    }
+    const transport_mark t = mark_transport(d);
+    const unit_mark u = mark_units(d);
+    d.decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record), wire_length);
+    unknown_reason why;
+    if (transport_reason(d, t, lt, why) || unit_reason(d, u, why))
+      _unknown_transport[0]->offer_frame(lt, ts_us, frame, why);
     return true;
   }
   // The transport half here, in capture order; each SCCP unit then goes to the worker that owns
@@ -247,7 +328,15 @@ bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, s
     }
     _last_sent[w] = seq;
   };
-  _decoders.back()->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit), wire_length);
+  flow_decoder& transport = *_decoders.back();
+  if (_unknown_transport.empty()) {
+    transport.decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit), wire_length);
+  } else {
+    const transport_mark t = mark_transport(transport);
+    transport.decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit), wire_length);
+    unknown_reason why;
+    if (transport_reason(transport, t, lt, why)) _unknown_transport[0]->offer_frame(lt, ts_us, frame, why);
+  }
   if ((_totals.packets & (tick_every - 1)) == 0) {
     dispatch_ticks(false);
     (void)drain();
@@ -275,7 +364,14 @@ bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> 
       all_taken = false;
     }
   };
-  _decoders[i]->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+  if (_unknown_transport.empty()) {
+    _decoders[i]->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+  } else {
+    const transport_mark t = mark_transport(*_decoders[i]);
+    _decoders[i]->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
+    unknown_reason why;
+    if (transport_reason(*_decoders[i], t, lt, why)) _unknown_transport[i]->offer_frame(lt, ts_us, frame, why);
+  }
   if (_config.publish_figures && (frames & 1023) == 0) {  // every 1024 frames
     try {
       w.figures.store(std::make_shared<const decoder_figures>(figures_of(*_decoders[i])));
@@ -391,7 +487,17 @@ bool pipeline::drain_units() noexcept {
     worker& w = *_workers[best];
     const ring_header* head = w.ring.peek();
     if (head->kind == ring_item::eof) w.done = true;
-    if (head->kind == ring_item::unit) sccp.decode_unit(unit_of(*head), ++_seq, sink);
+    if (head->kind == ring_item::unit) {
+      const dec::sccp_unit u = unit_of(*head);
+      if (_unknown_units.empty()) {
+        sccp.decode_unit(u, ++_seq, sink);
+      } else {
+        const unit_mark before = mark_units(sccp);
+        sccp.decode_unit(u, ++_seq, sink);
+        unknown_reason why;
+        if (unit_reason(sccp, before, why)) _unknown_units[0]->offer_unit(u, why);
+      }
+    }
     w.ring.pop();
   }
 }

@@ -43,9 +43,20 @@ constexpr std::string_view to_string(layer l) noexcept {
 
 struct decode_stats {
   std::array<std::array<std::uint64_t, decode_error_count>, layer_count> errors{};
+  // Refusals of input (every error but a retransmission's duplicate and a full table's
+  // out_of_memory, which say nothing about the bytes) and the last one: how `--unknown` tells,
+  // at the cost of one compare per frame, that a frame was refused and why.
+  std::uint64_t refusals = 0;
+  layer last_layer = layer::link;
+  decode_error last_error = decode_error::none;
 
   void count(layer l, decode_error e) noexcept {
     errors[static_cast<std::size_t>(l)][static_cast<std::size_t>(e)] += 1;
+    if (e != decode_error::duplicate && e != decode_error::out_of_memory) {
+      refusals += 1;
+      last_layer = l;
+      last_error = e;
+    }
   }
   std::uint64_t get(layer l, decode_error e) const noexcept {
     return errors[static_cast<std::size_t>(l)][static_cast<std::size_t>(e)];
@@ -53,6 +64,7 @@ struct decode_stats {
   decode_stats& operator+=(const decode_stats& o) noexcept {
     for (std::size_t l = 0; l < layer_count; ++l)
       for (std::size_t e = 0; e < decode_error_count; ++e) errors[l][e] += o.errors[l][e];
+    refusals += o.refusals;
     return *this;
   }
 };

@@ -40,6 +40,7 @@
 #include "bssap/decoders/link.hpp"
 #include "bssap/probe/correlator.hpp"
 #include "bssap/probe/flow_decoder.hpp"
+#include "bssap/probe/unknown_tap.hpp"
 
 namespace bssap::probe {
 
@@ -57,6 +58,10 @@ struct pipeline_config {
   // counters copies them at most every `figures_interval_s`; false costs nothing.
   bool publish_figures = false;
   double figures_interval_s = 0.25;
+  // --unknown: frames the decoders refuse or do not understand are offered to this tap (a port
+  // per thread that decodes, added by the constructor, before the tap starts). Off: one branch
+  // per frame.
+  unknown_tap* unknown = nullptr;
 };
 
 struct pipeline_totals {
@@ -157,6 +162,9 @@ class pipeline {
   std::atomic<bool> _snapshot_busy{false};
   std::atomic<std::uint64_t> _snapshots_written{0}, _snapshots_failed{0}, _snapshots_skipped{0};
   bool _finished = false;
+  // --unknown ports: the transport half's (capture thread, or one per producer), and the SCCP
+  // half's (one per worker; producer mode: the merge side's).
+  std::vector<unknown_port*> _unknown_transport, _unknown_units;
 };
 
 }  // namespace bssap::probe
