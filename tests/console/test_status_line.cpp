@@ -70,7 +70,9 @@ TEST_CASE("live status line: on a pty, not on a pipe", "[console][e2e][live]") {
   (void)std::system((live + " 2>&1 < /dev/null | cat > " + (dir / "pipe.txt").string()).c_str());
   const std::string plain = test::slurp(dir / "pipe.txt");
   INFO(plain);
-  CHECK(plain.find("stopping") != std::string::npos);  // it ran and said so, on a pipe
+  // It ran (the line comes before the capture loop; a SIGINT that arrives before the probe's
+  // handlers are installed, on a loaded machine, ends it without "stopping").
+  CHECK(plain.find("capture open") != std::string::npos);
   CHECK(plain.find("\033[K") == std::string::npos);
   CHECK(plain.find("pkt/s") == std::string::npos);
 }
