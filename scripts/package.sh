@@ -21,8 +21,10 @@ if command -v ccache >/dev/null; then
   # Hits across build folders (the package test builds in a fresh one).
   export CCACHE_NOHASHDIR=true CCACHE_BASEDIR=$here
 fi
-# The release preset's flags, without tests and benchmarks; Debian's prefix.
-cmake --preset release -S "$here" -B "$build" -DBSSAP_TESTS=OFF -DBSSAP_BENCH=OFF -DBSSAP_PACKAGE=ON \
+# The release preset's flags, without tests and benchmarks; Debian's prefix. BSSAP_EPAN=OFF: the
+# packaged tshark-diff runs tshark as a subprocess and links no libwireshark (GPL: a binary that
+# links it needs a package of its own, README "Licence").
+cmake --preset release -S "$here" -B "$build" -DBSSAP_TESTS=OFF -DBSSAP_BENCH=OFF -DBSSAP_PACKAGE=ON -DBSSAP_EPAN=OFF \
   -DCMAKE_INSTALL_PREFIX=/usr "${launcher[@]}" >"$build.configure.log" 2>&1 ||
   { tail -20 "$build.configure.log" >&2; die "cmake configure failed"; }
 nice cmake --build "$build" -j2 --target bssap-probe bssap-synth smpp-stub smpp-send tshark-diff manpages ||
