@@ -152,6 +152,34 @@ bool transport_reason(const flow_decoder& d, transport_mark before, dec::linktyp
   return false;
 }
 
+// Runs `decode` (a frame through the transport half, or through both halves when `units`) and,
+// with --unknown (`port` set), offers the frame when a decoder refused or did not understand it.
+template <class Decode>
+void decode_frame_watched(flow_decoder& d, unknown_port* port, bool units, dec::linktype lt, std::int64_t ts_us,
+                          std::span<const std::byte> frame, Decode&& decode) noexcept {
+  if (port == nullptr) {
+    decode();
+    return;
+  }
+  const transport_mark t = mark_transport(d);
+  const unit_mark u = mark_units(d);
+  decode();
+  unknown_reason why;
+  if (transport_reason(d, t, lt, why) || (units && unit_reason(d, u, why))) port->offer_frame(lt, ts_us, frame, why);
+}
+// The same for one SCCP unit through the SCCP half (its frame is gone: the unit is offered).
+template <class Decode>
+void decode_unit_watched(flow_decoder& d, unknown_port* port, const dec::sccp_unit& unit, Decode&& decode) noexcept {
+  if (port == nullptr) {
+    decode();
+    return;
+  }
+  const unit_mark before = mark_units(d);
+  decode();
+  unknown_reason why;
+  if (unit_reason(d, before, why)) port->offer_unit(unit, why);
+}
+
 // Which worker owns an SS7 relation's connections.
 std::size_t worker_of(const dec::sccp_unit& u, std::size_t workers) noexcept {
   return static_cast<std::size_t>(dec::mix64(dec::relation_of(u).id) % workers);
@@ -192,14 +220,12 @@ pipeline::pipeline(pipeline_config config, event_sink& sink) : _config(std::move
   for (unsigned i = 0; i < _config.threads + halves; ++i)
     _decoders.push_back(std::make_unique<flow_decoder>(_config.decoder, std::uint64_t{i} << 48));
   _last_sent.assign(_config.threads, 0);
-  if (_config.unknown != nullptr) {
-    const unsigned transport_ports = _config.producers > 0 ? _config.producers : 1;
-    for (unsigned i = 0; i < transport_ports; ++i) _unknown_transport.push_back(&_config.unknown->add_port());
-    if (_config.producers > 0)
-      _unknown_units.push_back(&_config.unknown->add_port());
-    else if (_config.threads > 1)
-      for (unsigned i = 0; i < _config.threads; ++i) _unknown_units.push_back(&_config.unknown->add_port());
-  }
+  // Without --unknown the ports stay null (decode_*_watched then only decodes).
+  const unsigned transport_ports = _config.producers > 0 ? _config.producers : 1;
+  const unsigned unit_ports = _config.producers > 0 ? 1 : _config.threads > 1 ? _config.threads : 0;
+  auto port = [this]() { return _config.unknown != nullptr ? &_config.unknown->add_port() : nullptr; };
+  for (unsigned i = 0; i < transport_ports; ++i) _unknown_transport.push_back(port());
+  for (unsigned i = 0; i < unit_ports; ++i) _unknown_units.push_back(port());
 }
 
 pipeline::~pipeline() {
@@ -230,7 +256,7 @@ bool pipeline::start(std::string& error) {
     const bool publish = _config.publish_figures;
     const auto every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(_config.figures_interval_s));
-    unknown_port* unknown = _unknown_units.empty() ? nullptr : _unknown_units[i];
+    unknown_port* unknown = _unknown_units[i];
     w->thread = std::thread([w, d, publish, every, unknown] {
       backoff wait_in, wait_out;
       figures_clock clock{every};
@@ -244,17 +270,11 @@ bool pipeline::start(std::string& error) {
         }
         wait_in.reset();
         switch (h->kind) {
-          case ring_item::unit:
-            if (unknown != nullptr) {
-              const unit_mark before = mark_units(*d);
-              const dec::sccp_unit u = unit_of(*h);
-              d->decode_unit(u, h->seq, sink);
-              unknown_reason why;
-              if (unit_reason(*d, before, why)) unknown->offer_unit(u, why);
-            } else {
-              d->decode_unit(unit_of(*h), h->seq, sink);
-            }
+          case ring_item::unit: {
+            const dec::sccp_unit u = unit_of(*h);
+            decode_unit_watched(*d, unknown, u, [&] { d->decode_unit(u, h->seq, sink); });
             break;
+          }
           case ring_item::packet:  // not sent: the capture thread runs the transport half
             break;
           case ring_item::tick:
@@ -290,16 +310,8 @@ bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, s
   if (_config.threads == 1) {
     auto on_record = [this](const a_record& r) noexcept { feed(r); };
     flow_decoder& d = *_decoders[0];
-    if (_unknown_transport.empty()) {
-      d.decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record), wire_length);
-      return true;
-    }
-    const transport_mark t = mark_transport(d);
-    const unit_mark u = mark_units(d);
-    d.decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record), wire_length);
-    unknown_reason why;
-    if (transport_reason(d, t, lt, why) || unit_reason(d, u, why))
-      _unknown_transport[0]->offer_frame(lt, ts_us, frame, why);
+    decode_frame_watched(d, _unknown_transport[0], true, lt, ts_us, frame,
+                         [&] { d.decode(lt, frame, ts_us, ++_seq, make_record_sink(on_record), wire_length); });
     return true;
   }
   // The transport half here, in capture order; each SCCP unit then goes to the worker that owns
@@ -329,14 +341,9 @@ bool pipeline::push_packet(dec::linktype lt, std::span<const std::byte> frame, s
     _last_sent[w] = seq;
   };
   flow_decoder& transport = *_decoders.back();
-  if (_unknown_transport.empty()) {
+  decode_frame_watched(transport, _unknown_transport[0], false, lt, ts_us, frame, [&] {
     transport.decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit), wire_length);
-  } else {
-    const transport_mark t = mark_transport(transport);
-    transport.decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit), wire_length);
-    unknown_reason why;
-    if (transport_reason(transport, t, lt, why)) _unknown_transport[0]->offer_frame(lt, ts_us, frame, why);
-  }
+  });
   if ((_totals.packets & (tick_every - 1)) == 0) {
     dispatch_ticks(false);
     (void)drain();
@@ -364,14 +371,8 @@ bool pipeline::produce(unsigned i, dec::linktype lt, std::span<const std::byte> 
       all_taken = false;
     }
   };
-  if (_unknown_transport.empty()) {
-    _decoders[i]->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
-  } else {
-    const transport_mark t = mark_transport(*_decoders[i]);
-    _decoders[i]->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit));
-    unknown_reason why;
-    if (transport_reason(*_decoders[i], t, lt, why)) _unknown_transport[i]->offer_frame(lt, ts_us, frame, why);
-  }
+  decode_frame_watched(*_decoders[i], _unknown_transport[i], false, lt, ts_us, frame,
+                       [&] { _decoders[i]->decode_transport(lt, frame, ts_us, dec::make_sccp_sink(on_unit)); });
   if (_config.publish_figures && (frames & 1023) == 0) {  // every 1024 frames
     try {
       w.figures.store(std::make_shared<const decoder_figures>(figures_of(*_decoders[i])));
@@ -489,14 +490,7 @@ bool pipeline::drain_units() noexcept {
     if (head->kind == ring_item::eof) w.done = true;
     if (head->kind == ring_item::unit) {
       const dec::sccp_unit u = unit_of(*head);
-      if (_unknown_units.empty()) {
-        sccp.decode_unit(u, ++_seq, sink);
-      } else {
-        const unit_mark before = mark_units(sccp);
-        sccp.decode_unit(u, ++_seq, sink);
-        unknown_reason why;
-        if (unit_reason(sccp, before, why)) _unknown_units[0]->offer_unit(u, why);
-      }
+      decode_unit_watched(sccp, _unknown_units[0], u, [&] { sccp.decode_unit(u, ++_seq, sink); });
     }
     w.ring.pop();
   }

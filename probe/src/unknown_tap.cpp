@@ -84,9 +84,8 @@ std::string find_dissector(const std::string& configured) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    for (const auto& candidate :
-         {self.parent_path() / "bssap-dissect", self.parent_path() / "../tools/epan/bssap-dissect"})
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate.lexically_normal().string();
+    const auto beside = self.parent_path() / "bssap-dissect";
+    if (::access(beside.c_str(), X_OK) == 0) return beside.string();
   }
   return "bssap-dissect";  // from PATH (posix_spawnp)
 }
@@ -256,7 +255,9 @@ struct unknown_tap::dissector {
 
 // ---- ports (the producing threads)
 
+// Counts the offer; false, counted as rate-limited, once this capture second has had `rate`.
 bool unknown_port::admit(std::int64_t ts_us) noexcept {
+  _tap._offered.fetch_add(1, std::memory_order_relaxed);
   const std::uint64_t second = static_cast<std::uint64_t>(ts_us < 0 ? 0 : ts_us / 1'000'000) & ((1ull << 40) - 1);
   std::uint64_t cur = _tap._window.load(std::memory_order_relaxed);
   for (;;) {
@@ -266,8 +267,10 @@ bool unknown_port::admit(std::int64_t ts_us) noexcept {
       next = (second << 24) | 1;  // a new second
     else if (taken < _tap._config.rate)
       next = cur + 1;  // this second (or a late frame of an earlier one: counted in the current)
-    else
+    else {
+      _tap._rate_limited.fetch_add(1, std::memory_order_relaxed);
       return false;
+    }
     if (_tap._window.compare_exchange_weak(cur, next, std::memory_order_relaxed)) return true;
   }
 }
@@ -278,21 +281,13 @@ static std::uint64_t reason_code(unknown_reason why) noexcept {
 
 void unknown_port::offer_frame(dec::linktype lt, std::int64_t ts_us, std::span<const std::byte> frame,
                                unknown_reason why) noexcept {
-  _tap._offered.fetch_add(1, std::memory_order_relaxed);
-  if (!admit(ts_us)) {
-    _tap._rate_limited.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (!admit(ts_us)) return;
   if (!_ring.try_push(ring_item::packet, static_cast<std::uint16_t>(lt), reason_code(why), ts_us, frame))
     _tap._queue_full.fetch_add(1, std::memory_order_relaxed);
 }
 
 void unknown_port::offer_unit(const dec::sccp_unit& u, unknown_reason why) noexcept {
-  _tap._offered.fetch_add(1, std::memory_order_relaxed);
-  if (!admit(u.ts_us)) {
-    _tap._rate_limited.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (!admit(u.ts_us)) return;
   unit_prefix prefix;
   prefix.opc = u.opc;
   prefix.dpc = u.dpc;
@@ -328,13 +323,10 @@ unknown_port& unknown_tap::add_port() {
 }
 
 bool unknown_tap::start(std::string& error) {
-  _fd = ::open(_config.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  _fd = ::open(_config.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (_fd < 0) {
     error = fmt::format("--unknown {}: cannot write: {}", _config.path, std::strerror(errno));
     return false;
-  }
-  if (::ftruncate(_fd, 0) != 0) {
-    // a FIFO or a character device: appended to as it is
   }
   _writer = std::thread([this] { run(); });
   return true;

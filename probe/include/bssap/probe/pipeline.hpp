@@ -162,8 +162,8 @@ class pipeline {
   std::atomic<bool> _snapshot_busy{false};
   std::atomic<std::uint64_t> _snapshots_written{0}, _snapshots_failed{0}, _snapshots_skipped{0};
   bool _finished = false;
-  // --unknown ports: the transport half's (capture thread, or one per producer), and the SCCP
-  // half's (one per worker; producer mode: the merge side's).
+  // --unknown ports (null without it): the transport half's (capture thread, or one per
+  // producer), and the SCCP half's (one per worker; producer mode: the merge side's).
   std::vector<unknown_port*> _unknown_transport, _unknown_units;
 };
 
