@@ -36,15 +36,11 @@ namespace {
 const std::string home = "--home-plmns 460-00,460-02,460-07";
 
 fs::path work_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("bssap-probe-e2e-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return test::fresh_dir("bssap-probe-e2e-" + name);
 }
 
 int run(const std::string& cmd) {
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+  return test::run_command(cmd);
 }
 
 std::string synth() {

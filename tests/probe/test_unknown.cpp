@@ -5,8 +5,6 @@
 // dissector that crashes or hangs is restarted and never stops the capture; and the events are
 // those of a run without --unknown.
 #include <pcap/pcap.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -30,15 +28,7 @@ using namespace bssap;
 namespace {
 
 fs::path work_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("bssap-probe-unknown-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-int run(const std::string& cmd) {
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+  return test::fresh_dir("bssap-probe-unknown-" + name);
 }
 
 std::string probe_bin() {
@@ -155,13 +145,6 @@ std::string text_of(const std::map<std::string, std::size_t>& m) {
   return s;
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::size_t summary_value(const std::string& summary, const std::string& name) {
   std::istringstream in(summary);
   std::string line;
@@ -188,22 +171,23 @@ TEST_CASE("unknown: one record per injected frame, with its reason, in both thre
   const std::string env = "FAKE_DISSECTOR_STATE=" + (dir / "state").string() + " ";
 
   // The clean capture gives no record: every record below comes from an injected frame.
-  REQUIRE(run(env + probe_bin() + " replay " + pcap.string() + " --events " + (dir / "clean.jsonl").string() +
-              " --unknown " + (dir / "clean-unknown.jsonl").string() + " --unknown-dissector " + fake_dissector() +
-              " 2>" + (dir / "clean.txt").string()) == 0);
+  REQUIRE(test::run_command(env + probe_bin() + " replay " + pcap.string() + " --events " +
+                            (dir / "clean.jsonl").string() + " --unknown " + (dir / "clean-unknown.jsonl").string() +
+                            " --unknown-dissector " + fake_dissector() + " 2>" + (dir / "clean.txt").string()) == 0);
   CHECK(records_of(dir / "clean-unknown.jsonl").empty());
 
-  REQUIRE(run(probe_bin() + " replay " + spoiled.string() + " --events " + (dir / "plain.jsonl").string() +
-              " --no-summary") == 0);
+  REQUIRE(test::run_command(probe_bin() + " replay " + spoiled.string() + " --events " +
+                            (dir / "plain.jsonl").string() + " --no-summary") == 0);
   for (const unsigned threads : {1u, 2u}) {
     DYNAMIC_SECTION("threads " << threads) {
       const auto events = dir / ("events-" + std::to_string(threads) + ".jsonl");
       const auto unknown = dir / ("unknown-" + std::to_string(threads) + ".jsonl");
       const auto summary = dir / ("summary-" + std::to_string(threads) + ".txt");
       fs::remove(dir / "state");
-      REQUIRE(run(env + probe_bin() + " replay " + spoiled.string() + " --threads " + std::to_string(threads) +
-                  " --events " + events.string() + " --unknown " + unknown.string() + " --unknown-rate 1000000" +
-                  " --unknown-dissector " + fake_dissector() + " 2>" + summary.string()) == 0);
+      REQUIRE(test::run_command(env + probe_bin() + " replay " + spoiled.string() + " --threads " +
+                                std::to_string(threads) + " --events " + events.string() + " --unknown " +
+                                unknown.string() + " --unknown-rate 1000000" + " --unknown-dissector " +
+                                fake_dissector() + " 2>" + summary.string()) == 0);
       const auto records = records_of(unknown);
       std::map<std::string, std::size_t> by_reason;
       for (const auto& r : records) {
@@ -222,14 +206,14 @@ TEST_CASE("unknown: one record per injected frame, with its reason, in both thre
         }
       }
       CHECK(text_of(by_reason) == text_of(inj.by_reason));
-      const std::string text = read_text(summary);
+      const std::string text = test::slurp(summary);
       INFO(text);
       CHECK(summary_value(text, "frames_offered") == inj.total);
       CHECK(summary_value(text, "records_written") == inj.total);
       CHECK(summary_value(text, "records_dissected") == inj.total);
       CHECK(summary_value(text, "rate_limited (counted only)") == 0);
       // The tap only watches: the events are those of a run without it.
-      CHECK(read_text(events) == read_text(dir / "plain.jsonl"));
+      CHECK(test::slurp(events) == test::slurp(dir / "plain.jsonl"));
     }
   }
   fs::remove_all(dir);
@@ -243,8 +227,9 @@ TEST_CASE("unknown: at most R records per second of capture time, the rest count
   REQUIRE(inj.total > 1000);
   const auto unknown = dir / "unknown.jsonl";
   const auto summary = dir / "summary.txt";
-  REQUIRE(run(probe_bin() + " replay " + spoiled.string() + " --events /dev/null --unknown " + unknown.string() +
-              " --unknown-rate 2 --unknown-dissector none 2>" + summary.string()) == 0);
+  REQUIRE(test::run_command(probe_bin() + " replay " + spoiled.string() + " --events /dev/null --unknown " +
+                            unknown.string() + " --unknown-rate 2 --unknown-dissector none 2>" + summary.string()) ==
+          0);
   const auto records = records_of(unknown);
   std::map<std::string, std::size_t> per_second;
   for (const auto& r : records) {
@@ -256,7 +241,7 @@ TEST_CASE("unknown: at most R records per second of capture time, the rest count
     INFO(second);
     CHECK(n <= 2);
   }
-  const std::string text = read_text(summary);
+  const std::string text = test::slurp(summary);
   INFO(text);
   // Every frame offered is written or counted as rate-limited. (With every SCCP packet spoiled,
   // 2 of 4,485 are not offered at all: not yet explained, see the issue 13 note.)
@@ -278,11 +263,12 @@ TEST_CASE("unknown: a dissector that crashes or hangs is restarted; capture goes
   const auto summary = dir / "summary.txt";
   const std::string env =
       "FAKE_DISSECTOR_STATE=" + (dir / "state").string() + " FAKE_DISSECTOR_CRASH=2,5 FAKE_DISSECTOR_HANG=3 ";
-  REQUIRE(run(probe_bin() + " replay " + spoiled.string() + " --events " + (dir / "plain.jsonl").string() +
-              " --no-summary") == 0);
-  REQUIRE(run(env + probe_bin() + " replay " + spoiled.string() + " --events " + (dir / "events.jsonl").string() +
-              " --unknown " + unknown.string() + " --unknown-dissector " + fake_dissector() +
-              " --unknown-timeout 0.5 2>" + summary.string()) == 0);
+  REQUIRE(test::run_command(probe_bin() + " replay " + spoiled.string() + " --events " +
+                            (dir / "plain.jsonl").string() + " --no-summary") == 0);
+  REQUIRE(test::run_command(env + probe_bin() + " replay " + spoiled.string() + " --events " +
+                            (dir / "events.jsonl").string() + " --unknown " + unknown.string() +
+                            " --unknown-dissector " + fake_dissector() + " --unknown-timeout 0.5 2>" +
+                            summary.string()) == 0);
   const auto records = records_of(unknown);
   REQUIRE(records.size() == inj.total);
   std::map<std::string, std::size_t> status;
@@ -295,33 +281,34 @@ TEST_CASE("unknown: a dissector that crashes or hangs is restarted; capture goes
   CHECK(records[2].at("dissector") == "timed_out");
   CHECK(records[4].at("dissector") == "crashed");
   CHECK(records[5].at("wireshark").at("info") == "request 6");
-  const std::string text = read_text(summary);
+  const std::string text = test::slurp(summary);
   INFO(text);
   CHECK(summary_value(text, "dissector_crashes") == 2);
   CHECK(summary_value(text, "dissector_timeouts") == 1);
   CHECK(summary_value(text, "dissector_restarts") == 3);
-  CHECK(read_text(dir / "events.jsonl") == read_text(dir / "plain.jsonl"));
+  CHECK(test::slurp(dir / "events.jsonl") == test::slurp(dir / "plain.jsonl"));
   fs::remove_all(dir);
 }
 
 TEST_CASE("unknown: user errors", "[unknown]") {
   const auto dir = work_dir("errors");
   const auto pcap = (test::source_dir() / "pcaps" / "m3ua.pcap").string();
-  CHECK(run(probe_bin() + " replay " + pcap + " --events /dev/null --unknown /nonexistent/dir/u.jsonl 2>" +
-            (dir / "e1.txt").string()) == 1);
-  CHECK(read_text(dir / "e1.txt").find("--unknown /nonexistent/dir/u.jsonl: cannot write") != std::string::npos);
-  CHECK(run(probe_bin() + " replay " + pcap + " --events /dev/null --unknown-dissector none 2>" +
-            (dir / "e2.txt").string()) != 0);
-  CHECK(read_text(dir / "e2.txt").find("--unknown-dissector needs --unknown") != std::string::npos);
+  CHECK(test::run_command(probe_bin() + " replay " + pcap +
+                          " --events /dev/null --unknown /nonexistent/dir/u.jsonl 2>" + (dir / "e1.txt").string()) ==
+        1);
+  CHECK(test::slurp(dir / "e1.txt").find("--unknown /nonexistent/dir/u.jsonl: cannot write") != std::string::npos);
+  CHECK(test::run_command(probe_bin() + " replay " + pcap + " --events /dev/null --unknown-dissector none 2>" +
+                          (dir / "e2.txt").string()) != 0);
+  CHECK(test::slurp(dir / "e2.txt").find("--unknown-dissector needs --unknown") != std::string::npos);
   // A dissector that cannot be started: records are still written, without Wireshark's view.
   const auto spoiled = dir / "spoiled.pcap";
   const auto inj = inject(pcap, spoiled, 100);
-  REQUIRE(run(probe_bin() + " replay " + spoiled.string() + " --events /dev/null --unknown " +
-              (dir / "u.jsonl").string() + " --unknown-dissector /nonexistent/bssap-dissect 2>" +
-              (dir / "e3.txt").string()) == 0);
+  REQUIRE(test::run_command(probe_bin() + " replay " + spoiled.string() + " --events /dev/null --unknown " +
+                            (dir / "u.jsonl").string() + " --unknown-dissector /nonexistent/bssap-dissect 2>" +
+                            (dir / "e3.txt").string()) == 0);
   const auto records = records_of(dir / "u.jsonl");
   CHECK(records.size() == inj.total);
   for (const auto& r : records) CHECK(r.at("dissector") == "unavailable");
-  CHECK(read_text(dir / "e3.txt").find("cannot start /nonexistent/bssap-dissect") != std::string::npos);
+  CHECK(test::slurp(dir / "e3.txt").find("cannot start /nonexistent/bssap-dissect") != std::string::npos);
   fs::remove_all(dir);
 }

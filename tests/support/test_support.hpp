@@ -1,8 +1,11 @@
 // Helpers shared by the Catch2 tests: hex vectors and paths.
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cstddef>
 #include <cstdint>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +51,20 @@ inline std::filesystem::path source_dir() {
 inline std::filesystem::path bin_dir() {
   return BSSAP_BIN_DIR;
 }
+// A shell command's exit status (128 when it did not exit normally: a signal).
+inline int run_command(const std::string& cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+// An empty folder of the test's own, STEM-PID under the temporary directory (emptied first).
+inline std::filesystem::path fresh_dir(const std::string& stem) {
+  const auto dir = std::filesystem::temp_directory_path() / (stem + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 // A whole file's bytes ("" when it cannot be read).
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
