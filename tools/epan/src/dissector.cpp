@@ -2,8 +2,7 @@
 // reduced to one frame from a buffer. The tree is built invisible and "primed" with the fields we
 // read, as tshark -T fields does, so dissectors fill exactly those.
 #include "bssap/epan/dissector.hpp"
-
-#include <pcap/pcap.h>
+#include "capture_frames.hpp"
 
 #include <array>
 #include <cstring>
@@ -256,28 +255,16 @@ void session::dissect(int dlt, std::span<const std::uint8_t> frame, std::int64_t
 }
 
 bool dissect_file(const std::string& file, const options& o, std::vector<dissection>& out, std::string& error) {
-  std::array<char, PCAP_ERRBUF_SIZE> errbuf{};
-  pcap_t* p = pcap_open_offline(file.c_str(), errbuf.data());
-  if (p == nullptr) {
-    error = errbuf.data();
-    return false;
-  }
   try {
     session s(o);
-    const int dlt = pcap_datalink(p);
-    pcap_pkthdr* header = nullptr;
-    const u_char* data = nullptr;
-    int rc = 0;
-    while ((rc = pcap_next_ex(p, &header, &data)) == 1) {
-      out.emplace_back();
-      const std::int64_t ts = static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec;
-      s.dissect(dlt, std::span<const std::uint8_t>(data, header->caplen), ts, header->len, out.back());
-    }
-    if (rc == -1) error = pcap_geterr(p);
-    pcap_close(p);
-    return rc != -1;
+    return tshark_diff::for_each_frame(
+        file,
+        [&](int dlt, std::span<const std::uint8_t> frame, std::int64_t ts, std::uint32_t wire_length) {
+          out.emplace_back();
+          s.dissect(dlt, frame, ts, wire_length, out.back());
+        },
+        error);
   } catch (const std::exception& e) {
-    pcap_close(p);
     error = e.what();
     return false;
   }

@@ -1,5 +1,4 @@
 // Our side of the comparison: libpcap -> packet_stack -> SCCP (or SUA) -> BSSAP (or RANAP) -> fields.
-#include <pcap/pcap.h>
 
 #include <map>
 #include <memory>
@@ -12,6 +11,7 @@
 #include "bssap/decoders/ranap.hpp"
 #include "bssap/decoders/sccp.hpp"
 #include "bssap/decoders/sua.hpp"
+#include "capture_frames.hpp"
 #include "fields.hpp"
 
 namespace bssap::tshark_diff {
@@ -313,25 +313,14 @@ void our_stack::decode(int dlt, std::span<const std::uint8_t> frame, std::int64_
 }
 
 bool run_ours(const std::string& file, const run_options& options, capture_values& out, std::string& error) {
-  std::array<char, PCAP_ERRBUF_SIZE> errbuf{};
-  pcap_t* p = pcap_open_offline(file.c_str(), errbuf.data());
-  if (p == nullptr) {
-    error = errbuf.data();
-    return false;
-  }
   our_stack stack(options);
-  const int dlt = pcap_datalink(p);
-  pcap_pkthdr* header = nullptr;
-  const u_char* data = nullptr;
-  int rc = 0;
-  while ((rc = pcap_next_ex(p, &header, &data)) == 1) {
-    out.emplace_back();
-    const std::int64_t ts = static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec;
-    stack.decode(dlt, std::span<const std::uint8_t>(data, header->caplen), ts, header->len, out.back());
-  }
-  if (rc == -1) error = pcap_geterr(p);
-  pcap_close(p);
-  return rc != -1;
+  return for_each_frame(
+      file,
+      [&](int dlt, std::span<const std::uint8_t> frame, std::int64_t ts, std::uint32_t wire_length) {
+        out.emplace_back();
+        stack.decode(dlt, frame, ts, wire_length, out.back());
+      },
+      error);
 }
 
 std::string escape_like_tshark(std::string_view s) {
