@@ -8,7 +8,6 @@
 // caps configured here (abort otherwise); at the end close_all() leaves nothing open.
 // Seeds: corpus/flow/ (gen_flow_seeds.py, from pcaps/); crashers: regressions/fuzz_flow/,
 // replayed by tests/fuzz/replay/.
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,10 +28,6 @@ struct count_events final : bssap::event_sink {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bssap;
   if (size == 0) return 0;
-  constexpr std::array<dec::linktype, 9> types{
-      dec::linktype::ethernet,  dec::linktype::raw,  dec::linktype::linux_sll,
-      dec::linktype::mtp2_phdr, dec::linktype::mtp2, dec::linktype::mtp3,
-      dec::linktype::ipv4,      dec::linktype::ipv6, dec::linktype::linux_sll2};
   probe::flow_decoder_config fc;
   fc.stack = test::fuzz_stack_config(data[0]);
   fc.max_connections = 8;
@@ -53,19 +48,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (corr.subscriber_count() > cc.max_subscribers) std::abort();
     if (corr.tmsi_map_size() > cc.max_subscribers) std::abort();  // one TMSI per stored subscriber
   };
-  std::int64_t now = 0;
   std::uint64_t seq = 0;
-  std::size_t pos = 1;
-  while (pos + 3 <= size) {
-    const std::uint8_t selector = data[pos];
-    std::size_t length = std::size_t{data[pos + 1]} << 8 | data[pos + 2];
-    pos += 3;
-    if (length > size - pos) length = size - pos;
-    now += std::int64_t{selector >> 4} * 1'000'000;
-    flows.decode(types[(selector & 0x0F) % types.size()], dec::as_bytes(data + pos, length), now, ++seq, out);
+  test::for_each_fuzz_frame(data, size, [&](std::uint8_t, dec::linktype lt, dec::bytes frame, std::int64_t now) {
+    flows.decode(lt, frame, now, ++seq, out);
     check();
-    pos += length;
-  }
+  });
   flows.close_all(++seq, out);
   corr.close_all();
   check();

@@ -35,22 +35,16 @@ inline dec::stack_config fuzz_stack_config(std::uint8_t config_octet) noexcept {
   return c;
 }
 
-// Runs the input through one fresh packet_stack; returns the number of SCCP units, and checks
-// every unit's span lies inside something we handed over or the stack owns (by touching it).
-inline std::size_t run_fuzz_input(const std::uint8_t* data, std::size_t size) noexcept {
-  if (size == 0) return 0;
-  constexpr std::array<dec::linktype, 9> types{
-      dec::linktype::ethernet,  dec::linktype::raw,  dec::linktype::linux_sll,
-      dec::linktype::mtp2_phdr, dec::linktype::mtp2, dec::linktype::mtp3,
-      dec::linktype::ipv4,      dec::linktype::ipv6, dec::linktype::linux_sll2};
-  dec::packet_stack stack(fuzz_stack_config(data[0]));
-  std::size_t units = 0;
-  unsigned checksum = 0;
-  auto on = [&](const dec::sccp_unit& u) noexcept {
-    ++units;
-    for (const auto b : u.sccp) checksum += std::to_integer<unsigned>(b);  // ASan: the span must be readable
-  };
-  const auto sink = dec::make_sccp_sink(on);
+// The link types a record's selector picks from (selector & 0x0F, modulo the count).
+inline constexpr std::array<dec::linktype, 9> fuzz_linktypes{
+    dec::linktype::ethernet,  dec::linktype::raw,  dec::linktype::linux_sll,
+    dec::linktype::mtp2_phdr, dec::linktype::mtp2, dec::linktype::mtp3,
+    dec::linktype::ipv4,      dec::linktype::ipv6, dec::linktype::linux_sll2};
+
+// Walks the records after the config octet: on_frame(selector, linktype, frame, now_us) for each,
+// the time advanced by selector >> 4 seconds first; a record longer than the input is cut.
+template <class OnFrame>
+void for_each_fuzz_frame(const std::uint8_t* data, std::size_t size, OnFrame&& on_frame) {
   std::int64_t now = 0;
   std::size_t pos = 1;
   while (pos + 3 <= size) {
@@ -59,11 +53,29 @@ inline std::size_t run_fuzz_input(const std::uint8_t* data, std::size_t size) no
     pos += 3;
     if (length > size - pos) length = size - pos;
     now += std::int64_t{selector >> 4} * 1'000'000;
-    if ((selector & 0x80) != 0) stack.expire(now);
-    stack.decode(types[(selector & 0x0F) % types.size()], dec::as_bytes(data + pos, length), now, sink);
-    (void)dec::flow_hash(types[(selector & 0x0F) % types.size()], dec::as_bytes(data + pos, length));
+    on_frame(selector, fuzz_linktypes[(selector & 0x0F) % fuzz_linktypes.size()], dec::as_bytes(data + pos, length),
+             now);
     pos += length;
   }
+}
+
+// Runs the input through one fresh packet_stack; returns the number of SCCP units, and checks
+// every unit's span lies inside something we handed over or the stack owns (by touching it).
+inline std::size_t run_fuzz_input(const std::uint8_t* data, std::size_t size) noexcept {
+  if (size == 0) return 0;
+  dec::packet_stack stack(fuzz_stack_config(data[0]));
+  std::size_t units = 0;
+  unsigned checksum = 0;
+  auto on = [&](const dec::sccp_unit& u) noexcept {
+    ++units;
+    for (const auto b : u.sccp) checksum += std::to_integer<unsigned>(b);  // ASan: the span must be readable
+  };
+  const auto sink = dec::make_sccp_sink(on);
+  for_each_fuzz_frame(data, size, [&](std::uint8_t selector, dec::linktype lt, dec::bytes frame, std::int64_t now) {
+    if ((selector & 0x80) != 0) stack.expire(now);
+    stack.decode(lt, frame, now, sink);
+    (void)dec::flow_hash(lt, frame);
+  });
   (void)stack.counters();
   return units + (checksum & 0);
 }
