@@ -85,6 +85,21 @@ inline std::string raw_exchange(int port, const std::string& bytes, int timeout_
 }
 
 // The value of one sample ("name" or "name{labels}" exactly as written) in exposition text.
+// `promtool check metrics` (Debian prometheus) on a scrape, its files under `dir`: the exit status
+// and what it printed; nullopt when promtool is not installed.
+struct promtool_result {
+  int status = 0;
+  std::string output;
+};
+inline std::optional<promtool_result> promtool_check(const fs::path& dir, const std::string& scrape) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) return std::nullopt;
+  std::ofstream(dir / "metrics.txt") << scrape;
+  const int rc = std::system(
+      ("promtool check metrics < " + (dir / "metrics.txt").string() + " > " + (dir / "promtool.txt").string() + " 2>&1")
+          .c_str());
+  return promtool_result{rc, slurp(dir / "promtool.txt")};
+}
+
 inline std::optional<double> metric(const std::string& text, const std::string& series) {
   std::istringstream in(text);
   std::string line;

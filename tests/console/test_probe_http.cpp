@@ -118,14 +118,10 @@ TEST_CASE("probe --http: /metrics after a replay equals its summary and passes p
   CHECK(total == test::summary_value(summary, "events", "total"));
   CHECK(total > 500);
 
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
-    BSSAP_SKIP_OR_FAIL("promtool (Debian prometheus) missing");
-  std::ofstream(dir / "metrics.txt") << text;
-  const int rc = std::system(
-      ("promtool check metrics < " + (dir / "metrics.txt").string() + " > " + (dir / "promtool.txt").string() + " 2>&1")
-          .c_str());
-  INFO(test::slurp(dir / "promtool.txt"));
-  CHECK(rc == 0);
+  const auto promtool = test::promtool_check(dir, text);
+  if (!promtool) BSSAP_SKIP_OR_FAIL("promtool (Debian prometheus) missing");
+  INFO(promtool->output);
+  CHECK(promtool->status == 0);
   CHECK(probe.stop(SIGTERM) == 0);
 }
 
@@ -519,14 +515,10 @@ TEST_CASE("probe dpdk --http: packets, bytes and drops per port and per RX queue
     for (const char* kind : {"interface", "queue"})
       CHECK(test::metric(
                 text, "bssap_capture_queue_drops_total" + q.substr(0, q.size() - 1) + ",kind=\"" + kind + "\"}") == 0);
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
-    BSSAP_SKIP_OR_FAIL("promtool (Debian prometheus) missing");
-  std::ofstream(dir / "metrics.txt") << text;
-  const int rc = std::system(
-      ("promtool check metrics < " + (dir / "metrics.txt").string() + " > " + (dir / "promtool.txt").string() + " 2>&1")
-          .c_str());
-  INFO(test::slurp(dir / "promtool.txt"));
-  CHECK(rc == 0);
+  const auto promtool = test::promtool_check(dir, text);
+  if (!promtool) BSSAP_SKIP_OR_FAIL("promtool (Debian prometheus) missing");
+  INFO(promtool->output);
+  CHECK(promtool->status == 0);
   CHECK(probe.stop(SIGTERM) == 0);
 }
 

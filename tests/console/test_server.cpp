@@ -283,13 +283,8 @@ TEST_CASE("console: /metrics shows a published snapshot and passes promtool", "[
   CHECK(t.find("bssap_decode_errors_total{layer=\"sctp\"") != std::string::npos);
   CHECK(t.find("460001234567890") == std::string::npos);  // no subscriber identity anywhere
 
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
-    BSSAP_SKIP_OR_FAIL("promtool (Debian prometheus) missing");
-  const auto dir = test::console_dir("promtool-unit");
-  std::ofstream(dir / "metrics.txt") << t;
-  const std::string cmd =
-      "promtool check metrics < " + (dir / "metrics.txt").string() + " > " + (dir / "promtool.out").string() + " 2>&1";
-  const int rc = std::system(cmd.c_str());
-  INFO(test::slurp(dir / "promtool.out"));
-  CHECK(rc == 0);
+  const auto promtool = test::promtool_check(test::console_dir("promtool-unit"), t);
+  if (!promtool) BSSAP_SKIP_OR_FAIL("promtool (Debian prometheus) missing");
+  INFO(promtool->output);
+  CHECK(promtool->status == 0);
 }
