@@ -32,6 +32,10 @@ struct client::impl {
   outbox store;
   dispatcher queue;
   tracker tracks;
+  // Held across tracker::apply and outbox::apply: the tracker orders a part's ack before its
+  // receipt, and the outbox must see the updates in that same order. Without it a receiver
+  // session could write "final" before the transmitter that matched the ack writes "submitted".
+  std::mutex apply_order;
   std::vector<std::unique_ptr<session>> sessions;
   std::function<void(const receipt_event&)> receipt_cb;
   std::function<void(const mo_event&)> mo_cb;

@@ -71,10 +71,15 @@ void session::commit() {
   _receipts.clear();
   _failures.clear();
   std::uint64_t unmatched = 0;
-  _c.tracks.apply(_events, _updates, _receipts, _failures, unmatched);
+  bool stored = true;
+  {
+    std::lock_guard order(_c.apply_order);
+    _c.tracks.apply(_events, _updates, _receipts, _failures, unmatched);
+    stored = _c.store.apply(_updates);
+  }
   _events.clear();
   if (unmatched) _c.unmatched.fetch_add(unmatched);
-  if (!_c.store.apply(_updates))
+  if (!stored)
     _c.log(log_level::error, fmt::format("session {}: outbox write failed: {}", _index, _c.store.last_error()));
   _c.delivered.fetch_add(_receipts.size(), std::memory_order_relaxed);
   if (_c.receipt_cb)
