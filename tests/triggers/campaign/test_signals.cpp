@@ -75,8 +75,15 @@ TEST_CASE("SIGHUP after logrotate moved the logs: new files from then on, no eve
   REQUIRE(decisions > 20);
 
   const auto w = updates_world("signals-hup");
-  t::child p(replay_args(w, "100"), w.dir / "out", w.dir / "err");  // the 300 s sample in 3 s
-  std::this_thread::sleep_for(1500ms);                              // past the writer's first hand-over (once a second)
+  t::child p(replay_args(w, "30"), w.dir / "out", w.dir / "err");  // the 300 s sample in 10 s
+  // Rotate once the writer has handed over its first events (once a second), however slowly a
+  // loaded machine starts the probe: a fixed sleep renamed a file not yet written.
+  const auto has_lines = [](const fs::path& f) {
+    std::error_code ec;
+    return fs::file_size(f, ec) > 0 && !ec;
+  };
+  REQUIRE(
+      t::wait_until([&] { return has_lines(w.dir / "events.jsonl") && fs::exists(w.dir / "decisions.jsonl"); }, 8s));
   // What logrotate does: rename, then the postrotate SIGHUP.
   fs::rename(w.dir / "events.jsonl", w.dir / "events.jsonl.1");
   fs::rename(w.dir / "decisions.jsonl", w.dir / "decisions.jsonl.1");
