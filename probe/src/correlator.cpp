@@ -45,7 +45,24 @@ std::uint64_t imsi_key(std::string_view digits) noexcept {
   return std::uint64_t{digits.size()} << 56 | v;
 }
 
-correlator::correlator(correlator_config config, event_sink& sink) : _config(std::move(config)), _sink(sink) {
+namespace {
+
+// A table's first size: its usual working size, or less when the configured bound is lower (a
+// small correlator, as the fuzz targets build one per input, need not zero megabytes of slots).
+// flat_map keeps its load factor at most 1/2, so twice the bound holds every entry.
+std::size_t initial_slots(std::size_t usual, std::size_t bound) noexcept {
+  return std::max<std::size_t>(16, std::min(usual, 2 * bound));
+}
+
+}  // namespace
+
+correlator::correlator(correlator_config config, event_sink& sink)
+    : _config(std::move(config)),
+      _sink(sink),
+      _subscriber_index(initial_slots(1u << 16, _config.max_subscribers)),
+      _tmsi_map(initial_slots(1u << 16, _config.max_subscribers)),
+      _handover_acks(initial_slots(1u << 10, _config.max_connections)),
+      _connections(initial_slots(1u << 14, _config.max_connections)) {
   for (const auto& plmn : _config.home_plmns) {
     std::string prefix;
     for (const char c : plmn)

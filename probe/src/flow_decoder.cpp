@@ -62,7 +62,10 @@ flow_decoder::flow_decoder(const flow_decoder_config& config, std::uint64_t conn
       _stack(config.stack),
       _reasm(std::make_unique<dec::sccp_reassembler>()),
       _msg(std::make_unique<dec::a_message>()),
-      _next_conn(conn_id_base + 1) {}
+      _next_conn(conn_id_base + 1),
+      // Its usual working size, or twice the configured bound when that is lower (flat_map's
+      // load factor is at most 1/2): a small decoder need not zero 128 KiB of slots.
+      _by_ref(std::max<std::size_t>(16, std::min<std::size_t>(8192, 2 * config.max_connections))) {}
 
 flow_decoder::conn* flow_decoder::conn_table::add(const conn& c) {
   if (_free.empty()) {
