@@ -340,13 +340,17 @@ void flow_decoder::on_unit(const dec::sccp_unit& u) noexcept {
       c->last_ts_us = u.ts_us;
       if (m->has_slr) {
         const std::uint64_t key = key_of(dir, u.opc, m->slr);
-        if (dir == c->bsc_dir) {
-          c->has_bsc_key = true;
-          c->bsc_key = key;
-        } else {
-          c->has_msc_key = true;
-          c->msc_key = key;
+        const bool bsc_side = dir == c->bsc_dir;
+        bool& has_key = bsc_side ? c->has_bsc_key : c->has_msc_key;
+        std::uint64_t& side_key = bsc_side ? c->bsc_key : c->msc_key;
+        // A second CC naming another local reference: the old one no longer leads here. Left in
+        // _by_ref it would outlive the connection and point at a freed (or reused) slot.
+        if (has_key && side_key != key) {
+          conn* const* found = _by_ref.find(side_key);
+          if (found != nullptr && *found == c) _by_ref.erase(side_key);
         }
+        has_key = true;
+        side_key = key;
         _by_ref.set(key, c);
       }
       confirm(*c, u.ts_us);
